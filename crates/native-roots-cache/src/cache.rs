@@ -1,0 +1,389 @@
+//! [`RootsCache`]: the load-once, publish-atomically state machine behind the global functions.
+//!
+//! Guarantees: at most one load runs per cache at a time (concurrent first callers wait on it);
+//! after the first load every read is a lock-free `arc-swap` load plus an `Arc` clone; an outcome
+//! is replaced only by [`RootsCache::refresh`]; a load that panics or outlives its deadline
+//! becomes a cached error instead of a retry storm or a hang.
+
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::thread;
+
+use arc_swap::ArcSwapOption;
+use rustls::RootCertStore;
+
+use crate::error::{NativeRootsError, NativeRootsErrorKind};
+use crate::load::{load, Loaded};
+use crate::platform::PlatformSource;
+use crate::policy::{RetryPolicy, Sleep, ThreadSleep};
+use crate::report::LoadReport;
+use crate::source::{TrustOrigin, TrustSource};
+
+/// A cache of one trust store: loaded on first use, shared as `Arc<RootCertStore>`, replaced only
+/// by an explicit [`refresh`](RootsCache::refresh).
+///
+/// The crate's free functions ([`native_roots`](crate::native_roots) and friends) use one global
+/// `RootsCache<PlatformSource>`. Build your own to choose a [`RetryPolicy`], or to inject a
+/// [`TrustSource`] and a [`Sleep`] (tests do). It is `const`-constructible, so it can live in a
+/// `static`:
+///
+/// ```
+/// use std::time::Duration;
+/// use native_roots_cache::{RetryPolicy, RootsCache};
+///
+/// static ROOTS: RootsCache = RootsCache::new()
+///     .with_policy(RetryPolicy::DEFAULT.with_deadline(Duration::from_secs(5)));
+///
+/// # std::env::remove_var("SSL_CERT_DIR");
+/// # std::env::remove_var("SSL_CERT_FILE");
+/// if let Ok(store) = ROOTS.native_roots() {
+///     println!("{} anchors", store.len());
+/// }
+/// ```
+pub struct RootsCache<S = PlatformSource, Z = ThreadSleep> {
+    source: S,
+    sleep: Z,
+    policy: RetryPolicy,
+    current: ArcSwapOption<Published>,
+    load_lock: Mutex<()>,
+    loads: AtomicU64,
+}
+
+/// The outcome callers see, swapped in as one unit so that a store, its report and its
+/// generation always agree.
+struct Published {
+    roots: Result<Arc<RootCertStore>, NativeRootsError>,
+    report: Arc<LoadReport>,
+    generation: u64,
+}
+
+/// The result of a successful [`RootsCache::refresh`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Refresh {
+    /// The store now published.
+    pub roots: Arc<RootCertStore>,
+    /// Whether the anchor set differed from the one published before (if unchanged, `roots` is
+    /// the very same `Arc` as before and the generation did not move).
+    pub changed: bool,
+    /// The generation now published.
+    pub generation: u64,
+}
+
+thread_local! {
+    /// The cache whose source this thread is running, to turn re-entry into an error instead of
+    /// a deadlock.
+    static LOADING: Cell<usize> = const { Cell::new(0) };
+}
+
+impl RootsCache<PlatformSource, ThreadSleep> {
+    /// A cache of the operating system's trust store with the default [`RetryPolicy`].
+    pub const fn new() -> Self {
+        Self::with_source(PlatformSource, ThreadSleep)
+    }
+}
+
+impl Default for RootsCache<PlatformSource, ThreadSleep> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
+    /// A cache reading `source` and waiting with `sleep` between attempts, default policy.
+    pub const fn with_source(source: S, sleep: Z) -> Self {
+        Self {
+            source,
+            sleep,
+            policy: RetryPolicy::DEFAULT,
+            current: ArcSwapOption::const_empty(),
+            load_lock: Mutex::new(()),
+            loads: AtomicU64::new(0),
+        }
+    }
+
+    /// The same cache with another policy. Call it before the first load.
+    pub const fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// The cached store, loading it on the first call.
+    ///
+    /// Concurrent first callers wait on one load; every later call is a lock-free read and an
+    /// `Arc` clone of the same store, or a clone of the same error, without touching the OS.
+    ///
+    /// # Errors
+    /// The cached [`NativeRootsError`] when the load failed: it comes back unchanged on every
+    /// call until [`refresh`](Self::refresh) succeeds. Also
+    /// [`Reentrant`](NativeRootsErrorKind::Reentrant), uncached, when called from inside this
+    /// cache's own source.
+    pub fn native_roots(&self) -> Result<Arc<RootCertStore>, NativeRootsError> {
+        if let Some(published) = &*self.current.load() {
+            return published.roots.clone();
+        }
+        self.first_load()
+    }
+
+    /// The same as [`native_roots`](Self::native_roots), named for a daemon's boot path.
+    ///
+    /// # Errors
+    /// As [`native_roots`](Self::native_roots).
+    pub fn warm(&self) -> Result<Arc<RootCertStore>, NativeRootsError> {
+        self.native_roots()
+    }
+
+    /// Run `f` on a borrow of the cached store, without touching its reference count: the read to
+    /// use on hot paths shared by many threads. Loads on first use like
+    /// [`native_roots`](Self::native_roots).
+    pub fn with_roots<R>(&self, f: impl FnOnce(Result<&RootCertStore, &NativeRootsError>) -> R) -> R {
+        if let Some(published) = &*self.current.load() {
+            return f(published.roots.as_deref());
+        }
+        f(self.first_load().as_deref())
+    }
+
+    /// Read the trust store again and publish it if its anchors changed.
+    ///
+    /// This is the only way a cached outcome is ever replaced. On success with an unchanged anchor
+    /// set, the published `Arc` and generation stay; with a changed one, the new store is
+    /// published atomically and the generation advances. On failure a previously published store
+    /// stays in place (and the error is returned); a previously cached error is replaced.
+    ///
+    /// # Errors
+    /// The new load's [`NativeRootsError`], or [`Reentrant`](NativeRootsErrorKind::Reentrant) when
+    /// called from inside this cache's own source.
+    pub fn refresh(&self) -> Result<Refresh, NativeRootsError> {
+        self.reject_reentry()?;
+        let _serialised = self.load_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let loaded = self.run_load();
+        let previous = self.current.load_full();
+        let previous_generation = previous.as_ref().map_or(0, |p| p.generation);
+        let previous_roots = previous.as_ref().and_then(|p| p.roots.as_ref().ok());
+        match loaded.roots {
+            Ok(new) => {
+                if let Some(old) = previous_roots.filter(|old| same_anchors(old, &new)) {
+                    log::info!("trust store refreshed, anchors unchanged: {}", loaded.report);
+                    self.publish(Ok(Arc::clone(old)), loaded.report, previous_generation);
+                    return Ok(Refresh {
+                        roots: Arc::clone(old),
+                        changed: false,
+                        generation: previous_generation,
+                    });
+                }
+                let generation = previous_generation + 1;
+                log::info!("trust store refreshed, generation {generation}: {}", loaded.report);
+                self.publish(Ok(Arc::clone(&new)), loaded.report, generation);
+                Ok(Refresh {
+                    roots: new,
+                    changed: true,
+                    generation,
+                })
+            }
+            Err(err) => {
+                if previous_roots.is_some() {
+                    log::warn!("trust store refresh failed, keeping the previous store: {err}");
+                } else {
+                    self.publish(Err(err.clone()), loaded.report, previous_generation);
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// How many stores have been published: 0 before the first successful load, then advancing
+    /// by one each time a load or refresh publishes a different anchor set.
+    ///
+    /// Caches of derived objects (such as `ClientConfig`s) compare it to know when to rebuild.
+    /// Read the generation *before* the store, so that a store is never tagged newer than it is.
+    pub fn generation(&self) -> u64 {
+        self.current.load().as_ref().map_or(0, |p| p.generation)
+    }
+
+    /// The report of the outcome now cached, or `None` before the first load.
+    pub fn report(&self) -> Option<Arc<LoadReport>> {
+        self.current.load().as_ref().map(|p| Arc::clone(&p.report))
+    }
+
+    /// How many times this cache has read its trust source (first load plus refreshes; retries
+    /// within one load count once).
+    pub fn loads(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
+    }
+
+    #[cold]
+    fn first_load(&self) -> Result<Arc<RootCertStore>, NativeRootsError> {
+        self.reject_reentry()?;
+        let _serialised = self.load_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        // Another caller may have finished the load while this one waited for the lock.
+        if let Some(published) = &*self.current.load() {
+            return published.roots.clone();
+        }
+        let loaded = self.run_load();
+        let generation = u64::from(loaded.roots.is_ok());
+        self.publish(loaded.roots.clone(), loaded.report, generation);
+        loaded.roots
+    }
+
+    fn publish(
+        &self,
+        roots: Result<Arc<RootCertStore>, NativeRootsError>,
+        report: LoadReport,
+        generation: u64,
+    ) {
+        self.current.store(Some(Arc::new(Published {
+            roots,
+            report: Arc::new(report),
+            generation,
+        })));
+    }
+
+    fn id(&self) -> usize {
+        self as *const Self as usize
+    }
+
+    fn reject_reentry(&self) -> Result<(), NativeRootsError> {
+        if LOADING.with(Cell::get) != self.id() {
+            return Ok(());
+        }
+        Err(NativeRootsError::new(
+            NativeRootsErrorKind::Reentrant,
+            0,
+            format!(
+                "the trust store was requested from inside its own load (source: {}); the \
+                 source must not call native_roots() or refresh_native_roots() on the cache \
+                 it feeds",
+                self.source.origin()
+            ),
+        ))
+    }
+
+    /// Run one load on a worker thread and wait for it at most the policy's deadline. The worker
+    /// catches a panicking source; a worker past its deadline is left to finish on its own.
+    fn run_load(&self) -> Loaded {
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        let origin = self.source.origin();
+        let attempts = Arc::new(AtomicU32::new(0));
+        let (tx, rx) = mpsc::sync_channel(1);
+        let job = {
+            let (source, sleep, policy) = (self.source.clone(), self.sleep.clone(), self.policy);
+            let (origin, attempts, id) = (origin.clone(), Arc::clone(&attempts), self.id());
+            move || {
+                LOADING.with(|loading| loading.set(id));
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    load(&source, &sleep, &policy, origin, &attempts)
+                }));
+                // The receiver is gone only if the caller gave up at the deadline.
+                let _ = tx.send(outcome.map_err(|payload| panic_message(payload.as_ref())));
+            }
+        };
+        let received = match thread::Builder::new()
+            .name("native-roots-load".into())
+            .spawn(job)
+        {
+            Ok(_detached) => rx.recv_timeout(self.policy.deadline()),
+            Err(err) => {
+                return self.failed(
+                    NativeRootsErrorKind::Panicked,
+                    origin,
+                    0,
+                    format!("could not start the trust-store loader thread ({err}); the system is out of threads or memory"),
+                )
+            }
+        };
+        let attempts = attempts.load(Ordering::Acquire);
+        match received {
+            Ok(Ok(loaded)) => loaded,
+            Ok(Err(panic)) => self.failed(
+                NativeRootsErrorKind::Panicked,
+                origin,
+                attempts,
+                format!("the trust-store source panicked during attempt {attempts} ({panic})"),
+            ),
+            Err(mpsc::RecvTimeoutError::Timeout) => self.failed(
+                NativeRootsErrorKind::Deadline,
+                origin.clone(),
+                attempts,
+                format!(
+                    "loading the trust store from {origin} did not finish within {:?} (attempt \
+                     {attempts} was still running). Something blocks the read: a keychain \
+                     prompt, a FIFO or device as SSL_CERT_FILE, a dead network path in \
+                     SSL_CERT_DIR",
+                    self.policy.deadline()
+                ),
+            ),
+            Err(mpsc::RecvTimeoutError::Disconnected) => self.failed(
+                NativeRootsErrorKind::Panicked,
+                origin,
+                attempts,
+                "the trust-store loader thread ended without a result".to_owned(),
+            ),
+        }
+    }
+
+    fn failed(
+        &self,
+        kind: NativeRootsErrorKind,
+        origin: TrustOrigin,
+        attempts: u32,
+        what: String,
+    ) -> Loaded {
+        let err = NativeRootsError::new(
+            kind,
+            attempts,
+            format!(
+                "{what}. This error is cached for the life of the process: fix the cause, then \
+                 restart it or call refresh_native_roots()"
+            ),
+        );
+        log::error!("trust store load failed: {err}");
+        let mut report = LoadReport::empty(origin);
+        report.attempts = attempts;
+        Loaded {
+            roots: Err(err),
+            report,
+        }
+    }
+}
+
+/// Whether two stores hold the same set of anchors, whatever their order.
+fn same_anchors(a: &RootCertStore, b: &RootCertStore) -> bool {
+    fn set(store: &RootCertStore) -> Vec<(&[u8], &[u8], Option<&[u8]>)> {
+        let mut anchors: Vec<_> = store
+            .roots
+            .iter()
+            .map(|anchor| {
+                (
+                    anchor.subject.as_ref(),
+                    anchor.subject_public_key_info.as_ref(),
+                    anchor.name_constraints.as_ref().map(|nc| nc.as_ref()),
+                )
+            })
+            .collect();
+        anchors.sort_unstable();
+        anchors.dedup();
+        anchors
+    }
+    set(a) == set(b)
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
+
+#[cfg(test)]
+#[path = "cache_tests.rs"]
+mod tests;

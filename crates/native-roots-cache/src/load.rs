@@ -1,0 +1,186 @@
+//! One load of the trust store, from first attempt to verdict: the decision table of the crate
+//! docs. Pure apart from the injected source and sleep, so every row is unit-tested.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rustls::pki_types::CertificateDer;
+use rustls::RootCertStore;
+
+use crate::error::{NativeRootsError, NativeRootsErrorKind};
+use crate::policy::{jitter_seed, RetryPolicy, Sleep};
+use crate::report::{LoadReport, SkippedCertificate};
+use crate::source::{SourceError, TrustOrigin, TrustSource};
+
+/// The verdict of one load and the report that explains it.
+pub(crate) struct Loaded {
+    pub(crate) roots: Result<Arc<RootCertStore>, NativeRootsError>,
+    pub(crate) report: LoadReport,
+}
+
+/// Run attempts until one has no transient error or the policy's attempts run out.
+///
+/// `attempts` is shared with the waiting caller so that a deadline error can say how far it got.
+pub(crate) fn load<S: TrustSource, Z: Sleep>(
+    source: &S,
+    sleep: &Z,
+    policy: &RetryPolicy,
+    origin: TrustOrigin,
+    attempts: &AtomicU32,
+) -> Loaded {
+    let started = Instant::now();
+    let mut report = LoadReport::empty(origin);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        attempts.store(attempt, Ordering::Release);
+        let output = source.load();
+        report.attempts = attempt;
+        report.certificates = output.certs.len();
+        report.errors = output.errors;
+
+        let transient = report.errors.iter().filter(|e| e.is_transient()).count();
+        if transient > 0 && attempt < policy.max_attempts() {
+            let pause = policy.backoff(attempt, jitter_seed());
+            for err in report.errors.iter().filter(|e| e.is_transient()) {
+                log::warn!(
+                    "trust store attempt {attempt}/{} met a transient error, retrying in {pause:.0?}: {err}",
+                    policy.max_attempts()
+                );
+            }
+            sleep.sleep(pause);
+            continue;
+        }
+
+        let (store, skipped) = build_store(&output.certs);
+        report.anchors = store.roots.len();
+        report.skipped = skipped;
+        report.elapsed = started.elapsed();
+        let roots = judge(store, &report, transient, policy);
+        log_outcome(&roots, &report);
+        return Loaded { roots, report };
+    }
+}
+
+/// Parse certificates into anchors one by one, so that each rejected one is recorded with its
+/// reason instead of only being counted.
+fn build_store(certs: &[CertificateDer<'static>]) -> (RootCertStore, Vec<SkippedCertificate>) {
+    let mut store = RootCertStore::empty();
+    let mut skipped = Vec::new();
+    for (index, cert) in certs.iter().enumerate() {
+        let (added, _) = store.add_parsable_certificates([CertificateDer::from(cert.as_ref())]);
+        if added == 0 {
+            let reason = match webpki::anchor_from_trusted_cert(cert) {
+                Err(err) => format!("not a parsable X.509 certificate ({err})"),
+                Ok(_) => "rejected by rustls".to_owned(),
+            };
+            skipped.push(SkippedCertificate {
+                index,
+                der_len: cert.as_ref().len(),
+                reason,
+            });
+        }
+    }
+    (store, skipped)
+}
+
+/// The decision table: which outcomes are fatal.
+fn judge(
+    store: RootCertStore,
+    report: &LoadReport,
+    transient: usize,
+    policy: &RetryPolicy,
+) -> Result<Arc<RootCertStore>, NativeRootsError> {
+    let attempts = report.attempts;
+    let origin = &report.origin;
+    if transient > 0 {
+        let last = first_transient(&report.errors);
+        return Err(NativeRootsError::new(
+            NativeRootsErrorKind::TransientExhausted,
+            attempts,
+            format!(
+                "could not read the system trust store from {origin}: {attempts} attempt{} met \
+                 transient errors ({transient} in the last{}), the last being: {last}. The store \
+                 may be missing part of its anchors, so it is not used. This error is cached \
+                 for the life of the process: restart it, or call refresh_native_roots(), once \
+                 the OS trust store is reachable",
+                plural(attempts),
+                if report.anchors > 0 {
+                    format!(", which still yielded {} anchors", report.anchors)
+                } else {
+                    String::new()
+                },
+            ),
+        ));
+    }
+    if policy.strict() && (!report.errors.is_empty() || !report.skipped.is_empty()) {
+        let problems: Vec<String> = report
+            .errors
+            .iter()
+            .map(ToString::to_string)
+            .chain(report.skipped.iter().map(ToString::to_string))
+            .collect();
+        return Err(NativeRootsError::new(
+            NativeRootsErrorKind::Strict,
+            attempts,
+            format!(
+                "strict mode: the trust store from {origin} loaded {} anchors but reported {} \
+                 problem{}: {}. Fix or remove the offending files, or turn strict mode off",
+                report.anchors,
+                problems.len(),
+                plural(problems.len() as u32),
+                problems.join("; "),
+            ),
+        ));
+    }
+    if report.anchors == 0 {
+        let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+        return Err(NativeRootsError::new(
+            NativeRootsErrorKind::NoAnchors,
+            attempts,
+            format!(
+                "the system trust store yielded no usable trust anchors (tried {origin}: {} \
+                 certificates found, {} unparsable{}{}). Set SSL_CERT_FILE to a PEM bundle or \
+                 SSL_CERT_DIR to a directory of PEM certificates, or install the system CA \
+                 bundle (the ca-certificates package on Linux)",
+                report.certificates,
+                report.skipped.len(),
+                if errors.is_empty() { "" } else { "; errors: " },
+                errors.join("; "),
+            ),
+        ));
+    }
+    Ok(Arc::new(store))
+}
+
+fn first_transient(errors: &[SourceError]) -> String {
+    errors
+        .iter()
+        .find(|e| e.is_transient())
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn log_outcome(roots: &Result<Arc<RootCertStore>, NativeRootsError>, report: &LoadReport) {
+    match roots {
+        Ok(_) => {
+            for err in &report.errors {
+                log::warn!("trust store: skipped a source: {err}");
+            }
+            for skipped in &report.skipped {
+                log::warn!("trust store: skipped {skipped}");
+            }
+            log::info!("trust store loaded: {report}");
+        }
+        Err(err) => log::error!("trust store load failed: {err}"),
+    }
+}

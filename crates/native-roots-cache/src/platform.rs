@@ -1,0 +1,86 @@
+//! The real trust store, read through `rustls-native-certs`, and the platform-specific naming of
+//! its errors (macOS `errSecIO` is recognised by its status code, not by its message).
+
+use std::env;
+use std::error::Error as StdError;
+use std::path::PathBuf;
+
+use crate::source::{SourceError, SourceOutput, TrustOrigin, TrustSource};
+
+/// The operating system's trust store, as `rustls_native_certs::load_native_certs` reads it.
+///
+/// # Environment variables
+/// | variable | effect |
+/// | --- | --- |
+/// | `SSL_CERT_FILE` | a PEM bundle to read *instead of* the platform store |
+/// | `SSL_CERT_DIR` | directories of PEM files (separated by `:`, `;` on Windows) to read *instead of* the platform store |
+///
+/// When either is set, the platform store is not consulted at all. An empty `SSL_CERT_FILE` counts
+/// as set (it names a file that cannot be opened, which the report records), exactly as
+/// `rustls-native-certs` treats it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlatformSource;
+
+const ENV_CERT_FILE: &str = "SSL_CERT_FILE";
+const ENV_CERT_DIR: &str = "SSL_CERT_DIR";
+
+impl TrustSource for PlatformSource {
+    fn load(&self) -> SourceOutput {
+        let result = rustls_native_certs::load_native_certs();
+        SourceOutput::new(
+            result.certs,
+            result.errors.into_iter().map(SourceError::from).collect(),
+        )
+    }
+
+    fn origin(&self) -> TrustOrigin {
+        // The same rule as rustls-native-certs: either variable set means only they are read.
+        let file = env::var_os(ENV_CERT_FILE).map(PathBuf::from);
+        let dirs: Vec<PathBuf> = env::var_os(ENV_CERT_DIR)
+            .map(|dirs| env::split_paths(&dirs).filter(|p| !p.as_os_str().is_empty()).collect())
+            .unwrap_or_default();
+        if file.is_some() || !dirs.is_empty() {
+            TrustOrigin::Environment { file, dirs }
+        } else {
+            TrustOrigin::PlatformStore
+        }
+    }
+}
+
+#[cfg(target_os = "macos")]
+pub(crate) const STORE_NAME: &str = "the macOS Security framework (user, admin and system trust settings)";
+#[cfg(windows)]
+pub(crate) const STORE_NAME: &str = "the Windows certificate store (ROOT)";
+#[cfg(not(any(target_os = "macos", windows)))]
+pub(crate) const STORE_NAME: &str = "the system CA bundle and directory found by openssl-probe";
+
+/// `errSecIO`: the Security framework's "I/O error", which Apple documents as recoverable.
+#[cfg(target_os = "macos")]
+pub(crate) const ERR_SEC_IO: i32 = -36;
+
+/// Render an OS-API error, naming `errSecIO` on macOS.
+pub(crate) fn describe_os_error(err: &(dyn StdError + Send + Sync + 'static)) -> String {
+    #[cfg(target_os = "macos")]
+    if let Some(sec) = err.downcast_ref::<security_framework::base::Error>() {
+        if sec.code() == ERR_SEC_IO {
+            return format!(
+                "errSecIO ({ERR_SEC_IO}): the keychain was busy, typically because another \
+                 thread or process read it at the same time ({sec})"
+            );
+        }
+        return format!("Security framework error {}: {sec}", sec.code());
+    }
+    err.to_string()
+}
+
+#[cfg(all(test, target_os = "macos"))]
+mod macos_tests {
+    use super::*;
+
+    #[test]
+    fn err_sec_io_is_named() {
+        let err: Box<dyn StdError + Send + Sync> =
+            Box::new(security_framework::base::Error::from_code(ERR_SEC_IO));
+        assert!(describe_os_error(err.as_ref()).starts_with("errSecIO (-36)"));
+    }
+}

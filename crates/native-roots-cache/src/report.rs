@@ -1,0 +1,83 @@
+//! [`LoadReport`]: what one load found, skipped and met, for operators and dashboards.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::source::{SourceError, TrustOrigin};
+
+/// What a load of the trust store found, skipped and met.
+///
+/// A load can half-succeed: a bad file or an unparsable certificate does not throw away the good
+/// anchors, but it is recorded here (and logged) so that it never passes silently.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoadReport {
+    /// Where the certificates came from.
+    pub origin: TrustOrigin,
+    /// Certificates the source returned in the last attempt (before parsing).
+    pub certificates: usize,
+    /// Trust anchors added to the store.
+    pub anchors: usize,
+    /// Certificates that webpki could not turn into trust anchors, and why.
+    pub skipped: Vec<SkippedCertificate>,
+    /// Errors the source reported in the last attempt, each with its path where it has one.
+    pub errors: Vec<SourceError>,
+    /// Attempts made, the first included.
+    pub attempts: u32,
+    /// Wall time of the whole load, backoffs included.
+    pub elapsed: Duration,
+}
+
+impl LoadReport {
+    pub(crate) fn empty(origin: TrustOrigin) -> Self {
+        Self {
+            origin,
+            certificates: 0,
+            anchors: 0,
+            skipped: Vec::new(),
+            errors: Vec::new(),
+            attempts: 0,
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
+impl fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} trust anchors from {} ({} certificates, {} skipped as unparsable, {} errors) \
+             after {} attempt{} in {:.1?}",
+            self.anchors,
+            self.origin,
+            self.certificates,
+            self.skipped.len(),
+            self.errors.len(),
+            self.attempts,
+            if self.attempts == 1 { "" } else { "s" },
+            self.elapsed,
+        )
+    }
+}
+
+/// A certificate that could not be used as a trust anchor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SkippedCertificate {
+    /// Its position among the certificates the source returned.
+    pub index: usize,
+    /// Its DER length in bytes.
+    pub der_len: usize,
+    /// Why webpki rejected it.
+    pub reason: String,
+}
+
+impl fmt::Display for SkippedCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "certificate #{} ({} bytes of DER): {}",
+            self.index, self.der_len, self.reason
+        )
+    }
+}
