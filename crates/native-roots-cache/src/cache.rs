@@ -49,14 +49,15 @@ pub struct RootsCache<S = PlatformSource, Z = ThreadSleep> {
     current: ArcSwapOption<Published>,
     load_lock: Mutex<()>,
     loads: AtomicU64,
+    /// The generation of `current`, written after it (under `load_lock`), so that the hot
+    /// generation check of derived caches is one atomic load and never runs ahead of the store.
+    generation: AtomicU64,
 }
 
-/// The outcome callers see, swapped in as one unit so that a store, its report and its
-/// generation always agree.
+/// The outcome callers see, swapped in as one unit so that a store and its report always agree.
 struct Published {
     roots: Result<Arc<RootCertStore>, NativeRootsError>,
     report: Arc<LoadReport>,
-    generation: u64,
 }
 
 /// The result of a successful [`RootsCache::refresh`].
@@ -101,6 +102,7 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
             current: ArcSwapOption::const_empty(),
             load_lock: Mutex::new(()),
             loads: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -143,7 +145,10 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
     /// Run `f` on a borrow of the cached store, without touching its reference count: the read to
     /// use on hot paths shared by many threads. Loads on first use like
     /// [`native_roots`](Self::native_roots).
-    pub fn with_roots<R>(&self, f: impl FnOnce(Result<&RootCertStore, &NativeRootsError>) -> R) -> R {
+    pub fn with_roots<R>(
+        &self,
+        f: impl FnOnce(Result<&RootCertStore, &NativeRootsError>) -> R,
+    ) -> R {
         if let Some(published) = &*self.current.load() {
             return f(published.roots.as_deref());
         }
@@ -162,15 +167,22 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
     /// called from inside this cache's own source.
     pub fn refresh(&self) -> Result<Refresh, NativeRootsError> {
         self.reject_reentry()?;
-        let _serialised = self.load_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let _serialised = self
+            .load_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let loaded = self.run_load();
         let previous = self.current.load_full();
-        let previous_generation = previous.as_ref().map_or(0, |p| p.generation);
+        // Publishes are serialised by `load_lock`, so the mirror is exact here.
+        let previous_generation = self.generation.load(Ordering::Acquire);
         let previous_roots = previous.as_ref().and_then(|p| p.roots.as_ref().ok());
         match loaded.roots {
             Ok(new) => {
                 if let Some(old) = previous_roots.filter(|old| same_anchors(old, &new)) {
-                    log::info!("trust store refreshed, anchors unchanged: {}", loaded.report);
+                    log::info!(
+                        "trust store refreshed, anchors unchanged: {}",
+                        loaded.report
+                    );
                     self.publish(Ok(Arc::clone(old)), loaded.report, previous_generation);
                     return Ok(Refresh {
                         roots: Arc::clone(old),
@@ -179,7 +191,10 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
                     });
                 }
                 let generation = previous_generation + 1;
-                log::info!("trust store refreshed, generation {generation}: {}", loaded.report);
+                log::info!(
+                    "trust store refreshed, generation {generation}: {}",
+                    loaded.report
+                );
                 self.publish(Ok(Arc::clone(&new)), loaded.report, generation);
                 Ok(Refresh {
                     roots: new,
@@ -204,7 +219,7 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
     /// Caches of derived objects (such as `ClientConfig`s) compare it to know when to rebuild.
     /// Read the generation *before* the store, so that a store is never tagged newer than it is.
     pub fn generation(&self) -> u64 {
-        self.current.load().as_ref().map_or(0, |p| p.generation)
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The report of the outcome now cached, or `None` before the first load.
@@ -221,7 +236,10 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
     #[cold]
     fn first_load(&self) -> Result<Arc<RootCertStore>, NativeRootsError> {
         self.reject_reentry()?;
-        let _serialised = self.load_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let _serialised = self
+            .load_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         // Another caller may have finished the load while this one waited for the lock.
         if let Some(published) = &*self.current.load() {
             return published.roots.clone();
@@ -241,8 +259,8 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
         self.current.store(Some(Arc::new(Published {
             roots,
             report: Arc::new(report),
-            generation,
         })));
+        self.generation.store(generation, Ordering::Release);
     }
 
     fn id(&self) -> usize {

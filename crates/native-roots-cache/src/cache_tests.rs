@@ -1,0 +1,412 @@
+//! The decision table, stickiness, refresh and concurrency of `RootsCache`, driven by a scripted
+//! source and a recording sleep: no real trust store, no real backoff. Runs under Miri with
+//! smaller counts.
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use crate::{SourceError, SourceOutput};
+use rustls::pki_types::CertificateDer;
+use std::sync::{Barrier, OnceLock};
+use std::time::Duration;
+
+const THREADS: usize = if cfg!(miri) { 4 } else { 64 };
+const STICKY_CALLS: usize = if cfg!(miri) { 20 } else { 1_000 };
+
+const ROOT_DER: [&[u8]; 3] = [
+    include_bytes!("../testdata/root1.der"),
+    include_bytes!("../testdata/root2.der"),
+    include_bytes!("../testdata/root3.der"),
+];
+
+fn root(i: usize) -> CertificateDer<'static> {
+    CertificateDer::from(ROOT_DER[i])
+}
+
+/// A DER SEQUENCE that is not a certificate.
+fn garbage() -> CertificateDer<'static> {
+    CertificateDer::from(&b"\x30\x03\x02\x01\x00"[..])
+}
+
+type Script = dyn Fn(u32) -> SourceOutput + Send + Sync;
+
+/// A source that answers call `n` (from 1) with `script(n)` and counts its calls.
+#[derive(Clone)]
+struct Fake {
+    calls: Arc<AtomicU32>,
+    script: Arc<Script>,
+}
+
+impl Fake {
+    fn new(script: impl Fn(u32) -> SourceOutput + Send + Sync + 'static) -> Self {
+        Self {
+            calls: Arc::new(AtomicU32::new(0)),
+            script: Arc::new(script),
+        }
+    }
+
+    fn calls(&self) -> u32 {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+impl TrustSource for Fake {
+    fn load(&self) -> SourceOutput {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        (self.script)(n)
+    }
+
+    fn origin(&self) -> TrustOrigin {
+        TrustOrigin::Custom("the fake source".into())
+    }
+}
+
+/// A sleep that records what it was asked to wait and returns at once.
+#[derive(Clone, Default)]
+struct RecordedSleep(Arc<Mutex<Vec<Duration>>>);
+
+impl RecordedSleep {
+    fn recorded(&self) -> Vec<Duration> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl Sleep for RecordedSleep {
+    fn sleep(&self, duration: Duration) {
+        self.0.lock().unwrap().push(duration);
+    }
+}
+
+fn good() -> SourceOutput {
+    SourceOutput::new(vec![root(0), root(1)], vec![])
+}
+
+fn transient() -> SourceOutput {
+    SourceOutput::new(
+        vec![root(0)],
+        vec![SourceError::transient(
+            "failed to load admin trust settings",
+            "errSecIO (-36): the keychain was busy",
+        )],
+    )
+}
+
+fn no_anchors() -> SourceOutput {
+    SourceOutput::new(
+        vec![],
+        vec![
+            SourceError::permanent("failed to read PEM from file", "No such file or directory")
+                .with_path("/nowhere/ca.pem"),
+        ],
+    )
+}
+
+fn cache(fake: &Fake) -> (RootsCache<Fake, RecordedSleep>, RecordedSleep) {
+    let sleep = RecordedSleep::default();
+    (RootsCache::with_source(fake.clone(), sleep.clone()), sleep)
+}
+
+#[test]
+fn concurrent_first_callers_share_one_load() {
+    let fake = Fake::new(|_| {
+        // Give the other threads time to pile up behind the load.
+        for _ in 0..100 {
+            thread::yield_now();
+        }
+        good()
+    });
+    let (cache, _) = cache(&fake);
+    let barrier = Barrier::new(THREADS);
+    let stores: Vec<_> = thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    cache.native_roots().unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(fake.calls(), 1, "the source must run exactly once");
+    assert_eq!(cache.loads(), 1);
+    assert!(stores.iter().all(|s| Arc::ptr_eq(s, &stores[0])));
+    // One reference per returned clone plus the one the cache publishes.
+    assert_eq!(Arc::strong_count(&stores[0]), THREADS + 1);
+}
+
+#[test]
+fn the_happy_path_never_sleeps() {
+    let fake = Fake::new(|_| good());
+    let (cache, sleep) = cache(&fake);
+    let store = cache.native_roots().unwrap();
+    assert_eq!(store.len(), 2);
+    assert!(sleep.recorded().is_empty());
+    let report = cache.report().unwrap();
+    assert_eq!(
+        (report.attempts, report.anchors, report.certificates),
+        (1, 2, 2)
+    );
+    assert_eq!(cache.generation(), 1);
+}
+
+#[test]
+fn transient_failures_are_retried_with_jittered_backoff() {
+    let max = RetryPolicy::DEFAULT.max_attempts();
+    for k in 1..max {
+        let fake = Fake::new(move |n| if n <= k { transient() } else { good() });
+        let (cache, sleep) = cache(&fake);
+        assert_eq!(cache.native_roots().unwrap().len(), 2);
+        assert_eq!(cache.report().unwrap().attempts, k + 1);
+        assert_eq!(fake.calls(), k + 1);
+        let sleeps = sleep.recorded();
+        assert_eq!(sleeps.len(), k as usize, "one backoff per failed attempt");
+        for (i, slept) in sleeps.iter().enumerate() {
+            // 50 ms then 100 ms, each lengthened by at most 25 % jitter.
+            let base = Duration::from_millis(50) * (1 << i);
+            assert!(
+                *slept >= base && *slept <= base + base / 4,
+                "backoff {i}: {slept:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn exhausted_transient_failures_are_sticky_even_with_some_anchors() {
+    let fake = Fake::new(|_| transient());
+    let (cache, sleep) = cache(&fake);
+    let err = cache.native_roots().unwrap_err();
+    assert_eq!(err.kind(), NativeRootsErrorKind::TransientExhausted);
+    assert_eq!(err.attempts(), 3);
+    assert_eq!(
+        sleep.recorded().len(),
+        2,
+        "no backoff after the last attempt"
+    );
+    assert!(err.to_string().contains("errSecIO"), "{err}");
+    assert!(err.to_string().contains("the fake source"), "{err}");
+    // The last attempt did yield an anchor; a store missing a keychain domain still must not pass.
+    assert_eq!(cache.report().unwrap().anchors, 1);
+    assert_eq!(cache.generation(), 0);
+}
+
+#[test]
+fn zero_anchors_is_not_retried_and_names_the_variables() {
+    let fake = Fake::new(|_| no_anchors());
+    let (cache, sleep) = cache(&fake);
+    let err = cache.native_roots().unwrap_err();
+    assert_eq!(err.kind(), NativeRootsErrorKind::NoAnchors);
+    assert_eq!(
+        (fake.calls(), err.attempts()),
+        (1, 1),
+        "a permanent error is tried once"
+    );
+    assert!(sleep.recorded().is_empty());
+    let message = err.to_string();
+    for needle in [
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "the fake source",
+        "/nowhere/ca.pem",
+    ] {
+        assert!(message.contains(needle), "{needle} missing from: {message}");
+    }
+}
+
+#[test]
+fn a_cached_error_is_sticky() {
+    let fake = Fake::new(|_| no_anchors());
+    let (cache, _) = cache(&fake);
+    let first = cache.native_roots().unwrap_err();
+    for _ in 0..STICKY_CALLS {
+        assert_eq!(cache.native_roots().unwrap_err(), first);
+        assert_eq!(cache.warm().unwrap_err(), first);
+        cache.with_roots(|roots| assert_eq!(roots.unwrap_err(), &first));
+    }
+    assert_eq!(
+        fake.calls(),
+        1,
+        "no call after the first may touch the source"
+    );
+    assert_eq!(cache.loads(), 1);
+}
+
+#[test]
+fn a_partial_load_keeps_the_good_anchors_and_reports_the_rest() {
+    let fake = Fake::new(|_| {
+        SourceOutput::new(
+            vec![root(0), garbage(), root(1)],
+            vec![
+                SourceError::permanent("failed to read PEM from file", "section end not found")
+                    .with_path("/etc/ssl/certs/broken.pem"),
+            ],
+        )
+    });
+    let (cache, _) = cache(&fake);
+    assert_eq!(cache.native_roots().unwrap().len(), 2);
+    let report = cache.report().unwrap();
+    assert_eq!((report.certificates, report.anchors), (3, 2));
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(report.skipped[0].index, 1);
+    assert!(
+        report.skipped[0].reason.contains("not a parsable"),
+        "{}",
+        report.skipped[0]
+    );
+    assert_eq!(report.errors.len(), 1);
+    assert_eq!(
+        report.errors[0].path.as_deref(),
+        Some(std::path::Path::new("/etc/ssl/certs/broken.pem"))
+    );
+}
+
+#[test]
+fn strict_mode_fails_on_any_problem() {
+    let fake = Fake::new(|_| SourceOutput::new(vec![root(0), garbage()], vec![]));
+    let sleep = RecordedSleep::default();
+    let cache = RootsCache::with_source(fake.clone(), sleep)
+        .with_policy(RetryPolicy::DEFAULT.with_strict(true));
+    let err = cache.native_roots().unwrap_err();
+    assert_eq!(err.kind(), NativeRootsErrorKind::Strict);
+    assert!(err.to_string().contains("certificate #1"), "{err}");
+    assert_eq!(fake.calls(), 1);
+}
+
+#[test]
+fn a_panicking_source_becomes_a_sticky_error() {
+    let fake = Fake::new(|_| panic!("keychain exploded"));
+    let (cache, _) = cache(&fake);
+    let err = cache.native_roots().unwrap_err();
+    assert_eq!(err.kind(), NativeRootsErrorKind::Panicked);
+    assert!(err.to_string().contains("keychain exploded"), "{err}");
+    assert_eq!(cache.native_roots().unwrap_err(), err);
+    assert_eq!(
+        fake.calls(),
+        1,
+        "a panicking source must not be re-run by the next caller"
+    );
+}
+
+#[test]
+fn a_source_that_never_returns_meets_the_deadline() {
+    let (release, wait) = mpsc::channel::<()>();
+    let wait = Arc::new(Mutex::new(wait));
+    let fake = Fake::new(move |_| {
+        // Blocks until the test releases it, long after the deadline.
+        let _ = wait.lock().unwrap().recv();
+        good()
+    });
+    let sleep = RecordedSleep::default();
+    let cache = RootsCache::with_source(fake.clone(), sleep)
+        .with_policy(RetryPolicy::DEFAULT.with_deadline(Duration::from_millis(20)));
+    let err = cache.native_roots().unwrap_err();
+    assert_eq!(err.kind(), NativeRootsErrorKind::Deadline);
+    assert_eq!(
+        err.attempts(),
+        1,
+        "the first attempt was the one still running"
+    );
+    assert!(err.to_string().contains("20ms"), "{err}");
+    assert_eq!(
+        cache.native_roots().unwrap_err(),
+        err,
+        "sticky: no second wait"
+    );
+    assert_eq!(fake.calls(), 1);
+    release.send(()).unwrap();
+}
+
+#[test]
+fn refresh_keeps_an_unchanged_store_and_its_generation() {
+    // The same anchors in another order are the same set.
+    let fake = Fake::new(|n| {
+        if n == 1 {
+            good()
+        } else {
+            SourceOutput::new(vec![root(1), root(0)], vec![])
+        }
+    });
+    let (cache, _) = cache(&fake);
+    let before = cache.native_roots().unwrap();
+    let refresh = cache.refresh().unwrap();
+    assert!(!refresh.changed);
+    assert!(Arc::ptr_eq(&refresh.roots, &before));
+    assert!(Arc::ptr_eq(&cache.native_roots().unwrap(), &before));
+    assert_eq!((refresh.generation, cache.generation()), (1, 1));
+    assert_eq!(cache.loads(), 2);
+}
+
+#[test]
+fn refresh_publishes_a_changed_store_and_survives_a_failure() {
+    let fake = Fake::new(|n| match n {
+        1 => good(),
+        2 => SourceOutput::new(vec![root(0), root(1), root(2)], vec![]),
+        _ => no_anchors(),
+    });
+    let (cache, _) = cache(&fake);
+    let first = cache.native_roots().unwrap();
+    let refresh = cache.refresh().unwrap();
+    assert!(refresh.changed);
+    assert_eq!((refresh.generation, cache.generation()), (2, 2));
+    let second = cache.native_roots().unwrap();
+    assert!(!Arc::ptr_eq(&first, &second));
+    assert_eq!(second.len(), 3);
+
+    let err = cache.refresh().unwrap_err();
+    assert_eq!(err.kind(), NativeRootsErrorKind::NoAnchors);
+    assert!(
+        Arc::ptr_eq(&cache.native_roots().unwrap(), &second),
+        "a failure keeps the old store"
+    );
+    assert_eq!(cache.generation(), 2);
+    assert_eq!(
+        cache.report().unwrap().anchors,
+        3,
+        "the report describes the store in use"
+    );
+}
+
+#[test]
+fn refresh_replaces_a_cached_error() {
+    let fake = Fake::new(|n| if n == 1 { no_anchors() } else { good() });
+    let (cache, _) = cache(&fake);
+    assert!(cache.native_roots().is_err());
+    assert!(cache.native_roots().is_err(), "sticky until refreshed");
+    let refresh = cache.refresh().unwrap();
+    assert!(refresh.changed);
+    assert_eq!(cache.generation(), 1);
+    assert!(Arc::ptr_eq(&cache.native_roots().unwrap(), &refresh.roots));
+}
+
+#[test]
+fn a_source_that_asks_its_own_cache_gets_an_error_not_a_deadlock() {
+    type Cache = RootsCache<Fake, RecordedSleep>;
+    let cell: Arc<OnceLock<&'static Cache>> = Arc::new(OnceLock::new());
+    let inner_kind = Arc::new(Mutex::new(None));
+    let fake = {
+        let (cell, inner_kind) = (Arc::clone(&cell), Arc::clone(&inner_kind));
+        Fake::new(move |_| {
+            let inner = cell.get().unwrap().native_roots();
+            *inner_kind.lock().unwrap() = Some(inner.unwrap_err().kind());
+            good()
+        })
+    };
+    let cache: &'static Cache = Box::leak(Box::new(RootsCache::with_source(
+        fake,
+        RecordedSleep::default(),
+    )));
+    cell.set(cache).ok().unwrap();
+    assert_eq!(cache.native_roots().unwrap().len(), 2);
+    assert_eq!(
+        *inner_kind.lock().unwrap(),
+        Some(NativeRootsErrorKind::Reentrant)
+    );
+}
+
+#[test]
+fn nothing_is_reported_before_the_first_load() {
+    let fake = Fake::new(|_| good());
+    let (cache, _) = cache(&fake);
+    assert!(cache.report().is_none());
+    assert_eq!((cache.generation(), cache.loads(), fake.calls()), (0, 0, 0));
+}

@@ -37,7 +37,11 @@ impl TrustSource for PlatformSource {
         // The same rule as rustls-native-certs: either variable set means only they are read.
         let file = env::var_os(ENV_CERT_FILE).map(PathBuf::from);
         let dirs: Vec<PathBuf> = env::var_os(ENV_CERT_DIR)
-            .map(|dirs| env::split_paths(&dirs).filter(|p| !p.as_os_str().is_empty()).collect())
+            .map(|dirs| {
+                env::split_paths(&dirs)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         if file.is_some() || !dirs.is_empty() {
             TrustOrigin::Environment { file, dirs }
@@ -48,7 +52,8 @@ impl TrustSource for PlatformSource {
 }
 
 #[cfg(target_os = "macos")]
-pub(crate) const STORE_NAME: &str = "the macOS Security framework (user, admin and system trust settings)";
+pub(crate) const STORE_NAME: &str =
+    "the macOS Security framework (user, admin and system trust settings)";
 #[cfg(windows)]
 pub(crate) const STORE_NAME: &str = "the Windows certificate store (ROOT)";
 #[cfg(not(any(target_os = "macos", windows)))]

@@ -161,7 +161,10 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for i in 0..200u64 {
             let d = p.backoff(1, jitter_seed().wrapping_add(i));
-            assert!(d >= Duration::from_millis(50) && d <= Duration::from_micros(62_500), "{d:?}");
+            assert!(
+                d >= Duration::from_millis(50) && d <= Duration::from_micros(62_500),
+                "{d:?}"
+            );
             seen.insert(d);
         }
         // Two processes starting together must not back off in lockstep.

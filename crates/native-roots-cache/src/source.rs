@@ -180,13 +180,24 @@ mod tests {
 
     #[test]
     fn io_errors_are_transient_only_when_retrying_can_help() {
-        for kind in [io::ErrorKind::Interrupted, io::ErrorKind::WouldBlock, io::ErrorKind::TimedOut] {
+        for kind in [
+            io::ErrorKind::Interrupted,
+            io::ErrorKind::WouldBlock,
+            io::ErrorKind::TimedOut,
+        ] {
             assert!(SourceError::from(io_err(kind)).is_transient(), "{kind:?}");
         }
-        for kind in [io::ErrorKind::NotFound, io::ErrorKind::PermissionDenied, io::ErrorKind::InvalidData] {
+        for kind in [
+            io::ErrorKind::NotFound,
+            io::ErrorKind::PermissionDenied,
+            io::ErrorKind::InvalidData,
+        ] {
             let err = SourceError::from(io_err(kind));
             assert!(!err.is_transient(), "{kind:?}");
-            assert_eq!(err.path.as_deref(), Some(std::path::Path::new("/etc/ssl/cert.pem")));
+            assert_eq!(
+                err.path.as_deref(),
+                Some(std::path::Path::new("/etc/ssl/cert.pem"))
+            );
         }
     }
 
@@ -203,7 +214,9 @@ mod tests {
         let pem = rustls_native_certs::Error {
             context: "failed to read PEM from file",
             kind: rustls_native_certs::ErrorKind::Pem(
-                rustls::pki_types::pem::Error::MissingSectionEnd { end_marker: b"CERTIFICATE".to_vec() },
+                rustls::pki_types::pem::Error::MissingSectionEnd {
+                    end_marker: b"CERTIFICATE".to_vec(),
+                },
             ),
         };
         assert!(!SourceError::from(pem).is_transient());
@@ -215,6 +228,9 @@ mod tests {
             file: Some("/a.pem".into()),
             dirs: vec!["/d1".into(), "/d2".into()],
         };
-        assert_eq!(origin.to_string(), "SSL_CERT_FILE=/a.pem, SSL_CERT_DIR=/d1:/d2");
+        assert_eq!(
+            origin.to_string(),
+            "SSL_CERT_FILE=/a.pem, SSL_CERT_DIR=/d1:/d2"
+        );
     }
 }
