@@ -373,7 +373,9 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
 
 /// Whether two stores hold the same set of anchors, whatever their order.
 fn same_anchors(a: &RootCertStore, b: &RootCertStore) -> bool {
-    fn set(store: &RootCertStore) -> Vec<(&[u8], &[u8], Option<&[u8]>)> {
+    /// An anchor's identity: subject, public key and name constraints.
+    type AnchorKey<'a> = (&'a [u8], &'a [u8], Option<&'a [u8]>);
+    fn set(store: &RootCertStore) -> Vec<AnchorKey<'_>> {
         let mut anchors: Vec<_> = store
             .roots
             .iter()

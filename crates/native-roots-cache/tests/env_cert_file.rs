@@ -1,0 +1,77 @@
+//! The process-wide store read from `SSL_CERT_FILE`, then refreshed as the file changes.
+//! Its own binary: the cache is per process and the environment is set once, first.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use native_roots_cache::{
+    native_roots, native_roots_generation, native_roots_loads, native_roots_report,
+    refresh_native_roots, warm_native_roots, with_native_roots, NativeRootsErrorKind, TrustOrigin,
+};
+
+#[test]
+fn ssl_cert_file_is_loaded_once_then_refreshed_on_request() {
+    common::clear_cert_env();
+    let dir = common::fresh_dir("cert-file");
+    let bundle = dir.join("bundle.pem");
+    let (a, b, c) = (
+        common::ca_pem("CA a"),
+        common::ca_pem("CA b"),
+        common::ca_pem("CA c"),
+    );
+    std::fs::write(&bundle, format!("{a}{}{b}", common::UNPARSABLE_CERT_PEM)).unwrap();
+    std::env::set_var("SSL_CERT_FILE", &bundle);
+
+    assert!(native_roots_report().is_none());
+    let warmed = warm_native_roots().unwrap();
+    assert_eq!(
+        warmed.len(),
+        2,
+        "two good CAs; the unparsable one is skipped, not fatal"
+    );
+    let again = native_roots().unwrap();
+    assert!(Arc::ptr_eq(&warmed, &again));
+    assert_eq!(with_native_roots(|roots| roots.unwrap().len()), 2);
+    assert_eq!((native_roots_loads(), native_roots_generation()), (1, 1));
+
+    let report = native_roots_report().unwrap();
+    assert_eq!(
+        report.origin,
+        TrustOrigin::Environment {
+            file: Some(bundle.clone()),
+            dirs: vec![]
+        }
+    );
+    assert_eq!(
+        (report.certificates, report.anchors, report.skipped.len()),
+        (3, 2, 1)
+    );
+    assert_eq!(report.attempts, 1);
+
+    // Changing the file changes nothing until an operator asks.
+    std::fs::write(&bundle, format!("{a}{b}{c}")).unwrap();
+    assert!(Arc::ptr_eq(&native_roots().unwrap(), &warmed));
+    let refresh = refresh_native_roots().unwrap();
+    assert!(refresh.changed);
+    assert_eq!((refresh.roots.len(), native_roots_generation()), (3, 2));
+    assert!(Arc::ptr_eq(&native_roots().unwrap(), &refresh.roots));
+
+    // The same anchors again: same Arc, same generation, so derived caches rebuild nothing.
+    let unchanged = refresh_native_roots().unwrap();
+    assert!(!unchanged.changed);
+    assert!(Arc::ptr_eq(&unchanged.roots, &refresh.roots));
+    assert_eq!(native_roots_generation(), 2);
+
+    // A broken refresh keeps the store in use.
+    std::fs::write(&bundle, "").unwrap();
+    let err = refresh_native_roots().unwrap_err();
+    assert_eq!(err.kind(), NativeRootsErrorKind::NoAnchors);
+    assert!(
+        err.to_string().contains(&bundle.display().to_string()),
+        "{err}"
+    );
+    assert!(Arc::ptr_eq(&native_roots().unwrap(), &refresh.roots));
+    assert_eq!((native_roots_generation(), native_roots_loads()), (2, 4));
+}

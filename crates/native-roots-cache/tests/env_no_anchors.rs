@@ -1,0 +1,36 @@
+//! An empty `SSL_CERT_FILE`: a clear, sticky error naming the variables and the path.
+//! Its own binary: the cache is per process and the environment is set once, first.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use native_roots_cache::{
+    native_roots, native_roots_generation, native_roots_loads, NativeRootsErrorKind,
+};
+
+#[test]
+fn an_empty_bundle_is_a_clear_sticky_error() {
+    common::clear_cert_env();
+    let dir = common::fresh_dir("no-anchors");
+    let bundle = dir.join("empty.pem");
+    std::fs::write(&bundle, "").unwrap();
+    std::env::set_var("SSL_CERT_FILE", &bundle);
+
+    let err = native_roots().unwrap_err();
+    assert_eq!(err.kind(), NativeRootsErrorKind::NoAnchors);
+    assert_eq!(err.attempts(), 1);
+    let message = err.to_string();
+    for needle in [
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        &bundle.display().to_string(),
+    ] {
+        assert!(message.contains(needle), "{needle} missing from: {message}");
+    }
+    // Fixing the file does not help until a refresh: the error is sticky.
+    std::fs::write(&bundle, common::ca_pem("CA a")).unwrap();
+    for _ in 0..100 {
+        assert_eq!(native_roots().unwrap_err(), err);
+    }
+    assert_eq!((native_roots_loads(), native_roots_generation()), (1, 0));
+}
