@@ -5,7 +5,7 @@
 //! is replaced only by [`RootsCache::refresh`]; a load that panics or outlives its deadline
 //! becomes a cached error instead of a retry storm or a hang.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
@@ -49,6 +49,9 @@ pub struct RootsCache<S = PlatformSource, Z = ThreadSleep> {
     current: ArcSwapOption<Published>,
     load_lock: Mutex<()>,
     loads: AtomicU64,
+    /// A process-unique stamp of `current` (0: nothing published), written after it, that lets
+    /// each thread reuse the result it read last without touching `current`.
+    epoch: AtomicU64,
     /// The generation of `current`, written after it (under `load_lock`), so that the hot
     /// generation check of derived caches is one atomic load and never runs ahead of the store.
     generation: AtomicU64,
@@ -77,6 +80,17 @@ thread_local! {
     /// The cache whose source this thread is running, to turn re-entry into an error instead of
     /// a deadlock.
     static LOADING: Cell<usize> = const { Cell::new(0) };
+    /// The last outcome this thread read from any cache, under its epoch.
+    static LAST_READ: RefCell<Option<LastRead>> = const { RefCell::new(None) };
+}
+
+/// Epochs are drawn from one process-wide counter, so that a stamp never matches an outcome of
+/// another cache (even one later built at the same address).
+static NEXT_EPOCH: AtomicU64 = AtomicU64::new(1);
+
+struct LastRead {
+    epoch: u64,
+    roots: Result<Arc<RootCertStore>, NativeRootsError>,
 }
 
 impl RootsCache<PlatformSource, ThreadSleep> {
@@ -102,6 +116,7 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
             current: ArcSwapOption::const_empty(),
             load_lock: Mutex::new(()),
             loads: AtomicU64::new(0),
+            epoch: AtomicU64::new(0),
             generation: AtomicU64::new(0),
         }
     }
@@ -127,11 +142,41 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
     /// call until [`refresh`](Self::refresh) succeeds. Also
     /// [`Reentrant`](NativeRootsErrorKind::Reentrant), uncached, when called from inside this
     /// cache's own source.
+    ///
+    /// # Caveats
+    /// To make a cached call cost about one `Arc` clone, each thread remembers the outcome it read
+    /// last: after a refresh, a thread that never calls again keeps the previous store alive.
     pub fn native_roots(&self) -> Result<Arc<RootCertStore>, NativeRootsError> {
-        if let Some(published) = &*self.current.load() {
-            return published.roots.clone();
+        let epoch = self.epoch.load(Ordering::Acquire);
+        if epoch == 0 {
+            return self.first_load();
         }
-        self.first_load()
+        // `try_with`: during thread teardown the thread-local may be gone; read `current` then.
+        let remembered = LAST_READ
+            .try_with(|last| match last.try_borrow().as_deref() {
+                Ok(Some(last)) if last.epoch == epoch => Some(last.roots.clone()),
+                _ => None,
+            })
+            .ok()
+            .flatten();
+        if let Some(roots) = remembered {
+            return roots;
+        }
+        let Some(published) = self.current.load_full() else {
+            return self.first_load();
+        };
+        // `current` may be newer than `epoch`; remembering it under the older stamp only costs
+        // one more read of `current` on the next call.
+        // Skipped when a `with_roots` callback on this thread holds the borrow.
+        let _ = LAST_READ.try_with(|last| {
+            if let Ok(mut last) = last.try_borrow_mut() {
+                *last = Some(LastRead {
+                    epoch,
+                    roots: published.roots.clone(),
+                });
+            }
+        });
+        published.roots.clone()
     }
 
     /// The same as [`native_roots`](Self::native_roots), named for a daemon's boot path.
@@ -149,10 +194,27 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
         &self,
         f: impl FnOnce(Result<&RootCertStore, &NativeRootsError>) -> R,
     ) -> R {
-        if let Some(published) = &*self.current.load() {
-            return f(published.roots.as_deref());
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let mut f = Some(f);
+        if epoch != 0 {
+            // Borrow what this thread remembers; `try_borrow` because `f` may read the cache
+            // again (which is fine) while this borrow is held.
+            let out = LAST_READ
+                .try_with(|last| {
+                    let last = last.try_borrow().ok()?;
+                    let last = last.as_ref().filter(|last| last.epoch == epoch)?;
+                    let f = f.take()?;
+                    Some(f(last.roots.as_deref()))
+                })
+                .ok()
+                .flatten();
+            if let Some(out) = out {
+                return out;
+            }
         }
-        f(self.first_load().as_deref())
+        let f = f.expect("`f` is taken only when it has run");
+        // A miss: read through `native_roots`, which also remembers the outcome for next time.
+        f(self.native_roots().as_deref())
     }
 
     /// Read the trust store again and publish it if its anchors changed.
@@ -260,6 +322,10 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
             roots,
             report: Arc::new(report),
         })));
+        self.epoch.store(
+            NEXT_EPOCH.fetch_add(1, Ordering::Relaxed),
+            Ordering::Release,
+        );
         self.generation.store(generation, Ordering::Release);
     }
 

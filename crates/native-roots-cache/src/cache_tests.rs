@@ -410,3 +410,44 @@ fn nothing_is_reported_before_the_first_load() {
     assert!(cache.report().is_none());
     assert_eq!((cache.generation(), cache.loads(), fake.calls()), (0, 0, 0));
 }
+
+#[test]
+fn reads_follow_a_refresh_on_every_thread() {
+    let fake = Fake::new(|n| {
+        if n == 1 {
+            good()
+        } else {
+            SourceOutput::new(vec![root(2)], vec![])
+        }
+    });
+    let (cache, _) = cache(&fake);
+    let old = cache.native_roots().unwrap();
+    // Remembered by this thread; the borrowed read may call the cache again inside.
+    assert!(Arc::ptr_eq(&cache.native_roots().unwrap(), &old));
+    let nested = cache.with_roots(|outer| {
+        let inner = cache.native_roots().unwrap();
+        (outer.unwrap().len(), inner.len())
+    });
+    assert_eq!(nested, (2, 2));
+    let new = cache.refresh().unwrap().roots;
+    thread::scope(|s| {
+        s.spawn(|| assert!(Arc::ptr_eq(&cache.native_roots().unwrap(), &new)));
+    });
+    assert!(
+        Arc::ptr_eq(&cache.native_roots().unwrap(), &new),
+        "no stale store after a refresh"
+    );
+    assert_eq!(cache.with_roots(|roots| roots.unwrap().len()), 1);
+}
+
+#[test]
+fn caches_at_the_same_address_never_share_remembered_outcomes() {
+    // Each cache lives and dies in turn on the stack, likely at the same address.
+    for (n, expected) in [(1usize, 1usize), (2, 2), (3, 3)] {
+        let fake = Fake::new(move |_| SourceOutput::new((0..n).map(root).collect(), vec![]));
+        let (cache, _) = cache(&fake);
+        assert_eq!(cache.native_roots().unwrap().len(), expected);
+        assert_eq!(cache.native_roots().unwrap().len(), expected);
+        assert_eq!(cache.with_roots(|roots| roots.unwrap().len()), expected);
+    }
+}
