@@ -1,0 +1,355 @@
+//! [`ClientConfigCache`]: one ready `ClientConfig` per fingerprint, built once, shared as `Arc`.
+//!
+//! Guarantees: a hit is a read lock on one shard and an `Arc` clone; concurrent misses on one
+//! fingerprint build once (they wait on the entry's `OnceLock`, outside any map lock) while
+//! different fingerprints build in parallel; configs of one trust set share one verifier and one
+//! root store; each config has its own session store; an entry built from the system store
+//! before `native_roots_generation()` advanced is rebuilt on its next lookup; the number of
+//! entries is bounded, oldest inserted evicted first.
+
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use rustls::client::Resumption;
+use rustls::crypto::CryptoProvider;
+use rustls::ClientConfig;
+
+use crate::error::BuildError;
+use crate::fingerprint::{SessionResumption, UpstreamTls};
+use crate::provider;
+use crate::session::LazySessionStore;
+use crate::shards::Shards;
+use crate::trust::{current_generation, TrustProvenance, TrustSets};
+
+/// A built config with the facts behind it: which fingerprint, and where its trust came from.
+#[derive(Debug)]
+pub struct BuiltConfig {
+    config: Arc<ClientConfig>,
+    provenance: TrustProvenance,
+    fingerprint: UpstreamTls,
+}
+
+impl BuiltConfig {
+    /// The config, ready for `rustls::ClientConnection::new`.
+    pub fn config(&self) -> &Arc<ClientConfig> {
+        &self.config
+    }
+
+    /// Where the trust anchors came from, including a webpki-roots fallback.
+    pub fn provenance(&self) -> &TrustProvenance {
+        &self.provenance
+    }
+
+    /// The fingerprint the config was built for.
+    pub fn fingerprint(&self) -> &UpstreamTls {
+        &self.fingerprint
+    }
+}
+
+/// `<fingerprint>; trust: <provenance>`, for logs and status pages.
+impl fmt::Display for BuiltConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}; trust: {}", self.fingerprint, self.provenance)
+    }
+}
+
+/// Counters of a [`ClientConfigCache`], each monotonic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheStats {
+    /// Lookups answered with an entry already built (or being built by another thread).
+    pub hits: u64,
+    /// Configs built (first builds and rebuilds after a system-store change), failed builds
+    /// included.
+    pub builds: u64,
+    /// Entries dropped to stay within the bound.
+    pub evictions: u64,
+    /// Times this cache obtained a store from `native_roots()` to build a verifier: once per
+    /// trust set per system-store generation.
+    pub trust_store_loads: u64,
+    /// Trust sets built from webpki-roots because the system store failed.
+    pub fallbacks: u64,
+}
+
+/// One fingerprint's config, built by the first thread to ask; tagged with the system-store
+/// generation it was built for (0 when its trust does not use the system store).
+struct Slot {
+    /// Survives rebuilds, so that the eviction queue still recognises the entry.
+    id: u64,
+    generation: u64,
+    outcome: OnceLock<Result<Arc<BuiltConfig>, BuildError>>,
+}
+
+/// The default bound on entries.
+pub const DEFAULT_MAX_ENTRIES: usize = 4096;
+
+/// Ready rustls `ClientConfig`s, one per [`UpstreamTls`] fingerprint.
+///
+/// ```no_run
+/// use tls_client_builder::{ClientConfigCache, Trust, UpstreamTls};
+///
+/// # fn main() -> Result<(), tls_client_builder::BuildError> {
+/// let cache = ClientConfigCache::new().max_entries(10_000);
+/// let upstream = UpstreamTls::builder(Trust::Native).alpn(["h2"]).build();
+/// let config = cache.get(&upstream)?; // Arc<ClientConfig>; the next get is an Arc clone
+/// # Ok(()) }
+/// ```
+///
+/// One cache uses one crypto provider for every config it builds.
+pub struct ClientConfigCache {
+    entries: Shards<Arc<Slot>>,
+    /// Insertion order for eviction: (fingerprint, slot id).
+    order: Mutex<VecDeque<(UpstreamTls, u64)>>,
+    max_entries: usize,
+    trust: TrustSets,
+    next_id: AtomicU64,
+    builds: AtomicU64,
+    evictions: AtomicU64,
+}
+
+impl ClientConfigCache {
+    /// A cache using the crypto provider of the crate features (`aws-lc-rs` if enabled, else
+    /// `ring`), bounded to [`DEFAULT_MAX_ENTRIES`].
+    #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+    pub fn new() -> Self {
+        Self::with_provider(provider::feature_provider())
+    }
+
+    /// A cache whose configs all use `provider`.
+    pub fn with_provider(provider: Arc<CryptoProvider>) -> Self {
+        Self {
+            entries: Shards::new(),
+            order: Mutex::default(),
+            max_entries: DEFAULT_MAX_ENTRIES,
+            trust: TrustSets::new(provider),
+            next_id: AtomicU64::new(0),
+            builds: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
+        }
+    }
+
+    /// A cache using the process-wide default provider (`CryptoProvider::install_default`).
+    ///
+    /// # Errors
+    /// [`BuildError::NoProvider`] when none is installed.
+    pub fn with_process_default_provider() -> Result<Self, BuildError> {
+        provider::process_default()
+            .map(Self::with_provider)
+            .ok_or(BuildError::NoProvider)
+    }
+
+    /// Bound the cache to `max` entries (at least 1); beyond it the oldest inserted entry is
+    /// dropped. Set it before the first lookup.
+    #[must_use]
+    pub fn max_entries(mut self, max: usize) -> Self {
+        self.max_entries = max.max(1);
+        self
+    }
+
+    /// The crypto provider of every config this cache builds.
+    pub fn provider(&self) -> &Arc<CryptoProvider> {
+        self.trust.provider()
+    }
+
+    /// The config for `fingerprint`, built on the first call and shared afterwards.
+    ///
+    /// # Errors
+    /// The [`BuildError`] of the build, cached like a config: the system store's error
+    /// ([`BuildError::NativeRoots`], unchanged), an unusable extra anchor, a client identity
+    /// rustls rejects, versions the provider cannot do. An entry that failed because the system
+    /// store failed is rebuilt once a refresh publishes a store.
+    pub fn get(&self, fingerprint: &UpstreamTls) -> Result<Arc<ClientConfig>, BuildError> {
+        self.lookup(fingerprint, |built| Arc::clone(&built.config))
+    }
+
+    /// The config for `fingerprint` with where its trust came from (see [`BuiltConfig`]).
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub fn get_built(&self, fingerprint: &UpstreamTls) -> Result<Arc<BuiltConfig>, BuildError> {
+        self.lookup(fingerprint, Arc::clone)
+    }
+
+    /// Keep only the entries whose fingerprint `keep` accepts (for a daemon's reload), and forget
+    /// trust sets no remaining config uses.
+    pub fn retain(&self, mut keep: impl FnMut(&UpstreamTls) -> bool) {
+        let removed = self.entries.retain(|fingerprint, _| keep(fingerprint));
+        if !removed.is_empty() {
+            let ids: HashSet<u64> = removed.iter().map(|(_, slot)| slot.id).collect();
+            self.order
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|(_, id)| !ids.contains(id));
+        }
+        drop(removed);
+        self.trust.prune();
+    }
+
+    /// How many entries the cache holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the cache holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.entries.hits(),
+            builds: self.builds.load(Ordering::Relaxed),
+            evictions: self.evictions.load(Ordering::Relaxed),
+            trust_store_loads: self.trust.store_loads(),
+            fallbacks: self.trust.fallbacks(),
+        }
+    }
+
+    fn lookup<R>(
+        &self,
+        fingerprint: &UpstreamTls,
+        answer: impl Fn(&Arc<BuiltConfig>) -> R,
+    ) -> Result<R, BuildError> {
+        let generation = if fingerprint.trust().uses_native() {
+            current_generation()
+        } else {
+            0
+        };
+        // Fast path: a built, current entry, answered under the shard's read lock.
+        let found = self.entries.read(fingerprint, |slot| {
+            let slot = slot?;
+            match slot.outcome.get() {
+                Some(outcome) if slot.generation >= generation => {
+                    Some(Ok(outcome.as_ref().map(&answer).map_err(Clone::clone)))
+                }
+                _ => Some(Err(Arc::clone(slot))),
+            }
+        });
+        let slot = match found {
+            Some(Ok(answered)) => {
+                self.entries.count_hit(fingerprint);
+                return answered;
+            }
+            Some(Err(slot)) if slot.generation >= generation => slot,
+            _ => self.slot_for(fingerprint, generation),
+        };
+        let mut built_here = false;
+        let outcome = slot.outcome.get_or_init(|| {
+            built_here = true;
+            self.build(fingerprint, slot.generation)
+        });
+        if !built_here {
+            self.entries.count_hit(fingerprint);
+        }
+        outcome.as_ref().map(answer).map_err(Clone::clone)
+    }
+
+    /// The entry of `fingerprint` current at `generation`: the one in the map, or a new empty one
+    /// put there (replacing a stale one, which keeps its place in the eviction order).
+    #[cold]
+    fn slot_for(&self, fingerprint: &UpstreamTls, generation: u64) -> Arc<Slot> {
+        let (slot, inserted) =
+            self.entries
+                .write(fingerprint, |map| match map.get_mut(fingerprint) {
+                    Some(slot) if slot.generation >= generation => (Arc::clone(slot), false),
+                    Some(stale) => {
+                        *stale = Arc::new(Slot {
+                            id: stale.id,
+                            generation,
+                            outcome: OnceLock::new(),
+                        });
+                        (Arc::clone(stale), false)
+                    }
+                    None => {
+                        let slot = Arc::new(Slot {
+                            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+                            generation,
+                            outcome: OnceLock::new(),
+                        });
+                        map.insert(fingerprint.clone(), Arc::clone(&slot));
+                        (slot, true)
+                    }
+                });
+        if inserted {
+            self.enqueue(fingerprint.clone(), slot.id);
+        }
+        slot
+    }
+
+    /// Record an insertion and evict the oldest entries beyond the bound. Shard locks are taken
+    /// one at a time, never while another is held.
+    fn enqueue(&self, fingerprint: UpstreamTls, id: u64) {
+        let mut order = self.order.lock().unwrap_or_else(PoisonError::into_inner);
+        order.push_back((fingerprint, id));
+        while order.len() > self.max_entries {
+            let Some((oldest, oldest_id)) = order.pop_front() else {
+                break;
+            };
+            let removed = self.entries.write(&oldest, |map| match map.get(&oldest) {
+                Some(slot) if slot.id == oldest_id => map.remove(&oldest),
+                _ => None,
+            });
+            if removed.is_some() {
+                self.evictions.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn build(
+        &self,
+        fingerprint: &UpstreamTls,
+        generation: u64,
+    ) -> Result<Arc<BuiltConfig>, BuildError> {
+        self.builds.fetch_add(1, Ordering::Relaxed);
+        let trust = self.trust.get(fingerprint, generation)?;
+        let versions = fingerprint.versions();
+        let builder = ClientConfig::builder_with_provider(Arc::clone(self.trust.provider()))
+            .with_protocol_versions(versions.rustls())
+            .map_err(|err| BuildError::Versions {
+                versions: versions.to_string(),
+                reason: err.to_string(),
+            })?
+            .with_webpki_verifier(Arc::clone(&trust.verifier));
+        let mut config = match fingerprint.client_identity() {
+            Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|err| {
+                BuildError::ClientIdentity {
+                    reason: err.to_string(),
+                }
+            })?,
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = fingerprint.alpn().to_vec();
+        config.enable_sni = fingerprint.sni();
+        config.resumption = match fingerprint.resumption() {
+            SessionResumption::InMemory { sessions } => {
+                Resumption::store(Arc::new(LazySessionStore::new(sessions)))
+            }
+            SessionResumption::Off => Resumption::disabled(),
+        };
+        Ok(Arc::new(BuiltConfig {
+            config: Arc::new(config),
+            provenance: trust.provenance.clone(),
+            fingerprint: fingerprint.clone(),
+        }))
+    }
+}
+
+#[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+impl Default for ClientConfigCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for ClientConfigCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfigCache")
+            .field("entries", &self.len())
+            .field("max_entries", &self.max_entries)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}

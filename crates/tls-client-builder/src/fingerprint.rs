@@ -1,0 +1,506 @@
+//! [`UpstreamTls`], the fingerprint: every setting that shapes a `ClientConfig`, as one immutable
+//! value.
+//!
+//! Guarantees: two fingerprints are equal exactly when every field is equal (certificate and key
+//! bytes included), so a cache keyed by them never hands one upstream another's trust settings.
+//! The hash is computed once, when the fingerprint is built (a keyed SipHash over the full value,
+//! keys random per process); lookups hash eight bytes and compare the full value only when the
+//! hashes match. Clones share one allocation.
+
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::{Arc, OnceLock};
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::error::BuildError;
+use crate::pem;
+
+/// Which trust anchors verify the upstream's certificate, besides any extra anchors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Trust {
+    /// The operating system's store, loaded once per process by
+    /// [`native_roots()`](native_roots_cache::native_roots), plus the extra anchors.
+    Native,
+    /// Only the fingerprint's extra anchors: a private PKI, or a test that must not depend on the
+    /// machine's store.
+    AnchorsOnly,
+    /// The Mozilla roots bundled in the `webpki-roots` crate, plus the extra anchors.
+    #[cfg(feature = "webpki-roots")]
+    WebpkiRoots,
+    /// The operating system's store; when it fails to load, the bundled Mozilla roots instead.
+    /// The fallback is logged at `warn`, counted in
+    /// [`CacheStats::fallbacks`](crate::CacheStats::fallbacks) and shown by
+    /// [`BuiltConfig::provenance`](crate::BuiltConfig::provenance). Extra anchors are added in
+    /// both cases.
+    #[cfg(feature = "webpki-roots")]
+    NativeWithWebpkiFallback,
+}
+
+impl Trust {
+    /// Whether this trust choice reads the system store (and so is rebuilt when
+    /// `native_roots_generation()` advances).
+    pub fn uses_native(self) -> bool {
+        match self {
+            Self::Native => true,
+            Self::AnchorsOnly => false,
+            #[cfg(feature = "webpki-roots")]
+            Self::WebpkiRoots => false,
+            #[cfg(feature = "webpki-roots")]
+            Self::NativeWithWebpkiFallback => true,
+        }
+    }
+}
+
+impl fmt::Display for Trust {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Native => "the system store",
+            Self::AnchorsOnly => "extra anchors only",
+            #[cfg(feature = "webpki-roots")]
+            Self::WebpkiRoots => "webpki-roots",
+            #[cfg(feature = "webpki-roots")]
+            Self::NativeWithWebpkiFallback => "the system store, falling back to webpki-roots",
+        })
+    }
+}
+
+/// The TLS protocol versions offered to the upstream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TlsVersions {
+    /// TLS 1.3 and TLS 1.2 (rustls' default).
+    #[default]
+    Tls12And13,
+    /// TLS 1.3 only.
+    Tls13Only,
+    /// TLS 1.2 only.
+    Tls12Only,
+}
+
+impl TlsVersions {
+    pub(crate) fn rustls(self) -> &'static [&'static rustls::SupportedProtocolVersion] {
+        static TLS13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
+        static TLS12: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
+        match self {
+            Self::Tls12And13 => rustls::ALL_VERSIONS,
+            Self::Tls13Only => &TLS13,
+            Self::Tls12Only => &TLS12,
+        }
+    }
+}
+
+impl fmt::Display for TlsVersions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Tls12And13 => "TLS 1.2 and 1.3",
+            Self::Tls13Only => "TLS 1.3 only",
+            Self::Tls12Only => "TLS 1.2 only",
+        })
+    }
+}
+
+/// Whether and how sessions are remembered for resumption.
+///
+/// Each fingerprint gets its own session store (a session resumed under other trust settings
+/// would skip their verification); it allocates only when the first session is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SessionResumption {
+    /// Remember up to `sessions` TLS 1.3 tickets (about `sessions / 8` servers), as rustls'
+    /// `ClientSessionMemoryCache::new(sessions)` does.
+    InMemory {
+        /// The size given to `ClientSessionMemoryCache::new`.
+        sessions: usize,
+    },
+    /// Never resume: every connection is a full handshake.
+    Off,
+}
+
+impl SessionResumption {
+    /// rustls' default: an in-memory store of 256 sessions.
+    pub const DEFAULT: Self = Self::InMemory { sessions: 256 };
+}
+
+impl Default for SessionResumption {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// A client certificate chain and its private key, for mTLS.
+struct ClientIdentity {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl ClientIdentity {
+    fn key_tag(&self) -> u8 {
+        match self.key {
+            PrivateKeyDer::Pkcs1(_) => 1,
+            PrivateKeyDer::Sec1(_) => 2,
+            PrivateKeyDer::Pkcs8(_) => 3,
+            _ => 0,
+        }
+    }
+}
+
+impl Clone for ClientIdentity {
+    fn clone(&self) -> Self {
+        Self {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
+impl PartialEq for ClientIdentity {
+    fn eq(&self, other: &Self) -> bool {
+        self.chain == other.chain
+            && self.key_tag() == other.key_tag()
+            && self.key.secret_der() == other.key.secret_der()
+    }
+}
+
+impl Eq for ClientIdentity {}
+
+impl Hash for ClientIdentity {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.chain.hash(state);
+        self.key_tag().hash(state);
+        self.key.secret_der().hash(state);
+    }
+}
+
+impl fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientIdentity")
+            .field("chain_len", &self.chain.len())
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Fields {
+    trust: Trust,
+    extra_anchors: Arc<[CertificateDer<'static>]>,
+    alpn: Vec<Vec<u8>>,
+    versions: TlsVersions,
+    identity: Option<ClientIdentity>,
+    sni: bool,
+    resumption: SessionResumption,
+}
+
+#[derive(Debug)]
+struct Inner {
+    hash: u64,
+    trust_hash: u64,
+    fields: Fields,
+}
+
+/// The upstream-TLS fingerprint: every setting that shapes a rustls `ClientConfig`.
+///
+/// Built with [`UpstreamTls::builder`]; immutable afterwards; cheap to clone (one `Arc`).
+/// Equality and hashing cover the full value (see the module docs), so it is the key of a
+/// [`ClientConfigCache`](crate::ClientConfigCache).
+///
+/// ```
+/// use tls_client_builder::{Trust, TlsVersions, UpstreamTls};
+///
+/// let fingerprint = UpstreamTls::builder(Trust::Native)
+///     .alpn(["h2", "http/1.1"])
+///     .versions(TlsVersions::Tls13Only)
+///     .build();
+/// assert_eq!(fingerprint.alpn(), [b"h2".to_vec(), b"http/1.1".to_vec()]);
+/// ```
+#[derive(Clone)]
+pub struct UpstreamTls {
+    inner: Arc<Inner>,
+}
+
+impl UpstreamTls {
+    /// Start a fingerprint that trusts `trust`: no extra anchors, no ALPN, TLS 1.2 and 1.3, no
+    /// client identity, SNI on, in-memory resumption of 256 sessions.
+    pub fn builder(trust: Trust) -> UpstreamTlsBuilder {
+        UpstreamTlsBuilder {
+            fields: Fields {
+                trust,
+                extra_anchors: Arc::new([]),
+                alpn: Vec::new(),
+                versions: TlsVersions::default(),
+                identity: None,
+                sni: true,
+                resumption: SessionResumption::default(),
+            },
+            extra_anchors: Vec::new(),
+        }
+    }
+
+    /// The trust choice.
+    pub fn trust(&self) -> Trust {
+        self.inner.fields.trust
+    }
+
+    /// The extra trust anchors (DER), in the order given.
+    pub fn extra_anchors(&self) -> &[CertificateDer<'static>] {
+        &self.inner.fields.extra_anchors
+    }
+
+    /// The ALPN protocols offered, in preference order.
+    pub fn alpn(&self) -> &[Vec<u8>] {
+        &self.inner.fields.alpn
+    }
+
+    /// The protocol versions offered.
+    pub fn versions(&self) -> TlsVersions {
+        self.inner.fields.versions
+    }
+
+    /// The client certificate chain for mTLS, if the fingerprint has an identity. The key is not
+    /// exposed.
+    pub fn client_chain(&self) -> Option<&[CertificateDer<'static>]> {
+        self.inner.fields.identity.as_ref().map(|id| &id.chain[..])
+    }
+
+    /// Whether the server name is sent (SNI).
+    pub fn sni(&self) -> bool {
+        self.inner.fields.sni
+    }
+
+    /// The session-resumption setting.
+    pub fn resumption(&self) -> SessionResumption {
+        self.inner.fields.resumption
+    }
+
+    pub(crate) fn client_identity(
+        &self,
+    ) -> Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+        let id = self.inner.fields.identity.as_ref()?;
+        Some((id.chain.clone(), id.key.clone_key()))
+    }
+
+    pub(crate) fn extra_anchors_arc(&self) -> &Arc<[CertificateDer<'static>]> {
+        &self.inner.fields.extra_anchors
+    }
+
+    /// The precomputed hash of the whole value.
+    pub(crate) fn hash_value(&self) -> u64 {
+        self.inner.hash
+    }
+
+    /// The precomputed hash of the trust set (trust choice and extra anchors).
+    pub(crate) fn trust_hash(&self) -> u64 {
+        self.inner.trust_hash
+    }
+}
+
+impl PartialEq for UpstreamTls {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner.hash == other.inner.hash
+            && (Arc::ptr_eq(&self.inner, &other.inner) || self.inner.fields == other.inner.fields)
+    }
+}
+
+impl Eq for UpstreamTls {}
+
+impl Hash for UpstreamTls {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.inner.hash);
+    }
+}
+
+impl fmt::Debug for UpstreamTls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields = &self.inner.fields;
+        f.debug_struct("UpstreamTls")
+            .field("trust", &fields.trust)
+            .field("extra_anchors", &fields.extra_anchors.len())
+            .field("alpn", &AlpnList(&fields.alpn))
+            .field("versions", &fields.versions)
+            .field("identity", &fields.identity)
+            .field("sni", &fields.sni)
+            .field("resumption", &fields.resumption)
+            .finish()
+    }
+}
+
+/// A one-line summary for logs: `trust=…, alpn=[…], versions=…, client-auth=…, sni=…,
+/// resumption=…`. Key bytes are never printed.
+impl fmt::Display for UpstreamTls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields = &self.inner.fields;
+        write!(f, "trust={}", fields.trust)?;
+        if !fields.extra_anchors.is_empty() {
+            write!(f, " + {} extra anchor(s)", fields.extra_anchors.len())?;
+        }
+        write!(
+            f,
+            ", alpn={:?}, versions={}",
+            AlpnList(&fields.alpn),
+            fields.versions
+        )?;
+        match &fields.identity {
+            Some(id) => write!(f, ", client-auth=chain of {}", id.chain.len())?,
+            None => f.write_str(", client-auth=none")?,
+        }
+        write!(f, ", sni={}", if fields.sni { "on" } else { "off" })?;
+        match fields.resumption {
+            SessionResumption::InMemory { sessions } => write!(f, ", resumption={sessions}"),
+            SessionResumption::Off => f.write_str(", resumption=off"),
+        }
+    }
+}
+
+/// ALPN protocol names shown as text where they are text.
+struct AlpnList<'a>(&'a [Vec<u8>]);
+
+impl fmt::Debug for AlpnList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|p| String::from_utf8_lossy(p)))
+            .finish()
+    }
+}
+
+/// Builds an [`UpstreamTls`]. Methods that parse PEM return `Result` so that a bad argument is
+/// reported where it was given.
+#[derive(Debug)]
+#[must_use]
+pub struct UpstreamTlsBuilder {
+    fields: Fields,
+    extra_anchors: Vec<CertificateDer<'static>>,
+}
+
+impl UpstreamTlsBuilder {
+    /// Add every certificate in `pem` as an extra trust anchor.
+    ///
+    /// # Errors
+    /// [`BuildError::Pem`] naming `extra_anchors_pem` when the text holds no certificate, a
+    /// truncated or undecodable section, or a block that is not a certificate (such as a key).
+    pub fn extra_anchors_pem(mut self, pem: impl AsRef<[u8]>) -> Result<Self, BuildError> {
+        let certs = pem::certificates("extra_anchors_pem", pem.as_ref())?;
+        self.extra_anchors.extend(certs);
+        Ok(self)
+    }
+
+    /// Add one DER certificate as an extra trust anchor. It is checked when a config is built
+    /// ([`BuildError::ExtraAnchor`]).
+    pub fn extra_anchor_der(mut self, der: impl Into<CertificateDer<'static>>) -> Self {
+        self.extra_anchors.push(der.into());
+        self
+    }
+
+    /// The ALPN protocols to offer, in preference order (replacing any given before).
+    pub fn alpn<P: AsRef<[u8]>>(mut self, protocols: impl IntoIterator<Item = P>) -> Self {
+        self.fields.alpn = protocols.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        self
+    }
+
+    /// The protocol versions to offer.
+    pub fn versions(mut self, versions: TlsVersions) -> Self {
+        self.fields.versions = versions;
+        self
+    }
+
+    /// Authenticate to the upstream (mTLS) with the certificate chain in `chain_pem` (leaf first)
+    /// and the private key in `key_pem` (PKCS#8, PKCS#1 or SEC1).
+    ///
+    /// # Errors
+    /// [`BuildError::Pem`] naming `client_identity_pem chain` or `client_identity_pem key` when a
+    /// text holds no usable item of its kind, a truncated or undecodable section, or a block of
+    /// the wrong kind. Whether the key matches the chain is checked when a config is built
+    /// ([`BuildError::ClientIdentity`]).
+    pub fn client_identity_pem(
+        self,
+        chain_pem: impl AsRef<[u8]>,
+        key_pem: impl AsRef<[u8]>,
+    ) -> Result<Self, BuildError> {
+        let chain = pem::certificates("client_identity_pem chain", chain_pem.as_ref())?;
+        let key = pem::private_key("client_identity_pem key", key_pem.as_ref())?;
+        Ok(self.client_identity_der(chain, key))
+    }
+
+    /// Authenticate to the upstream (mTLS) with a DER chain (leaf first) and key.
+    pub fn client_identity_der(
+        mut self,
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Self {
+        self.fields.identity = Some(ClientIdentity { chain, key });
+        self
+    }
+
+    /// Whether to send the server name (SNI); on by default.
+    pub fn sni(mut self, enabled: bool) -> Self {
+        self.fields.sni = enabled;
+        self
+    }
+
+    /// The session-resumption setting; in-memory with 256 sessions by default.
+    pub fn resumption(mut self, resumption: SessionResumption) -> Self {
+        self.fields.resumption = resumption;
+        self
+    }
+
+    /// The fingerprint, with its hashes computed once.
+    pub fn build(self) -> UpstreamTls {
+        let mut fields = self.fields;
+        fields.extra_anchors = self.extra_anchors.into();
+        let hash = keyed_hash(&fields);
+        let trust_hash = keyed_hash(&(fields.trust, &fields.extra_anchors));
+        UpstreamTls {
+            inner: Arc::new(Inner {
+                hash,
+                trust_hash,
+                fields,
+            }),
+        }
+    }
+}
+
+/// SipHash with keys chosen once per process, so that no one can precompute colliding
+/// fingerprints.
+fn keyed_hash(value: &impl Hash) -> u64 {
+    static KEYS: OnceLock<RandomState> = OnceLock::new();
+    KEYS.get_or_init(RandomState::new).hash_one(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_values_from_separate_builds_are_equal() {
+        let a = UpstreamTls::builder(Trust::Native).alpn(["h2"]).build();
+        let b = UpstreamTls::builder(Trust::Native).alpn(["h2"]).build();
+        assert_eq!(a, b);
+        assert_eq!(a.hash_value(), b.hash_value());
+        assert_ne!(a, UpstreamTls::builder(Trust::Native).alpn(["h3"]).build());
+    }
+
+    #[test]
+    fn debug_redacts_the_key() {
+        let key = PrivateKeyDer::Pkcs8(vec![0x42; 16].into());
+        let fp = UpstreamTls::builder(Trust::AnchorsOnly)
+            .client_identity_der(vec![CertificateDer::from(vec![1, 2, 3])], key)
+            .build();
+        let text = format!("{fp:?} {fp}");
+        assert!(text.contains("<redacted>"), "{text}");
+        assert!(!text.contains("66"), "key bytes leaked: {text}");
+    }
+
+    #[test]
+    fn key_encoding_is_part_of_identity() {
+        let chain = vec![CertificateDer::from(vec![1, 2, 3])];
+        let a = UpstreamTls::builder(Trust::Native)
+            .client_identity_der(chain.clone(), PrivateKeyDer::Pkcs8(vec![7; 8].into()))
+            .build();
+        let b = UpstreamTls::builder(Trust::Native)
+            .client_identity_der(chain, PrivateKeyDer::Sec1(vec![7; 8].into()))
+            .build();
+        assert_ne!(a, b);
+    }
+}

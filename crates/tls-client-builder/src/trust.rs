@@ -1,0 +1,361 @@
+//! Trust sets: one `Arc<RootCertStore>` and one `Arc<WebPkiServerVerifier>` per trust choice and
+//! set of extra anchors, shared by every config that uses them.
+//!
+//! Guarantees: concurrent builders of one trust set wait on one build; a set that reads the
+//! system store is rebuilt once after `native_roots_generation()` advances, and is never tagged
+//! with a generation newer than its store (the generation is read before the store); the system
+//! store's `Arc` goes to the verifier unchanged when there are no extra anchors (no deep copy).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use native_roots_cache::{native_roots, native_roots_generation, NativeRootsError};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::CertificateDer;
+use rustls::RootCertStore;
+
+use crate::error::BuildError;
+use crate::fingerprint::{Trust, UpstreamTls};
+use crate::hasher::BuildPrehashed;
+
+/// Where a config's trust anchors came from: shown by
+/// [`BuiltConfig::provenance`](crate::BuiltConfig::provenance) so that a fallback is never
+/// silent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TrustProvenance {
+    /// The system store at `generation` (see `native_roots_generation()`), plus extra anchors.
+    #[non_exhaustive]
+    Native {
+        /// The generation of the system store the config was built from.
+        generation: u64,
+        /// Anchors in the system store.
+        anchors: usize,
+        /// Extra anchors added from the fingerprint.
+        extra_anchors: usize,
+    },
+    /// The bundled Mozilla roots (`webpki-roots`), asked for explicitly, plus extra anchors.
+    #[non_exhaustive]
+    WebpkiRoots {
+        /// Anchors in the bundle.
+        anchors: usize,
+        /// Extra anchors added from the fingerprint.
+        extra_anchors: usize,
+    },
+    /// The bundled Mozilla roots because the system store failed to load
+    /// (`Trust::NativeWithWebpkiFallback`), plus extra anchors.
+    #[non_exhaustive]
+    WebpkiFallback {
+        /// Why the system store could not be used, as `native_roots()` returned it.
+        native_error: NativeRootsError,
+        /// Anchors in the bundle.
+        anchors: usize,
+        /// Extra anchors added from the fingerprint.
+        extra_anchors: usize,
+    },
+    /// Only the fingerprint's extra anchors.
+    #[non_exhaustive]
+    AnchorsOnly {
+        /// Extra anchors added from the fingerprint.
+        extra_anchors: usize,
+    },
+}
+
+impl TrustProvenance {
+    /// Whether the config trusts the bundled roots because the system store failed.
+    pub fn is_fallback(&self) -> bool {
+        matches!(self, Self::WebpkiFallback { .. })
+    }
+
+    fn extra_anchors(&self) -> usize {
+        match self {
+            Self::Native { extra_anchors, .. }
+            | Self::WebpkiRoots { extra_anchors, .. }
+            | Self::WebpkiFallback { extra_anchors, .. }
+            | Self::AnchorsOnly { extra_anchors } => *extra_anchors,
+        }
+    }
+}
+
+impl fmt::Display for TrustProvenance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Native {
+                generation,
+                anchors,
+                ..
+            } => write!(
+                f,
+                "system store generation {generation} ({anchors} anchors)"
+            )?,
+            Self::WebpkiRoots { anchors, .. } => write!(f, "webpki-roots ({anchors} anchors)")?,
+            Self::WebpkiFallback {
+                native_error,
+                anchors,
+                ..
+            } => write!(
+                f,
+                "webpki-roots FALLBACK ({anchors} anchors) because the system store failed: \
+                 {native_error}"
+            )?,
+            Self::AnchorsOnly { extra_anchors } => {
+                return write!(f, "extra anchors only ({extra_anchors})")
+            }
+        }
+        match self.extra_anchors() {
+            0 => Ok(()),
+            n => write!(f, " + {n} extra anchor(s)"),
+        }
+    }
+}
+
+/// A built trust set.
+pub(crate) struct TrustEntry {
+    pub(crate) verifier: Arc<WebPkiServerVerifier>,
+    pub(crate) provenance: TrustProvenance,
+}
+
+/// A trust set's build, waited on by every concurrent builder; tagged with the system-store
+/// generation read before the store.
+struct TrustSlot {
+    generation: u64,
+    entry: OnceLock<Result<Arc<TrustEntry>, BuildError>>,
+}
+
+/// Trust choice plus extra anchors: the part of a fingerprint that decides the verifier.
+#[derive(Clone)]
+struct TrustKey {
+    hash: u64,
+    trust: Trust,
+    anchors: Arc<[CertificateDer<'static>]>,
+}
+
+impl TrustKey {
+    fn of(fingerprint: &UpstreamTls) -> Self {
+        Self {
+            hash: fingerprint.trust_hash(),
+            trust: fingerprint.trust(),
+            anchors: Arc::clone(fingerprint.extra_anchors_arc()),
+        }
+    }
+}
+
+impl PartialEq for TrustKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash
+            && self.trust == other.trust
+            && (Arc::ptr_eq(&self.anchors, &other.anchors) || self.anchors == other.anchors)
+    }
+}
+
+impl Eq for TrustKey {}
+
+impl Hash for TrustKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// The trust sets of one cache, with their counters.
+pub(crate) struct TrustSets {
+    provider: Arc<CryptoProvider>,
+    sets: Mutex<HashMap<TrustKey, Arc<TrustSlot>, BuildPrehashed>>,
+    store_loads: AtomicU64,
+    fallbacks: AtomicU64,
+    #[cfg(feature = "webpki-roots")]
+    warned_fallback: std::sync::atomic::AtomicBool,
+}
+
+impl TrustSets {
+    pub(crate) fn new(provider: Arc<CryptoProvider>) -> Self {
+        Self {
+            provider,
+            sets: Mutex::default(),
+            store_loads: AtomicU64::new(0),
+            fallbacks: AtomicU64::new(0),
+            #[cfg(feature = "webpki-roots")]
+            warned_fallback: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn provider(&self) -> &Arc<CryptoProvider> {
+        &self.provider
+    }
+
+    /// Times a store was obtained from `native_roots()` to build a verifier.
+    pub(crate) fn store_loads(&self) -> u64 {
+        self.store_loads.load(Ordering::Relaxed)
+    }
+
+    /// Trust sets built from webpki-roots because the system store failed.
+    pub(crate) fn fallbacks(&self) -> u64 {
+        self.fallbacks.load(Ordering::Relaxed)
+    }
+
+    /// The trust set of `fingerprint`, built at `generation` or later.
+    pub(crate) fn get(
+        &self,
+        fingerprint: &UpstreamTls,
+        generation: u64,
+    ) -> Result<Arc<TrustEntry>, BuildError> {
+        let uses_native = fingerprint.trust().uses_native();
+        let key = TrustKey::of(fingerprint);
+        let slot = {
+            let mut sets = self.sets.lock().unwrap_or_else(PoisonError::into_inner);
+            match sets.get(&key) {
+                Some(slot) if !uses_native || slot.generation >= generation => Arc::clone(slot),
+                _ => {
+                    let slot = Arc::new(TrustSlot {
+                        generation,
+                        entry: OnceLock::new(),
+                    });
+                    sets.insert(key, Arc::clone(&slot));
+                    slot
+                }
+            }
+        };
+        slot.entry
+            .get_or_init(|| self.build(fingerprint, slot.generation).map(Arc::new))
+            .clone()
+    }
+
+    /// Forget trust sets that no config uses any more.
+    pub(crate) fn prune(&self) {
+        let mut sets = self.sets.lock().unwrap_or_else(PoisonError::into_inner);
+        sets.retain(|_, slot| match slot.entry.get() {
+            Some(Ok(entry)) => Arc::strong_count(&entry.verifier) > 1,
+            // An error or a build in progress costs nothing to keep.
+            _ => true,
+        });
+    }
+
+    fn build(&self, fingerprint: &UpstreamTls, generation: u64) -> Result<TrustEntry, BuildError> {
+        let extra = fingerprint.extra_anchors();
+        let (base, provenance) = match fingerprint.trust() {
+            Trust::Native => {
+                let roots = native_roots().map_err(BuildError::NativeRoots)?;
+                self.store_loads.fetch_add(1, Ordering::Relaxed);
+                let provenance = TrustProvenance::Native {
+                    generation,
+                    anchors: roots.len(),
+                    extra_anchors: extra.len(),
+                };
+                (Some(roots), provenance)
+            }
+            Trust::AnchorsOnly => (
+                None,
+                TrustProvenance::AnchorsOnly {
+                    extra_anchors: extra.len(),
+                },
+            ),
+            #[cfg(feature = "webpki-roots")]
+            Trust::WebpkiRoots => {
+                let roots = webpki::bundled_roots();
+                let provenance = TrustProvenance::WebpkiRoots {
+                    anchors: roots.len(),
+                    extra_anchors: extra.len(),
+                };
+                (Some(roots), provenance)
+            }
+            #[cfg(feature = "webpki-roots")]
+            Trust::NativeWithWebpkiFallback => match native_roots() {
+                Ok(roots) => {
+                    self.store_loads.fetch_add(1, Ordering::Relaxed);
+                    let provenance = TrustProvenance::Native {
+                        generation,
+                        anchors: roots.len(),
+                        extra_anchors: extra.len(),
+                    };
+                    (Some(roots), provenance)
+                }
+                Err(native_error) => {
+                    self.fallbacks.fetch_add(1, Ordering::Relaxed);
+                    if !self.warned_fallback.swap(true, Ordering::Relaxed) {
+                        log::warn!(
+                            "the system trust store failed to load; configs that allow it use \
+                             the bundled webpki-roots instead: {native_error}"
+                        );
+                    }
+                    let roots = webpki::bundled_roots();
+                    let provenance = TrustProvenance::WebpkiFallback {
+                        native_error,
+                        anchors: roots.len(),
+                        extra_anchors: extra.len(),
+                    };
+                    (Some(roots), provenance)
+                }
+            },
+        };
+        let roots = with_extra_anchors(base, extra)?;
+        let verifier =
+            WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&self.provider))
+                .build()
+                .map_err(|err| BuildError::Verifier {
+                    trust: fingerprint.trust().to_string(),
+                    reason: err.to_string(),
+                })?;
+        Ok(TrustEntry {
+            verifier,
+            provenance,
+        })
+    }
+}
+
+/// `base` unchanged when there are no extra anchors; otherwise one copy of it with them added.
+fn with_extra_anchors(
+    base: Option<Arc<RootCertStore>>,
+    extra: &[CertificateDer<'static>],
+) -> Result<Arc<RootCertStore>, BuildError> {
+    if extra.is_empty() {
+        return base.ok_or(BuildError::NoAnchors);
+    }
+    let mut roots = base.map_or_else(RootCertStore::empty, |base| (*base).clone());
+    for (index, der) in extra.iter().enumerate() {
+        roots
+            .add(der.clone())
+            .map_err(|err| BuildError::ExtraAnchor {
+                index,
+                der_len: der.len(),
+                reason: err.to_string(),
+            })?;
+    }
+    Ok(Arc::new(roots))
+}
+
+#[cfg(feature = "webpki-roots")]
+mod webpki {
+    use std::sync::{Arc, OnceLock};
+
+    use rustls::RootCertStore;
+
+    /// The bundled Mozilla roots as one shared store.
+    pub(super) fn bundled_roots() -> Arc<RootCertStore> {
+        static ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
+        Arc::clone(ROOTS.get_or_init(|| {
+            Arc::new(RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            })
+        }))
+    }
+}
+
+/// The system-store generation to tag a new build with.
+///
+/// Before the first load the generation is 0 and would advance as soon as the build loads the
+/// store, making everything built first look stale; so the store is loaded (once per process)
+/// before the generation is read. A failed load keeps 0, and a later successful refresh then
+/// advances it, which rebuilds what was built from the failure.
+pub(crate) fn current_generation() -> u64 {
+    match native_roots_generation() {
+        0 => {
+            // The outcome is cached by native_roots_cache; a failure surfaces in the build.
+            let _loaded = native_roots();
+            native_roots_generation()
+        }
+        generation => generation,
+    }
+}
