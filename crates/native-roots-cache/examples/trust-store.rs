@@ -14,6 +14,9 @@ fn main() -> ExitCode {
         for skipped in &report.skipped {
             println!("  skipped: {skipped}");
         }
+        for anchor in &report.non_ca_anchors {
+            println!("  warning: {anchor}");
+        }
     }
     match outcome {
         Ok(store) => {

@@ -451,3 +451,42 @@ fn caches_at_the_same_address_never_share_remembered_outcomes() {
         assert_eq!(cache.with_roots(|roots| roots.unwrap().len()), expected);
     }
 }
+
+fn with_leaf() -> SourceOutput {
+    SourceOutput::new(
+        vec![
+            root(0),
+            CertificateDer::from(&include_bytes!("../testdata/leaf.der")[..]),
+        ],
+        vec![],
+    )
+}
+
+#[test]
+fn anchors_that_are_not_cas_are_reported_and_kept_by_default() {
+    let fake = Fake::new(|_| with_leaf());
+    let (cache, _) = cache(&fake);
+    assert_eq!(cache.native_roots().unwrap().len(), 2);
+    let report = cache.report().unwrap();
+    assert_eq!(report.non_ca_anchors.len(), 1);
+    assert_eq!(report.non_ca_anchors[0].index, 1);
+    assert_eq!(report.non_ca_anchors[0].subject, "CN=localhost");
+}
+
+#[test]
+fn anchors_that_are_not_cas_can_be_dropped() {
+    let fake = Fake::new(|_| with_leaf());
+    let cache = RootsCache::with_source(fake, RecordedSleep::default())
+        .with_policy(RetryPolicy::DEFAULT.with_drop_non_ca_anchors(true));
+    assert_eq!(cache.native_roots().unwrap().len(), 1);
+    let report = cache.report().unwrap();
+    assert!(report.non_ca_anchors.is_empty());
+    assert_eq!(report.skipped.len(), 1);
+    assert!(
+        report.skipped[0]
+            .reason
+            .contains("CN=localhost is not a CA"),
+        "{}",
+        report.skipped[0]
+    );
+}

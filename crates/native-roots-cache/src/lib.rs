@@ -55,6 +55,7 @@
 #![warn(missing_docs)]
 
 mod cache;
+mod constraints;
 mod error;
 mod global;
 mod load;
@@ -71,5 +72,5 @@ pub use global::{
 };
 pub use platform::PlatformSource;
 pub use policy::{RetryPolicy, Sleep, ThreadSleep};
-pub use report::{LoadReport, SkippedCertificate};
+pub use report::{LoadReport, NonCaAnchor, SkippedCertificate};
 pub use source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};

@@ -8,9 +8,10 @@ use std::time::Instant;
 use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
 
+use crate::constraints::non_ca_subject;
 use crate::error::{NativeRootsError, NativeRootsErrorKind};
 use crate::policy::{jitter_seed, RetryPolicy, Sleep};
-use crate::report::{LoadReport, SkippedCertificate};
+use crate::report::{LoadReport, NonCaAnchor, SkippedCertificate};
 use crate::source::{SourceError, TrustOrigin, TrustSource};
 
 /// The verdict of one load and the report that explains it.
@@ -53,9 +54,10 @@ pub(crate) fn load<S: TrustSource, Z: Sleep>(
             continue;
         }
 
-        let (store, skipped) = build_store(&output.certs);
+        let (store, skipped, non_ca) = build_store(&output.certs, policy.drop_non_ca_anchors());
         report.anchors = store.roots.len();
         report.skipped = skipped;
+        report.non_ca_anchors = non_ca;
         report.elapsed = started.elapsed();
         let roots = judge(store, &report, transient, policy);
         log_outcome(&roots, &report);
@@ -64,25 +66,39 @@ pub(crate) fn load<S: TrustSource, Z: Sleep>(
 }
 
 /// Parse certificates into anchors one by one, so that each rejected one is recorded with its
-/// reason instead of only being counted.
-fn build_store(certs: &[CertificateDer<'static>]) -> (RootCertStore, Vec<SkippedCertificate>) {
+/// reason instead of only being counted, and each that says it is not a CA is named (and dropped
+/// when the policy says so).
+fn build_store(
+    certs: &[CertificateDer<'static>],
+    drop_non_ca: bool,
+) -> (RootCertStore, Vec<SkippedCertificate>, Vec<NonCaAnchor>) {
     let mut store = RootCertStore::empty();
     let mut skipped = Vec::new();
+    let mut non_ca = Vec::new();
     for (index, cert) in certs.iter().enumerate() {
+        let skip = |reason: String| SkippedCertificate {
+            index,
+            der_len: cert.as_ref().len(),
+            reason,
+        };
+        let not_a_ca = non_ca_subject(cert.as_ref());
+        if let (Some(subject), true) = (&not_a_ca, drop_non_ca) {
+            skipped.push(skip(format!(
+                "{subject} is not a CA (basicConstraints CA:FALSE); dropped by policy"
+            )));
+            continue;
+        }
         let (added, _) = store.add_parsable_certificates([CertificateDer::from(cert.as_ref())]);
         if added == 0 {
-            let reason = match webpki::anchor_from_trusted_cert(cert) {
+            skipped.push(skip(match webpki::anchor_from_trusted_cert(cert) {
                 Err(err) => format!("not a parsable X.509 certificate ({err})"),
                 Ok(_) => "rejected by rustls".to_owned(),
-            };
-            skipped.push(SkippedCertificate {
-                index,
-                der_len: cert.as_ref().len(),
-                reason,
-            });
+            }));
+        } else if let Some(subject) = not_a_ca {
+            non_ca.push(NonCaAnchor { index, subject });
         }
     }
-    (store, skipped)
+    (store, skipped, non_ca)
 }
 
 /// The decision table: which outcomes are fatal.
@@ -178,6 +194,9 @@ fn log_outcome(roots: &Result<Arc<RootCertStore>, NativeRootsError>, report: &Lo
             }
             for skipped in &report.skipped {
                 log::warn!("trust store: skipped {skipped}");
+            }
+            for anchor in &report.non_ca_anchors {
+                log::warn!("trust store: {anchor}");
             }
             log::info!("trust store loaded: {report}");
         }

@@ -6,7 +6,8 @@ use std::time::Duration;
 ///
 /// The defaults ([`RetryPolicy::DEFAULT`]): 3 attempts, backoff 50 ms then 100 ms, each lengthened
 /// by a random 0–25 % so that processes started together do not retry in lockstep, a 30 s
-/// deadline for the whole load, strict mode off. The happy path never sleeps: backoff only follows
+/// deadline for the whole load, strict mode off, anchors that say they are not a CA kept (and
+/// reported). The happy path never sleeps: backoff only follows
 /// an attempt that met a transient error.
 ///
 /// ```
@@ -27,6 +28,7 @@ pub struct RetryPolicy {
     jitter_percent: u32,
     deadline: Duration,
     strict: bool,
+    drop_non_ca_anchors: bool,
 }
 
 impl RetryPolicy {
@@ -38,6 +40,7 @@ impl RetryPolicy {
         jitter_percent: 25,
         deadline: Duration::from_secs(30),
         strict: false,
+        drop_non_ca_anchors: false,
     };
 
     /// Total attempts, the first included; `0` is treated as `1`.
@@ -70,6 +73,20 @@ impl RetryPolicy {
     pub const fn with_strict(mut self, strict: bool) -> Self {
         self.strict = strict;
         self
+    }
+
+    /// Drop anchors whose certificate says it is not a CA (basicConstraints CA:FALSE) instead of
+    /// only listing them in [`LoadReport::non_ca_anchors`](crate::LoadReport::non_ca_anchors).
+    ///
+    /// Off by default, as in rustls-native-certs and OpenSSL, which trust such certificates.
+    pub const fn with_drop_non_ca_anchors(mut self, drop: bool) -> Self {
+        self.drop_non_ca_anchors = drop;
+        self
+    }
+
+    /// Whether anchors that say they are not a CA are dropped.
+    pub const fn drop_non_ca_anchors(&self) -> bool {
+        self.drop_non_ca_anchors
     }
 
     /// Total attempts, the first included.

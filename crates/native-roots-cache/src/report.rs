@@ -20,6 +20,11 @@ pub struct LoadReport {
     pub anchors: usize,
     /// Certificates that webpki could not turn into trust anchors, and why.
     pub skipped: Vec<SkippedCertificate>,
+    /// Anchors whose certificate says it is not a CA (basicConstraints CA:FALSE), kept because
+    /// the policy does not drop them (see [`RetryPolicy::with_drop_non_ca_anchors`]).
+    ///
+    /// [`RetryPolicy::with_drop_non_ca_anchors`]: crate::RetryPolicy::with_drop_non_ca_anchors
+    pub non_ca_anchors: Vec<NonCaAnchor>,
     /// Errors the source reported in the last attempt, each with its path where it has one.
     pub errors: Vec<SourceError>,
     /// Attempts made, the first included.
@@ -35,6 +40,7 @@ impl LoadReport {
             certificates: 0,
             anchors: 0,
             skipped: Vec::new(),
+            non_ca_anchors: Vec::new(),
             errors: Vec::new(),
             attempts: 0,
             elapsed: Duration::ZERO,
@@ -78,6 +84,28 @@ impl fmt::Display for SkippedCertificate {
             f,
             "certificate #{} ({} bytes of DER): {}",
             self.index, self.der_len, self.reason
+        )
+    }
+}
+
+/// A trust anchor whose certificate says it is not a CA, such as Debian's `ssl-cert-snakeoil.pem`
+/// picked up by a scan of `/etc/ssl/certs`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NonCaAnchor {
+    /// Its position among the certificates the source returned.
+    pub index: usize,
+    /// Its subject, as an RFC 4514 string.
+    pub subject: String,
+}
+
+impl fmt::Display for NonCaAnchor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "certificate #{} ({}) is trusted as an anchor but says it is not a CA \
+             (basicConstraints CA:FALSE)",
+            self.index, self.subject
         )
     }
 }
