@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use rustls::client::Resumption;
+use rustls::client::{Resumption, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::ClientConfig;
 
@@ -29,6 +29,7 @@ pub struct BuiltConfig {
     config: Arc<ClientConfig>,
     provenance: TrustProvenance,
     fingerprint: UpstreamTls,
+    verifier: Arc<WebPkiServerVerifier>,
 }
 
 impl BuiltConfig {
@@ -45,6 +46,12 @@ impl BuiltConfig {
     /// The fingerprint the config was built for.
     pub fn fingerprint(&self) -> &UpstreamTls {
         &self.fingerprint
+    }
+
+    /// The server-certificate verifier, shared by every config of the same trust set (and
+    /// system-store generation).
+    pub fn verifier(&self) -> &Arc<WebPkiServerVerifier> {
+        &self.verifier
     }
 }
 
@@ -333,6 +340,7 @@ impl ClientConfigCache {
             config: Arc::new(config),
             provenance: trust.provenance.clone(),
             fingerprint: fingerprint.clone(),
+            verifier: Arc::clone(&trust.verifier),
         }))
     }
 }

@@ -1,0 +1,82 @@
+//! With the `webpki-roots` feature: the system store fails (`SSL_CERT_FILE` is an empty file),
+//! and `Trust::NativeWithWebpkiFallback` builds from the bundled roots, saying so. Its own binary.
+#![cfg(feature = "webpki-roots")]
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::{Arc, OnceLock};
+
+use common::{cache, temp_file};
+use native_roots_cache::native_roots;
+use tls_client_builder::{BuildError, Trust, TrustProvenance, UpstreamTls};
+
+fn empty_store() {
+    static SET: OnceLock<()> = OnceLock::new();
+    SET.get_or_init(|| {
+        std::env::set_var("SSL_CERT_FILE", temp_file("fallback-empty", ""));
+        std::env::remove_var("SSL_CERT_DIR");
+    });
+}
+
+#[test]
+fn fallback_builds_from_webpki_roots_and_says_so() {
+    empty_store();
+    let cache = cache();
+    let fingerprint = UpstreamTls::builder(Trust::NativeWithWebpkiFallback).build();
+    let built = cache.get_built(&fingerprint).unwrap();
+    let native = native_roots().unwrap_err();
+    match built.provenance() {
+        TrustProvenance::WebpkiFallback {
+            native_error,
+            anchors,
+            ..
+        } => {
+            assert_eq!(native_error, &native);
+            assert_eq!(*anchors, webpki_roots::TLS_SERVER_ROOTS.len());
+        }
+        other => panic!("expected a fallback, got {other}"),
+    }
+    assert!(built.provenance().is_fallback());
+    let description = built.to_string();
+    assert!(
+        description.contains("webpki-roots FALLBACK"),
+        "{description}"
+    );
+    assert!(description.contains(native.message()), "{description}");
+
+    // A second fingerprint of the same trust set reuses the fallback verifier: one fallback.
+    let h2 = cache
+        .get_built(
+            &UpstreamTls::builder(Trust::NativeWithWebpkiFallback)
+                .alpn(["h2"])
+                .build(),
+        )
+        .unwrap();
+    assert!(Arc::ptr_eq(built.verifier(), h2.verifier()));
+    assert_eq!(cache.stats().fallbacks, 1);
+    assert_eq!(cache.stats().trust_store_loads, 0);
+}
+
+#[test]
+fn native_without_fallback_still_fails_with_the_native_error() {
+    empty_store();
+    let err = cache()
+        .get(&UpstreamTls::builder(Trust::Native).build())
+        .unwrap_err();
+    assert_eq!(err, BuildError::NativeRoots(native_roots().unwrap_err()));
+}
+
+#[test]
+fn webpki_roots_trust_is_not_a_fallback() {
+    empty_store();
+    let cache = cache();
+    let built = cache
+        .get_built(&UpstreamTls::builder(Trust::WebpkiRoots).build())
+        .unwrap();
+    assert!(matches!(
+        built.provenance(),
+        TrustProvenance::WebpkiRoots { .. }
+    ));
+    assert_eq!(cache.stats().fallbacks, 0);
+}

@@ -1,0 +1,94 @@
+//! The system store read from `SSL_CERT_FILE` (a bundle holding a test CA), through the
+//! process-wide `native_roots()`. Its own binary: the store is loaded once per process.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::{Arc, OnceLock};
+
+use common::{cache, exchange, spawn_server, temp_file, Ca, ServerOptions};
+use rustls::CertificateError;
+use tls_client_builder::{Trust, TrustProvenance, UpstreamTls};
+
+/// The CA in the `SSL_CERT_FILE` bundle; set up once, before any test reads the store.
+fn system_ca() -> &'static Ca {
+    static CA: OnceLock<Ca> = OnceLock::new();
+    CA.get_or_init(|| {
+        let ca = Ca::new("system store CA");
+        let bundle = temp_file("system-store", &ca.pem());
+        std::env::set_var("SSL_CERT_FILE", bundle);
+        std::env::remove_var("SSL_CERT_DIR");
+        ca
+    })
+}
+
+#[test]
+fn ca_in_ssl_cert_file_is_trusted_by_native() {
+    let ca = system_ca();
+    let addr = spawn_server(&ca.server_leaf(), ServerOptions::default());
+    let cache = cache();
+    let built = cache
+        .get_built(&UpstreamTls::builder(Trust::Native).build())
+        .unwrap();
+    exchange(Arc::clone(built.config()), addr).unwrap();
+    assert!(
+        matches!(
+            built.provenance(),
+            TrustProvenance::Native {
+                generation: 1,
+                anchors: 1,
+                extra_anchors: 0,
+                ..
+            }
+        ),
+        "{}",
+        built.provenance()
+    );
+    assert_eq!(cache.stats().trust_store_loads, 1);
+}
+
+#[test]
+fn native_plus_extra_anchor_trusts_both() {
+    let system = system_ca();
+    let private = Ca::new("private CA");
+    let system_addr = spawn_server(&system.server_leaf(), ServerOptions::default());
+    let private_addr = spawn_server(&private.server_leaf(), ServerOptions::default());
+    let cache = cache();
+    let native = UpstreamTls::builder(Trust::Native).build();
+    let native_plus = UpstreamTls::builder(Trust::Native)
+        .extra_anchor_der(private.der())
+        .build();
+
+    let plus = cache.get(&native_plus).unwrap();
+    exchange(Arc::clone(&plus), system_addr).unwrap();
+    exchange(plus, private_addr).unwrap();
+
+    let err = exchange(cache.get(&native).unwrap(), private_addr).unwrap_err();
+    assert_eq!(
+        err,
+        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)
+    );
+    // Two trust sets, each built from the one system store.
+    assert_eq!(cache.stats().trust_store_loads, 2);
+}
+
+#[test]
+fn configs_of_one_trust_set_share_one_verifier() {
+    system_ca();
+    let cache = cache();
+    let a = cache
+        .get_built(&UpstreamTls::builder(Trust::Native).alpn(["h2"]).build())
+        .unwrap();
+    let b = cache
+        .get_built(
+            &UpstreamTls::builder(Trust::Native)
+                .alpn(["http/1.1"])
+                .build(),
+        )
+        .unwrap();
+    assert!(!Arc::ptr_eq(a.config(), b.config()));
+    assert!(Arc::ptr_eq(a.verifier(), b.verifier()));
+    assert_eq!(cache.stats().trust_store_loads, 1);
+    // The process read the OS store once, whatever the number of caches and tests.
+    assert_eq!(native_roots_cache::native_roots_loads(), 1);
+}
