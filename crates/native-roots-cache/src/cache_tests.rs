@@ -490,3 +490,65 @@ fn anchors_that_are_not_cas_can_be_dropped() {
         report.skipped[0]
     );
 }
+
+/// Readers racing refreshes: each reader's successive results only move forward, and once the
+/// writer is done every reader sees the final store. Guards the per-thread remembered outcome.
+#[test]
+fn readers_never_go_back_to_an_older_store() {
+    const READERS: usize = if cfg!(miri) { 2 } else { 4 };
+    const REFRESHES: u32 = if cfg!(miri) { 4 } else { 100 };
+    // Every call yields a different anchor set, so every refresh publishes.
+    let fake = Fake::new(|n| {
+        let count = 1 + (n as usize % 3);
+        SourceOutput::new((0..count).map(root).collect(), vec![])
+    });
+    let (cache, _) = cache(&fake);
+    // Every published store stays alive here, so no two share an address.
+    let published = Mutex::new(vec![cache.native_roots().unwrap()]);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let start = Barrier::new(READERS + 1);
+    let seen: Vec<Vec<usize>> = thread::scope(|s| {
+        let readers: Vec<_> = (0..READERS)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    let mut seen = Vec::new();
+                    while !done.load(Ordering::Acquire) {
+                        seen.push(Arc::as_ptr(&cache.native_roots().unwrap()) as usize);
+                        cache.with_roots(|roots| seen.push(roots.unwrap() as *const _ as usize));
+                    }
+                    seen.push(Arc::as_ptr(&cache.native_roots().unwrap()) as usize);
+                    seen
+                })
+            })
+            .collect();
+        start.wait();
+        for _ in 0..REFRESHES {
+            let refresh = cache.refresh().unwrap();
+            assert!(refresh.changed);
+            published.lock().unwrap().push(refresh.roots);
+        }
+        done.store(true, Ordering::Release);
+        readers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let published = published.into_inner().unwrap();
+    assert_eq!(cache.generation(), u64::from(REFRESHES) + 1);
+    let index_of = |ptr: usize| {
+        published
+            .iter()
+            .position(|store| Arc::as_ptr(store) as usize == ptr)
+            .expect("a reader saw a store that was never published")
+    };
+    for reads in seen {
+        let order: Vec<usize> = reads.into_iter().map(index_of).collect();
+        assert!(
+            order.windows(2).all(|w| w[0] <= w[1]),
+            "a reader went back in time"
+        );
+        assert_eq!(
+            order.last(),
+            Some(&(published.len() - 1)),
+            "a reader kept a stale store"
+        );
+    }
+}
