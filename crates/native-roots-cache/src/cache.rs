@@ -5,21 +5,18 @@
 //! is replaced only by [`RootsCache::refresh`]; a load that panics or outlives its deadline
 //! becomes a cached error instead of a retry storm or a hang.
 
-use std::cell::{Cell, RefCell};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
-use std::thread;
+use std::cell::RefCell;
+use std::sync::{Arc, PoisonError};
 
-use arc_swap::ArcSwapOption;
 use rustls::RootCertStore;
 
 use crate::error::{NativeRootsError, NativeRootsErrorKind};
-use crate::load::{load, Loaded};
 use crate::platform::PlatformSource;
 use crate::policy::{RetryPolicy, Sleep, ThreadSleep};
 use crate::report::LoadReport;
-use crate::source::{TrustOrigin, TrustSource};
+use crate::source::TrustSource;
+use crate::sync::{AtomicU64, Mutex, Ordering, Slot};
+use crate::worker;
 
 /// A cache of one trust store: loaded on first use, shared as `Arc<RootCertStore>`, replaced only
 /// by an explicit [`refresh`](RootsCache::refresh).
@@ -46,7 +43,7 @@ pub struct RootsCache<S = PlatformSource, Z = ThreadSleep> {
     source: S,
     sleep: Z,
     policy: RetryPolicy,
-    current: ArcSwapOption<Published>,
+    current: Slot<Published>,
     load_lock: Mutex<()>,
     loads: AtomicU64,
     /// A process-unique stamp of `current` (0: nothing published), written after it, that lets
@@ -76,29 +73,59 @@ pub struct Refresh {
     pub generation: u64,
 }
 
-thread_local! {
-    /// The cache whose source this thread is running, to turn re-entry into an error instead of
-    /// a deadlock.
-    static LOADING: Cell<usize> = const { Cell::new(0) };
+#[cfg(not(loom))]
+std::thread_local! {
     /// The last outcome this thread read from any cache, under its epoch.
     static LAST_READ: RefCell<Option<LastRead>> = const { RefCell::new(None) };
 }
 
+#[cfg(loom)]
+loom::thread_local! {
+    static LAST_READ: RefCell<Option<LastRead>> = RefCell::new(None);
+}
+
 /// Epochs are drawn from one process-wide counter, so that a stamp never matches an outcome of
-/// another cache (even one later built at the same address).
-static NEXT_EPOCH: AtomicU64 = AtomicU64::new(1);
+/// another cache (even one later built at the same address). Only uniqueness matters here, so it
+/// is std's atomic even under loom.
+static NEXT_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 struct LastRead {
     epoch: u64,
     roots: Result<Arc<RootCertStore>, NativeRootsError>,
 }
 
-impl RootsCache<PlatformSource, ThreadSleep> {
-    /// A cache of the operating system's trust store with the default [`RetryPolicy`].
-    pub const fn new() -> Self {
-        Self::with_source(PlatformSource, ThreadSleep)
-    }
+/// The constructors, `const` except under loom, whose primitives cannot be built in a constant.
+macro_rules! constructors {
+    ($($const:tt)?) => {
+        impl RootsCache<PlatformSource, ThreadSleep> {
+            /// A cache of the operating system's trust store with the default [`RetryPolicy`].
+            pub $($const)? fn new() -> Self {
+                Self::with_source(PlatformSource, ThreadSleep)
+            }
+        }
+
+        impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
+            /// A cache reading `source` and waiting with `sleep` between attempts, default policy.
+            pub $($const)? fn with_source(source: S, sleep: Z) -> Self {
+                Self {
+                    source,
+                    sleep,
+                    policy: RetryPolicy::DEFAULT,
+                    current: Slot::const_empty(),
+                    load_lock: Mutex::new(()),
+                    loads: AtomicU64::new(0),
+                    epoch: AtomicU64::new(0),
+                    generation: AtomicU64::new(0),
+                }
+            }
+        }
+    };
 }
+
+#[cfg(not(loom))]
+constructors!(const);
+#[cfg(loom)]
+constructors!();
 
 impl Default for RootsCache<PlatformSource, ThreadSleep> {
     fn default() -> Self {
@@ -107,20 +134,6 @@ impl Default for RootsCache<PlatformSource, ThreadSleep> {
 }
 
 impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
-    /// A cache reading `source` and waiting with `sleep` between attempts, default policy.
-    pub const fn with_source(source: S, sleep: Z) -> Self {
-        Self {
-            source,
-            sleep,
-            policy: RetryPolicy::DEFAULT,
-            current: ArcSwapOption::const_empty(),
-            load_lock: Mutex::new(()),
-            loads: AtomicU64::new(0),
-            epoch: AtomicU64::new(0),
-            generation: AtomicU64::new(0),
-        }
-    }
-
     /// The same cache with another policy. Call it before the first load.
     pub const fn with_policy(mut self, policy: RetryPolicy) -> Self {
         self.policy = policy;
@@ -286,7 +299,7 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
 
     /// The report of the outcome now cached, or `None` before the first load.
     pub fn report(&self) -> Option<Arc<LoadReport>> {
-        self.current.load().as_ref().map(|p| Arc::clone(&p.report))
+        self.current.load_full().map(|p| Arc::clone(&p.report))
     }
 
     /// How many times this cache has read its trust source (first load plus refreshes; retries
@@ -303,7 +316,7 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         // Another caller may have finished the load while this one waited for the lock.
-        if let Some(published) = &*self.current.load() {
+        if let Some(published) = self.current.load_full() {
             return published.roots.clone();
         }
         let loaded = self.run_load();
@@ -334,7 +347,7 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
     }
 
     fn reject_reentry(&self) -> Result<(), NativeRootsError> {
-        if LOADING.with(Cell::get) != self.id() {
+        if !worker::is_loading(self.id()) {
             return Ok(());
         }
         Err(NativeRootsError::new(
@@ -349,91 +362,10 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
         ))
     }
 
-    /// Run one load on a worker thread and wait for it at most the policy's deadline. The worker
-    /// catches a panicking source; a worker past its deadline is left to finish on its own.
-    fn run_load(&self) -> Loaded {
+    /// Read the source once (with retries), on a worker thread bounded by the deadline.
+    fn run_load(&self) -> worker::Loaded {
         self.loads.fetch_add(1, Ordering::Relaxed);
-        let origin = self.source.origin();
-        let attempts = Arc::new(AtomicU32::new(0));
-        let (tx, rx) = mpsc::sync_channel(1);
-        let job = {
-            let (source, sleep, policy) = (self.source.clone(), self.sleep.clone(), self.policy);
-            let (origin, attempts, id) = (origin.clone(), Arc::clone(&attempts), self.id());
-            move || {
-                LOADING.with(|loading| loading.set(id));
-                let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    load(&source, &sleep, &policy, origin, &attempts)
-                }));
-                // The receiver is gone only if the caller gave up at the deadline.
-                let _ = tx.send(outcome.map_err(|payload| panic_message(payload.as_ref())));
-            }
-        };
-        let received = match thread::Builder::new()
-            .name("native-roots-load".into())
-            .spawn(job)
-        {
-            Ok(_detached) => rx.recv_timeout(self.policy.deadline()),
-            Err(err) => {
-                return self.failed(
-                    NativeRootsErrorKind::Panicked,
-                    origin,
-                    0,
-                    format!("could not start the trust-store loader thread ({err}); the system is out of threads or memory"),
-                )
-            }
-        };
-        let attempts = attempts.load(Ordering::Acquire);
-        match received {
-            Ok(Ok(loaded)) => loaded,
-            Ok(Err(panic)) => self.failed(
-                NativeRootsErrorKind::Panicked,
-                origin,
-                attempts,
-                format!("the trust-store source panicked during attempt {attempts} ({panic})"),
-            ),
-            Err(mpsc::RecvTimeoutError::Timeout) => self.failed(
-                NativeRootsErrorKind::Deadline,
-                origin.clone(),
-                attempts,
-                format!(
-                    "loading the trust store from {origin} did not finish within {:?} (attempt \
-                     {attempts} was still running). Something blocks the read: a keychain \
-                     prompt, a FIFO or device as SSL_CERT_FILE, a dead network path in \
-                     SSL_CERT_DIR",
-                    self.policy.deadline()
-                ),
-            ),
-            Err(mpsc::RecvTimeoutError::Disconnected) => self.failed(
-                NativeRootsErrorKind::Panicked,
-                origin,
-                attempts,
-                "the trust-store loader thread ended without a result".to_owned(),
-            ),
-        }
-    }
-
-    fn failed(
-        &self,
-        kind: NativeRootsErrorKind,
-        origin: TrustOrigin,
-        attempts: u32,
-        what: String,
-    ) -> Loaded {
-        let err = NativeRootsError::new(
-            kind,
-            attempts,
-            format!(
-                "{what}. This error is cached for the life of the process: fix the cause, then \
-                 restart it or call refresh_native_roots()"
-            ),
-        );
-        log::error!("trust store load failed: {err}");
-        let mut report = LoadReport::empty(origin);
-        report.attempts = attempts;
-        Loaded {
-            roots: Err(err),
-            report,
-        }
+        worker::run(&self.source, &self.sleep, &self.policy, self.id())
     }
 }
 
@@ -460,16 +392,10 @@ fn same_anchors(a: &RootCertStore, b: &RootCertStore) -> bool {
     set(a) == set(b)
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic without a message".to_owned()
-    }
-}
-
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 #[path = "cache_tests.rs"]
 mod tests;
+
+#[cfg(all(test, loom))]
+#[path = "cache_loom.rs"]
+mod loom_tests;

@@ -4,77 +4,16 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::{SourceError, SourceOutput};
+use crate::test_support::{garbage, root, Fake, RecordedSleep};
+use crate::{NativeRootsErrorKind, SourceError, SourceOutput};
 use rustls::pki_types::CertificateDer;
-use std::sync::{Barrier, OnceLock};
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Barrier, Mutex, OnceLock};
+use std::thread;
 use std::time::Duration;
 
 const THREADS: usize = if cfg!(miri) { 4 } else { 64 };
 const STICKY_CALLS: usize = if cfg!(miri) { 20 } else { 1_000 };
-
-const ROOT_DER: [&[u8]; 3] = [
-    include_bytes!("../testdata/root1.der"),
-    include_bytes!("../testdata/root2.der"),
-    include_bytes!("../testdata/root3.der"),
-];
-
-fn root(i: usize) -> CertificateDer<'static> {
-    CertificateDer::from(ROOT_DER[i])
-}
-
-/// A DER SEQUENCE that is not a certificate.
-fn garbage() -> CertificateDer<'static> {
-    CertificateDer::from(&b"\x30\x03\x02\x01\x00"[..])
-}
-
-type Script = dyn Fn(u32) -> SourceOutput + Send + Sync;
-
-/// A source that answers call `n` (from 1) with `script(n)` and counts its calls.
-#[derive(Clone)]
-struct Fake {
-    calls: Arc<AtomicU32>,
-    script: Arc<Script>,
-}
-
-impl Fake {
-    fn new(script: impl Fn(u32) -> SourceOutput + Send + Sync + 'static) -> Self {
-        Self {
-            calls: Arc::new(AtomicU32::new(0)),
-            script: Arc::new(script),
-        }
-    }
-
-    fn calls(&self) -> u32 {
-        self.calls.load(Ordering::SeqCst)
-    }
-}
-
-impl TrustSource for Fake {
-    fn load(&self) -> SourceOutput {
-        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        (self.script)(n)
-    }
-
-    fn origin(&self) -> TrustOrigin {
-        TrustOrigin::Custom("the fake source".into())
-    }
-}
-
-/// A sleep that records what it was asked to wait and returns at once.
-#[derive(Clone, Default)]
-struct RecordedSleep(Arc<Mutex<Vec<Duration>>>);
-
-impl RecordedSleep {
-    fn recorded(&self) -> Vec<Duration> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-impl Sleep for RecordedSleep {
-    fn sleep(&self, duration: Duration) {
-        self.0.lock().unwrap().push(duration);
-    }
-}
 
 fn good() -> SourceOutput {
     SourceOutput::new(vec![root(0), root(1)], vec![])

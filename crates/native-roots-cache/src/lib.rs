@@ -57,15 +57,21 @@
 mod cache;
 mod constraints;
 mod error;
+#[cfg(not(loom))]
 mod global;
 mod load;
 mod platform;
 mod policy;
 mod report;
 mod source;
+mod sync;
+#[cfg(test)]
+mod test_support;
+mod worker;
 
 pub use cache::{Refresh, RootsCache};
 pub use error::{NativeRootsError, NativeRootsErrorKind};
+#[cfg(not(loom))]
 pub use global::{
     native_roots, native_roots_generation, native_roots_loads, native_roots_report,
     refresh_native_roots, warm_native_roots, with_native_roots,

@@ -1,0 +1,160 @@
+//! Runs one load away from the caller: on a worker thread, so that a source that panics becomes an
+//! error and a source that never returns meets the policy's deadline instead of blocking every
+//! caller. (Under `cfg(loom)` the load runs inline: loom models no timeouts.)
+
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use crate::error::{NativeRootsError, NativeRootsErrorKind};
+use crate::load::load;
+pub(crate) use crate::load::Loaded;
+use crate::policy::{RetryPolicy, Sleep};
+use crate::report::LoadReport;
+use crate::source::{TrustOrigin, TrustSource};
+
+#[cfg(not(loom))]
+std::thread_local! {
+    /// The cache whose source this thread is running (0: none).
+    static LOADING: Cell<usize> = const { Cell::new(0) };
+}
+
+#[cfg(loom)]
+loom::thread_local! {
+    static LOADING: Cell<usize> = Cell::new(0);
+}
+
+/// Whether the current thread is running the source of cache `cache_id`: a call back into that
+/// cache would wait for itself.
+pub(crate) fn is_loading(cache_id: usize) -> bool {
+    LOADING.try_with(Cell::get).is_ok_and(|id| id == cache_id)
+}
+
+/// Marks the current thread as loading `cache_id` until dropped.
+struct LoadingMark;
+
+impl LoadingMark {
+    fn set(cache_id: usize) -> Self {
+        let _ = LOADING.try_with(|loading| loading.set(cache_id));
+        Self
+    }
+}
+
+impl Drop for LoadingMark {
+    fn drop(&mut self) {
+        let _ = LOADING.try_with(|loading| loading.set(0));
+    }
+}
+
+/// Run one load and turn a panic, a deadline or a failure to start into a [`Loaded`] error.
+pub(crate) fn run<S: TrustSource, Z: Sleep>(
+    source: &S,
+    sleep: &Z,
+    policy: &RetryPolicy,
+    cache_id: usize,
+) -> Loaded {
+    let origin = source.origin();
+    let attempts = Arc::new(AtomicU32::new(0));
+    let job = {
+        let (source, sleep, policy) = (source.clone(), sleep.clone(), *policy);
+        let (origin, attempts) = (origin.clone(), Arc::clone(&attempts));
+        move || {
+            let _mark = LoadingMark::set(cache_id);
+            catch_unwind(AssertUnwindSafe(|| {
+                load(&source, &sleep, &policy, origin, &attempts)
+            }))
+            .map_err(|payload| panic_message(payload.as_ref()))
+        }
+    };
+    let finished = wait(job, policy);
+    let attempts = attempts.load(Ordering::Acquire);
+    match finished {
+        Finished::Done(Ok(loaded)) => loaded,
+        Finished::Done(Err(panic)) => failed(
+            NativeRootsErrorKind::Panicked,
+            origin,
+            attempts,
+            format!("the trust-store source panicked during attempt {attempts} ({panic})"),
+        ),
+        Finished::Deadline => failed(
+            NativeRootsErrorKind::Deadline,
+            origin.clone(),
+            attempts,
+            format!(
+                "loading the trust store from {origin} did not finish within {:?} (attempt \
+                 {attempts} was still running). Something blocks the read: a keychain prompt, a \
+                 FIFO or device as SSL_CERT_FILE, a dead network path in SSL_CERT_DIR",
+                policy.deadline()
+            ),
+        ),
+        Finished::NotStarted(why) => failed(NativeRootsErrorKind::Panicked, origin, 0, why),
+    }
+}
+
+type Outcome = Result<Loaded, String>;
+
+// Under loom the load runs inline, so it never misses a deadline or fails to start.
+#[cfg_attr(loom, allow(dead_code))]
+enum Finished {
+    Done(Outcome),
+    Deadline,
+    NotStarted(String),
+}
+
+#[cfg(not(loom))]
+fn wait(job: impl FnOnce() -> Outcome + Send + 'static, policy: &RetryPolicy) -> Finished {
+    use std::sync::mpsc;
+    let (tx, rx) = mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("native-roots-load".into())
+        // The receiver is gone only if the caller gave up at the deadline.
+        .spawn(move || drop(tx.send(job())));
+    if let Err(err) = spawned {
+        return Finished::NotStarted(format!(
+            "could not start the trust-store loader thread ({err}); the system is out of \
+             threads or memory"
+        ));
+    }
+    // A worker past its deadline is left to finish on its own; its result is dropped.
+    match rx.recv_timeout(policy.deadline()) {
+        Ok(outcome) => Finished::Done(outcome),
+        Err(mpsc::RecvTimeoutError::Timeout) => Finished::Deadline,
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Finished::Done(Err("the loader thread ended without a result".to_owned()))
+        }
+    }
+}
+
+#[cfg(loom)]
+fn wait(job: impl FnOnce() -> Outcome + Send + 'static, _policy: &RetryPolicy) -> Finished {
+    Finished::Done(job())
+}
+
+fn failed(kind: NativeRootsErrorKind, origin: TrustOrigin, attempts: u32, what: String) -> Loaded {
+    let err = NativeRootsError::new(
+        kind,
+        attempts,
+        format!(
+            "{what}. This error is cached for the life of the process: fix the cause, then \
+             restart it or call refresh_native_roots()"
+        ),
+    );
+    log::error!("trust store load failed: {err}");
+    let mut report = LoadReport::empty(origin);
+    report.attempts = attempts;
+    Loaded {
+        roots: Err(err),
+        report,
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
