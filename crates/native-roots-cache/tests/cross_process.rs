@@ -94,7 +94,7 @@ fn serve(listener: TcpListener, config: Arc<ServerConfig>, served: Arc<AtomicUsi
 
 #[test]
 fn thirty_two_processes_load_and_shake_hands_ten_times() {
-    let dir = common::fresh_dir("cross-process");
+    let dir = common::scratch_dir("cross-process");
     let ca = common::TestCa::new("cross-process CA");
     let (leaf, leaf_key) = ca.issue(&["localhost"]);
     let bundle = dir.join("bundle.pem");

@@ -386,7 +386,7 @@ fn garbage(len: usize) -> Vec<u8> {
 
 #[test]
 fn file_missing() {
-    let dir = common::fresh_dir("m-file-missing");
+    let dir = common::scratch_dir("m-file-missing");
     let path = dir.join("missing.pem");
     run_case("file_missing", Some(path.as_os_str()), None)
         .assert_no_anchors(&[&display(&path), "No such file"])
@@ -396,7 +396,7 @@ fn file_missing() {
 
 #[test]
 fn file_empty() {
-    let dir = common::fresh_dir("m-file-empty");
+    let dir = common::scratch_dir("m-file-empty");
     let path = write(dir.join("empty.pem"), "");
     run_case("file_empty", Some(path.as_os_str()), None)
         .assert_no_anchors(&[&display(&path), "0 certificates found"])
@@ -424,7 +424,7 @@ fn file_dev_zero() {
 
 #[test]
 fn file_is_a_directory() {
-    let dir = common::fresh_dir("m-file-dir");
+    let dir = common::scratch_dir("m-file-dir");
     write(dir.join("a.pem"), common::ca_pem("CA a"));
     run_case("file_is_a_directory", Some(dir.as_os_str()), None)
         .assert_no_anchors(&[&display(&dir), "Is a directory"])
@@ -433,7 +433,7 @@ fn file_is_a_directory() {
 
 #[test]
 fn file_binary_garbage() {
-    let dir = common::fresh_dir("m-file-garbage");
+    let dir = common::scratch_dir("m-file-garbage");
     let path = write(dir.join("garbage.pem"), garbage(64 * 1024));
     run_case("file_binary_garbage", Some(path.as_os_str()), None)
         .assert_no_anchors(&[&display(&path), "0 certificates found"])
@@ -443,7 +443,7 @@ fn file_binary_garbage() {
 /// Garbage around a good certificate does not hide it.
 #[test]
 fn file_binary_garbage_around_a_certificate() {
-    let dir = common::fresh_dir("m-file-garbage-around");
+    let dir = common::scratch_dir("m-file-garbage-around");
     let mut contents = garbage(4096);
     contents.push(b'\n');
     contents.extend_from_slice(common::ca_pem("CA a").as_bytes());
@@ -460,7 +460,7 @@ fn file_binary_garbage_around_a_certificate() {
 
 #[test]
 fn file_der_instead_of_pem() {
-    let dir = common::fresh_dir("m-file-der");
+    let dir = common::scratch_dir("m-file-der");
     let ca = common::TestCa::new("CA der");
     let path = write(dir.join("ca.der"), ca.cert.der());
     run_case("file_der_instead_of_pem", Some(path.as_os_str()), None)
@@ -470,7 +470,7 @@ fn file_der_instead_of_pem() {
 
 #[test]
 fn file_private_key_only() {
-    let dir = common::fresh_dir("m-file-key");
+    let dir = common::scratch_dir("m-file-key");
     let key = rcgen::KeyPair::generate().unwrap();
     let path = write(dir.join("key.pem"), key.serialize_pem());
     run_case("file_private_key_only", Some(path.as_os_str()), None)
@@ -481,7 +481,7 @@ fn file_private_key_only() {
 /// The last certificate lacks its END line: the ones before it load, the error is recorded.
 #[test]
 fn file_missing_end_line_last() {
-    let dir = common::fresh_dir("m-file-noend-last");
+    let dir = common::scratch_dir("m-file-noend-last");
     let (a, b) = (common::ca_pem("CA a"), common::ca_pem("CA b"));
     let path = write(dir.join("bundle.pem"), format!("{a}{}", without_end(&b)));
     run_case("file_missing_end_line_last", Some(path.as_os_str()), None)
@@ -499,7 +499,7 @@ fn file_missing_end_line_last() {
 /// problem is recorded, the certificates before and after load.
 #[test]
 fn file_missing_end_line_middle() {
-    let dir = common::fresh_dir("m-file-noend-mid");
+    let dir = common::scratch_dir("m-file-noend-mid");
     let (a, b, c, d) = (
         common::ca_pem("CA a"),
         common::ca_pem("CA b"),
@@ -522,7 +522,7 @@ fn file_missing_end_line_middle() {
 
 #[test]
 fn file_only_a_certificate_without_end_line() {
-    let dir = common::fresh_dir("m-file-noend-only");
+    let dir = common::scratch_dir("m-file-noend-only");
     let path = write(dir.join("bundle.pem"), without_end(&common::ca_pem("CA a")));
     run_case(
         "file_only_a_certificate_without_end_line",
@@ -539,7 +539,7 @@ fn file_only_a_certificate_without_end_line() {
 
 #[test]
 fn file_bad_base64() {
-    let dir = common::fresh_dir("m-file-base64");
+    let dir = common::scratch_dir("m-file-base64");
     let (a, b, c) = (
         common::ca_pem("CA a"),
         common::ca_pem("CA b"),
@@ -556,7 +556,7 @@ fn file_bad_base64() {
 
 #[test]
 fn file_truncated_certificate_body() {
-    let dir = common::fresh_dir("m-file-truncated");
+    let dir = common::scratch_dir("m-file-truncated");
     let (a, b, c) = (
         common::ca_pem("CA a"),
         common::ca_pem("CA b"),
@@ -579,7 +579,7 @@ fn file_truncated_certificate_body() {
 
 #[test]
 fn file_only_a_truncated_certificate() {
-    let dir = common::fresh_dir("m-file-truncated-only");
+    let dir = common::scratch_dir("m-file-truncated-only");
     let path = write(
         dir.join("bundle.pem"),
         with_truncated_body(&common::ca_pem("CA a")),
@@ -595,7 +595,7 @@ fn file_only_a_truncated_certificate() {
 
 #[test]
 fn file_crlf_line_endings() {
-    let dir = common::fresh_dir("m-file-crlf");
+    let dir = common::scratch_dir("m-file-crlf");
     let bundle = format!("{}{}", common::ca_pem("CA a"), common::ca_pem("CA b"));
     let path = write(dir.join("bundle.pem"), bundle.replace('\n', "\r\n"));
     run_case("file_crlf_line_endings", Some(path.as_os_str()), None)
@@ -605,7 +605,7 @@ fn file_crlf_line_endings() {
 
 #[test]
 fn file_no_trailing_newline() {
-    let dir = common::fresh_dir("m-file-no-newline");
+    let dir = common::scratch_dir("m-file-no-newline");
     let bundle = format!("{}{}", common::ca_pem("CA a"), common::ca_pem("CA b"));
     let path = write(dir.join("bundle.pem"), bundle.trim_end());
     run_case("file_no_trailing_newline", Some(path.as_os_str()), None)
@@ -615,7 +615,7 @@ fn file_no_trailing_newline() {
 
 #[test]
 fn file_duplicates() {
-    let dir = common::fresh_dir("m-file-dup");
+    let dir = common::scratch_dir("m-file-dup");
     let a = common::ca_pem("CA a");
     let path = write(dir.join("bundle.pem"), format!("{a}{a}{a}"));
     let outcome = run_case("file_duplicates", Some(path.as_os_str()), None);
@@ -633,7 +633,7 @@ fn file_duplicates() {
 #[test]
 fn file_40_mib_bundle() {
     const SIZE: usize = 40 * 1024 * 1024;
-    let dir = common::fresh_dir("m-file-40mib");
+    let dir = common::scratch_dir("m-file-40mib");
     let path = dir.join("bundle.pem");
     let cas: Vec<String> = (0..4).map(|i| common::ca_pem(&format!("CA {i}"))).collect();
     let comment: String = (0..128)
@@ -664,7 +664,7 @@ fn file_40_mib_bundle() {
 /// A FIFO is refused before it is opened: a clear error at once, not a wait on the deadline.
 #[test]
 fn file_fifo() {
-    let dir = common::fresh_dir("m-file-fifo");
+    let dir = common::scratch_dir("m-file-fifo");
     let path = dir.join("fifo.pem");
     mkfifo(&path);
     run_case("file_fifo", Some(path.as_os_str()), None)
@@ -674,7 +674,7 @@ fn file_fifo() {
 
 #[test]
 fn file_symlink_to_a_fifo() {
-    let dir = common::fresh_dir("m-file-fifo-link");
+    let dir = common::scratch_dir("m-file-fifo-link");
     let fifo = dir.join("fifo");
     mkfifo(&fifo);
     let link = dir.join("bundle.pem");
@@ -700,7 +700,7 @@ fn file_empty_string() {
 /// An empty `SSL_CERT_FILE` next to a set `SSL_CERT_DIR`: only the directory is read.
 #[test]
 fn file_empty_string_with_a_dir() {
-    let dir = common::fresh_dir("m-file-emptystr-dir");
+    let dir = common::scratch_dir("m-file-emptystr-dir");
     write(dir.join("a.pem"), common::ca_pem("CA a"));
     run_case(
         "file_empty_string_with_a_dir",
@@ -714,7 +714,7 @@ fn file_empty_string_with_a_dir() {
 
 #[test]
 fn file_non_utf8_path() {
-    let dir = common::fresh_dir("m-file-nonutf8");
+    let dir = common::scratch_dir("m-file-nonutf8");
     let path = dir.join(OsStr::from_bytes(b"\xff\xfe-bundle.pem"));
     write(path.clone(), common::ca_pem("CA a"));
     run_case("file_non_utf8_path", Some(path.as_os_str()), None)
@@ -725,7 +725,7 @@ fn file_non_utf8_path() {
 
 #[test]
 fn file_non_utf8_path_missing() {
-    let dir = common::fresh_dir("m-file-nonutf8-missing");
+    let dir = common::scratch_dir("m-file-nonutf8-missing");
     let path = dir.join(OsStr::from_bytes(b"\xff\xfe-missing.pem"));
     run_case("file_non_utf8_path_missing", Some(path.as_os_str()), None)
         .assert_no_anchors(&[&display(&path)])
@@ -735,7 +735,7 @@ fn file_non_utf8_path_missing() {
 /// A well-formed PEM block whose DER is not a certificate: skipped and recorded, not fatal.
 #[test]
 fn file_unparsable_certificate() {
-    let dir = common::fresh_dir("m-file-unparsable");
+    let dir = common::scratch_dir("m-file-unparsable");
     let path = write(
         dir.join("bundle.pem"),
         format!("{}{}", common::UNPARSABLE_CERT_PEM, common::ca_pem("CA a")),
@@ -750,7 +750,7 @@ fn file_unparsable_certificate() {
 
 #[test]
 fn dir_several_some_missing_or_empty() {
-    let root = common::fresh_dir("m-dir-several");
+    let root = common::scratch_dir("m-dir-several");
     let (one, empty, missing, two) = (
         root.join("one"),
         root.join("empty"),
@@ -780,7 +780,7 @@ fn dir_several_some_missing_or_empty() {
 
 #[test]
 fn dir_only_missing_or_empty() {
-    let root = common::fresh_dir("m-dir-none");
+    let root = common::scratch_dir("m-dir-none");
     let (empty, missing) = (root.join("empty"), root.join("missing"));
     std::fs::create_dir_all(&empty).unwrap();
     let value = std::env::join_paths([&empty, &missing]).unwrap();
@@ -793,7 +793,7 @@ fn dir_only_missing_or_empty() {
 /// reports its error once, not once per name.
 #[test]
 fn dir_hash_symlinks() {
-    let dir = common::fresh_dir("m-dir-hash");
+    let dir = common::scratch_dir("m-dir-hash");
     let (a, b) = (common::ca_pem("CA a"), common::ca_pem("CA b"));
     write(
         dir.join("a.pem"),
@@ -810,7 +810,7 @@ fn dir_hash_symlinks() {
 
 #[test]
 fn dir_dangling_symlinks() {
-    let dir = common::fresh_dir("m-dir-dangling");
+    let dir = common::scratch_dir("m-dir-dangling");
     write(dir.join("a.pem"), common::ca_pem("CA a"));
     symlink("gone.pem", &dir.join("deadbeef.0"));
     symlink("/nonexistent/ca.pem", &dir.join("deadbeef.1"));
@@ -821,7 +821,7 @@ fn dir_dangling_symlinks() {
 
 #[test]
 fn dir_symlink_loop() {
-    let dir = common::fresh_dir("m-dir-loop");
+    let dir = common::scratch_dir("m-dir-loop");
     write(dir.join("a.pem"), common::ca_pem("CA a"));
     let (one, two, me) = (dir.join("loop1.0"), dir.join("loop2.0"), dir.join("self.0"));
     symlink("loop2.0", &one);
@@ -840,7 +840,7 @@ fn dir_symlink_loop() {
 /// Directories are not searched recursively (as OpenSSL's hashed directories are not).
 #[test]
 fn dir_subdirectory() {
-    let dir = common::fresh_dir("m-dir-subdir");
+    let dir = common::scratch_dir("m-dir-subdir");
     write(dir.join("a.pem"), common::ca_pem("CA a"));
     std::fs::create_dir_all(dir.join("sub")).unwrap();
     write(dir.join("sub").join("b.pem"), common::ca_pem("CA b"));
@@ -852,7 +852,7 @@ fn dir_subdirectory() {
 /// A FIFO in a directory is not a regular file: passed over without being opened.
 #[test]
 fn dir_fifo_inside() {
-    let dir = common::fresh_dir("m-dir-fifo");
+    let dir = common::scratch_dir("m-dir-fifo");
     write(dir.join("a.pem"), common::ca_pem("CA a"));
     mkfifo(&dir.join("fifo.pem"));
     run_case("dir_fifo_inside", None, Some(dir.as_os_str()))
@@ -863,7 +863,7 @@ fn dir_fifo_inside() {
 #[test]
 fn dir_unreadable_file() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = common::fresh_dir("m-dir-unreadable");
+    let dir = common::scratch_dir("m-dir-unreadable");
     write(dir.join("a.pem"), common::ca_pem("CA a"));
     let locked = write(dir.join("locked.pem"), common::ca_pem("CA b"));
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
@@ -885,7 +885,7 @@ fn dir_unreadable_file() {
 
 #[test]
 fn dir_non_utf8_names() {
-    let root = common::fresh_dir("m-dir-nonutf8");
+    let root = common::scratch_dir("m-dir-nonutf8");
     let dir = root.join(OsStr::from_bytes(b"certs-\xff"));
     std::fs::create_dir_all(&dir).unwrap();
     write(
@@ -902,7 +902,7 @@ fn dir_non_utf8_names() {
 /// `SSL_CERT_DIR` naming a file: the directory cannot be opened, and the error names it.
 #[test]
 fn dir_is_a_file() {
-    let root = common::fresh_dir("m-dir-file");
+    let root = common::scratch_dir("m-dir-file");
     let path = write(root.join("bundle.pem"), common::ca_pem("CA a"));
     run_case("dir_is_a_file", None, Some(path.as_os_str()))
         .assert_no_anchors(&[&display(&path), "Not a directory"])
@@ -922,7 +922,7 @@ fn dir_only_separators() {
 /// `files_reachable_twice_are_read_once`.
 #[test]
 fn dir_same_dir_twice() {
-    let dir = common::fresh_dir("m-dir-twice");
+    let dir = common::scratch_dir("m-dir-twice");
     write(
         dir.join("a.pem"),
         format!(
@@ -943,7 +943,7 @@ fn dir_same_dir_twice() {
 #[test]
 #[ignore = "blocked on src/platform.rs: EnvPaths::load calls load_certs_from_paths once per source, so rustls-native-certs' per-call (dev, inode) set does not span sources and the error is reported twice"]
 fn files_reachable_twice_are_read_once() {
-    let root = common::fresh_dir("m-read-once");
+    let root = common::scratch_dir("m-read-once");
     let (one, two) = (root.join("one"), root.join("two"));
     std::fs::create_dir_all(&one).unwrap();
     std::fs::create_dir_all(&two).unwrap();
@@ -980,7 +980,7 @@ fn files_reachable_twice_are_read_once() {
 #[test]
 #[ignore = "blocked on src/platform.rs + src/source.rs: rustls-native-certs' ErrorKind::Pem carries no path, and pki-types prints the marker as bytes ('missing section end marker: [67, 69, ...]')"]
 fn pem_errors_name_their_file() {
-    let root = common::fresh_dir("m-pem-path");
+    let root = common::scratch_dir("m-pem-path");
     let broken = without_end(&common::ca_pem("CA x"));
     let file = write(
         root.join("bundle.pem"),
@@ -1015,7 +1015,7 @@ fn pem_errors_name_their_file() {
 #[test]
 #[ignore = "blocked on src/platform.rs: a file with no CERTIFICATE block yields no certificate and no error from rustls-native-certs, so next to a good SSL_CERT_DIR it passes silently"]
 fn file_without_certificates_is_recorded_next_to_a_good_dir() {
-    let root = common::fresh_dir("m-file-der-dir");
+    let root = common::scratch_dir("m-file-der-dir");
     let ca = common::TestCa::new("CA der");
     let file = write(root.join("ca.der"), ca.cert.der());
     let dir = root.join("dir");
@@ -1035,7 +1035,7 @@ fn file_without_certificates_is_recorded_next_to_a_good_dir() {
 
 #[test]
 fn both_set() {
-    let root = common::fresh_dir("m-both");
+    let root = common::scratch_dir("m-both");
     let (a, b) = (common::ca_pem("CA a"), common::ca_pem("CA b"));
     let file = write(root.join("bundle.pem"), &a);
     let dir = root.join("dir");
@@ -1054,7 +1054,7 @@ fn both_set() {
 /// A broken `SSL_CERT_FILE` next to a good `SSL_CERT_DIR`: success, the file's error recorded.
 #[test]
 fn both_set_file_missing() {
-    let root = common::fresh_dir("m-both-missing");
+    let root = common::scratch_dir("m-both-missing");
     let file = root.join("missing.pem");
     let dir = root.join("dir");
     std::fs::create_dir_all(&dir).unwrap();

@@ -149,3 +149,36 @@ impl TestCa {
         (cert, key)
     }
 }
+
+/// A fresh directory (see [`fresh_dir`]) removed with everything in it when dropped.
+pub struct ScratchDir(PathBuf);
+
+/// A fresh, empty directory private to this test process, removed when the value is dropped.
+pub fn scratch_dir(tag: &str) -> ScratchDir {
+    ScratchDir(fresh_dir(tag))
+}
+
+impl std::ops::Deref for ScratchDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for ScratchDir {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for ScratchDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
