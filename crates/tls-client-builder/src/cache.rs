@@ -97,11 +97,14 @@ pub const DEFAULT_MAX_ENTRIES: usize = 4096;
 /// ```no_run
 /// use tls_client_builder::{ClientConfigCache, Trust, UpstreamTls};
 ///
+/// # #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
 /// # fn main() -> Result<(), tls_client_builder::BuildError> {
 /// let cache = ClientConfigCache::new().max_entries(10_000);
 /// let upstream = UpstreamTls::builder(Trust::Native).alpn(["h2"]).build();
 /// let config = cache.get(&upstream)?; // Arc<ClientConfig>; the next get is an Arc clone
 /// # Ok(()) }
+/// # #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
+/// # fn main() {}
 /// ```
 ///
 /// One cache uses one crypto provider for every config it builds.

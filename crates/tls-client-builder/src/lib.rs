@@ -9,6 +9,7 @@
 //! ```no_run
 //! use tls_client_builder::{ClientConfigCache, Trust, UpstreamTls};
 //!
+//! # #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let private_ca_pem = "";
 //! let cache = ClientConfigCache::new();
@@ -19,6 +20,8 @@
 //! let config = cache.get(&public)?; // built once, then an Arc clone per call
 //! let other = cache.get(&private)?;
 //! # Ok(()) }
+//! # #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
+//! # fn main() {}
 //! ```
 //!
 //! * A hit is a read lock on one of many shards and an `Arc` clone; concurrent misses on one
