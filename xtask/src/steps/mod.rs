@@ -1,0 +1,56 @@
+//! The `ci` steps, in the order they run, and the feature matrix they share.
+
+mod cross;
+mod deny;
+mod examples;
+mod host;
+mod miri;
+mod msrv;
+
+/// How a step that did not fail ended.
+pub(crate) enum Done {
+    Passed,
+    /// Everything that ran passed, but part of the step could not run, for this reason.
+    Partly(String),
+    /// Nothing ran, for this reason.
+    Skipped(String),
+}
+
+/// A step fails with a message naming the command that failed.
+pub(crate) type StepResult = Result<Done, String>;
+
+pub(crate) struct Step {
+    pub(crate) name: &'static str,
+    pub(crate) about: &'static str,
+    pub(crate) run: fn() -> StepResult,
+}
+
+#[rustfmt::skip]
+pub(crate) const ALL: &[Step] = &[
+    Step { name: "fmt", about: "cargo fmt --all --check", run: host::fmt },
+    Step { name: "clippy", about: "each package, each feature set, all targets, -D warnings", run: host::clippy },
+    Step { name: "test", about: "each package, each feature set, --locked", run: host::test },
+    Step { name: "doc", about: "rustdoc with -D warnings, and doctests", run: host::doc },
+    Step { name: "cross", about: "check and clippy for macOS, Windows and Android", run: cross::run },
+    Step { name: "msrv", about: "cargo check with the declared rust-version", run: msrv::run },
+    Step { name: "deny", about: "cargo deny: bans, licenses, sources, advisories", run: deny::run },
+    Step { name: "miri", about: "the cache logic's unit tests under miri", run: miri::run },
+    Step { name: "examples", about: "build every example, run the main one", run: examples::run },
+];
+
+/// The library crates' feature sets that matter, one line per combination. Each package is built
+/// on its own (`-p`), so a feature another package turns on cannot hide a breakage.
+/// `native-roots-cache` has no features: its default build is its only one.
+/// `--all-features` includes aws-lc-rs, whose C build needs only a C compiler (and, on Windows,
+/// NASM or its prebuilt objects) on the hosts we build on.
+#[rustfmt::skip]
+const LIBRARY_FEATURE_SETS: &[(&str, &[&str])] = &[
+    ("native-roots-cache", &[]),
+    ("tls-client-builder", &["--no-default-features"]),
+    ("tls-client-builder", &[]),
+    ("tls-client-builder", &["--no-default-features", "--features", "aws-lc-rs"]),
+    ("tls-client-builder", &["--all-features"]),
+];
+
+/// The tooling crate is linted and tested too (its test checks formatting).
+const TOOLING: (&str, &[&str]) = ("xtask", &[]);

@@ -1,0 +1,117 @@
+//! Getting what a step needs: rustup components, targets and toolchains, and cargo-deny.
+//!
+//! Each function returns `Err(reason)` when the tool cannot be had; the step reports that reason
+//! as "skipped", never as "passed".
+
+use crate::cmd::Cmd;
+use crate::workspace;
+
+/// The cargo-deny release the policy in `deny.toml` is written for.
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
+fn rustup(args: &[&str]) -> Cmd {
+    Cmd::new("rustup", "rustup").args(args)
+}
+
+/// Make sure `cargo SUBCOMMAND` works, adding the rustup component that provides it if needed.
+pub(crate) fn ensure_component(subcommand: &str, component: &str) -> Result<(), String> {
+    if Cmd::cargo().args(&[subcommand, "--version"]).read().is_ok() {
+        return Ok(());
+    }
+    rustup(&["component", "add", component])
+        .run()
+        .map_err(|err| {
+            format!("`cargo {subcommand}` is missing and rustup could not add it: {err}")
+        })
+}
+
+/// Add the rustup targets that are missing; return the ones that could not be added, with why.
+pub(crate) fn ensure_targets(targets: &[&'static str]) -> Vec<(&'static str, String)> {
+    let installed = match rustup(&["target", "list", "--installed"]).read() {
+        Ok(list) => list,
+        Err(err) => {
+            return targets
+                .iter()
+                .map(|target| (*target, format!("rustup is not usable: {err}")))
+                .collect()
+        }
+    };
+    let mut missing = Vec::new();
+    for target in targets {
+        if installed.lines().any(|line| line.trim() == *target) {
+            continue;
+        }
+        if let Err(err) = rustup(&["target", "add", target]).run() {
+            missing.push((*target, err));
+        }
+    }
+    missing
+}
+
+/// Make sure `toolchain` is installed (a minimal profile is enough to `cargo check`).
+pub(crate) fn ensure_toolchain(toolchain: &str) -> Result<(), String> {
+    let list = rustup(&["toolchain", "list"])
+        .read()
+        .map_err(|err| format!("rustup is not usable: {err}"))?;
+    // rustup names it `1.83-<host>`; `1.83.0-<host>` is a different toolchain to `cargo +1.83`.
+    let prefix = format!("{toolchain}-");
+    if list.lines().any(|line| line.starts_with(&prefix)) {
+        return Ok(());
+    }
+    rustup(&["toolchain", "install", toolchain, "--profile", "minimal"])
+        .run()
+        .map_err(|err| {
+            format!("toolchain {toolchain} is not installed and rustup could not install it: {err}")
+        })
+}
+
+/// Whether the nightly toolchain has miri; never installs it (it is a large download that not
+/// every contributor wants), so a missing miri is a skip with this reason.
+pub(crate) fn has_miri() -> Result<(), String> {
+    let hint = "install it with `rustup toolchain install nightly --component miri,rust-src`";
+    let components = rustup(&["component", "list", "--installed", "--toolchain", "nightly"])
+        .read()
+        .map_err(|_| format!("no nightly toolchain; {hint}"))?;
+    if components.lines().any(|line| line.starts_with("miri")) {
+        Ok(())
+    } else {
+        Err(format!("nightly has no miri; {hint}"))
+    }
+}
+
+/// cargo-deny from `target/tools`, installed there with `cargo install --locked` when missing, so
+/// the user's global tools are left alone.
+pub(crate) fn cargo_deny() -> Result<Cmd, String> {
+    let root = workspace::target_dir().join("tools");
+    let binary = root
+        .join("bin")
+        .join(format!("cargo-deny{}", std::env::consts::EXE_SUFFIX));
+    let wanted = format!("cargo-deny {CARGO_DENY_VERSION}");
+    let shown_as = binary
+        .strip_prefix(workspace::root())
+        .unwrap_or(&binary)
+        .to_string_lossy()
+        .into_owned();
+    let deny = || Cmd::new(&binary, &shown_as);
+    if deny()
+        .arg("--version")
+        .read()
+        .is_ok_and(|version| version.trim() == wanted)
+    {
+        return Ok(deny());
+    }
+    let root = root.to_string_lossy();
+    Cmd::cargo()
+        .args(&[
+            "install",
+            "--locked",
+            "cargo-deny",
+            "--version",
+            CARGO_DENY_VERSION,
+            "--root",
+            &root,
+        ])
+        .run()
+        .map_err(|err| format!("cargo-deny is not installed and could not be installed: {err}"))?;
+    Ok(deny())
+}
