@@ -57,6 +57,7 @@
 mod cache;
 mod constraints;
 mod error;
+mod files;
 #[cfg(not(loom))]
 mod global;
 mod load;

@@ -5,9 +5,10 @@ use std::env;
 use std::error::Error as StdError;
 use std::path::PathBuf;
 
-use crate::source::{SourceError, SourceOutput, TrustOrigin, TrustSource};
+use crate::files::PemPaths;
+use crate::source::{SourceOutput, TrustOrigin, TrustSource};
 
-/// The operating system's trust store, as `rustls-native-certs` reads it.
+/// The operating system's trust store, read the way `rustls-native-certs` reads it.
 ///
 /// # Environment variables
 /// | variable | effect |
@@ -15,12 +16,17 @@ use crate::source::{SourceError, SourceOutput, TrustOrigin, TrustSource};
 /// | `SSL_CERT_FILE` | a PEM bundle to read *instead of* the platform store |
 /// | `SSL_CERT_DIR` | directories of PEM files (separated by `:`, `;` on Windows) to read *instead of* the platform store |
 ///
-/// When either is set, the platform store is not consulted at all. Two deliberate differences
-/// from `rustls_native_certs::load_native_certs`:
-/// - an **empty** `SSL_CERT_FILE` counts as unset, as Go's crypto/x509 treats it and as empty
-///   entries of `SSL_CERT_DIR` already are (an empty value is a cleared variable, not a file);
-/// - an `SSL_CERT_FILE` that is a FIFO, socket or device (including `/dev/null`) is not opened:
-///   reading it could block forever. The report records it as a permanent error.
+/// When either is set, the platform store is not consulted at all (empty entries of `SSL_CERT_DIR`
+/// are ignored). Where this differs from `rustls_native_certs::load_native_certs`:
+/// - an `SSL_CERT_FILE` that is a FIFO, socket or device (including `/dev/null`) is not opened,
+///   since reading it could block forever; it is recorded as an error naming the path;
+/// - an `SSL_CERT_FILE` that is set but empty, or holds no PEM certificate, is recorded as an
+///   error naming it instead of passing silently (with no other source, the load then fails
+///   with a message that says so);
+/// - every error names the file it concerns (rustls-native-certs drops the path of PEM errors).
+///
+/// On Linux and the BSDs the platform store is the bundle and directory `openssl-probe` finds,
+/// read with the same rules; on macOS and Windows it is read through `rustls-native-certs`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PlatformSource;
 
@@ -29,104 +35,54 @@ const ENV_CERT_DIR: &str = "SSL_CERT_DIR";
 
 impl TrustSource for PlatformSource {
     fn load(&self) -> SourceOutput {
-        match EnvPaths::from_env() {
+        match env_paths() {
             Some(paths) => paths.load(),
-            None => from_native(rustls_native_certs::load_native_certs()),
+            None => load_platform_store(),
         }
     }
 
     fn origin(&self) -> TrustOrigin {
-        match EnvPaths::from_env() {
-            Some(EnvPaths { file, dirs }) => TrustOrigin::Environment { file, dirs },
+        match env_paths() {
+            Some(PemPaths { file, dirs }) => TrustOrigin::Environment { file, dirs },
             None => TrustOrigin::PlatformStore,
         }
     }
 }
 
-/// `SSL_CERT_FILE` and `SSL_CERT_DIR`, when at least one of them names something.
-struct EnvPaths {
-    file: Option<PathBuf>,
-    dirs: Vec<PathBuf>,
+/// `SSL_CERT_FILE` and `SSL_CERT_DIR`, when at least one of them is set.
+fn env_paths() -> Option<PemPaths> {
+    let file = env::var_os(ENV_CERT_FILE).map(PathBuf::from);
+    let dirs: Vec<PathBuf> = env::var_os(ENV_CERT_DIR)
+        .map(|dirs| {
+            env::split_paths(&dirs)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    (file.is_some() || !dirs.is_empty()).then_some(PemPaths { file, dirs })
 }
 
-impl EnvPaths {
-    fn from_env() -> Option<Self> {
-        let file = env::var_os(ENV_CERT_FILE)
-            .filter(|file| !file.is_empty())
-            .map(PathBuf::from);
-        let dirs: Vec<PathBuf> = env::var_os(ENV_CERT_DIR)
-            .map(|dirs| {
-                env::split_paths(&dirs)
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-        (file.is_some() || !dirs.is_empty()).then_some(Self { file, dirs })
+#[cfg(all(unix, not(target_os = "macos")))]
+fn load_platform_store() -> SourceOutput {
+    let probe = openssl_probe::probe();
+    PemPaths {
+        file: probe.cert_file,
+        dirs: probe.cert_dir,
     }
-
-    fn load(&self) -> SourceOutput {
-        let mut out = SourceOutput::default();
-        if let Some(file) = &self.file {
-            match not_a_regular_file(file) {
-                Some(refused) => out.errors.push(refused),
-                None => absorb(
-                    &mut out,
-                    rustls_native_certs::load_certs_from_paths(Some(file), None),
-                ),
-            }
-        }
-        for dir in &self.dirs {
-            absorb(
-                &mut out,
-                rustls_native_certs::load_certs_from_paths(None, Some(dir)),
-            );
-        }
-        // A certificate found in several places is one anchor.
-        out.certs
-            .sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
-        out.certs.dedup();
-        out
-    }
+    .load()
 }
 
-fn from_native(result: rustls_native_certs::CertificateResult) -> SourceOutput {
-    let mut out = SourceOutput::default();
-    absorb(&mut out, result);
-    out
-}
-
-fn absorb(out: &mut SourceOutput, result: rustls_native_certs::CertificateResult) {
-    out.certs.extend(result.certs);
-    out.errors
-        .extend(result.errors.into_iter().map(SourceError::from));
-}
-
-/// A permanent error when `path` exists but is a FIFO, socket or device, which must not be opened.
-#[cfg(unix)]
-fn not_a_regular_file(path: &std::path::Path) -> Option<SourceError> {
-    use std::os::unix::fs::FileTypeExt;
-    let kind = std::fs::metadata(path).ok()?.file_type();
-    let what = if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_socket() {
-        "a socket"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "a device"
-    } else {
-        return None;
-    };
-    Some(
-        SourceError::permanent(
-            "SSL_CERT_FILE is not a regular file",
-            format!("it is {what}, which is not opened because reading it could block forever; point SSL_CERT_FILE at a PEM bundle"),
-        )
-        .with_path(path),
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn load_platform_store() -> SourceOutput {
+    let result = rustls_native_certs::load_native_certs();
+    SourceOutput::new(
+        result.certs,
+        result
+            .errors
+            .into_iter()
+            .map(crate::SourceError::from)
+            .collect(),
     )
-}
-
-#[cfg(not(unix))]
-fn not_a_regular_file(_path: &std::path::Path) -> Option<SourceError> {
-    None
 }
 
 #[cfg(target_os = "macos")]

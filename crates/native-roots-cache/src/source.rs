@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use rustls::pki_types::pem;
 use rustls::pki_types::CertificateDer;
 
 /// A place the cache reads trust anchors from.
@@ -84,6 +85,24 @@ impl SourceError {
         self
     }
 
+    /// An I/O error about `path`: transient only when interrupted, would-block or timed out.
+    pub(crate) fn io(context: &str, err: &std::io::Error, path: &std::path::Path) -> Self {
+        use std::io::ErrorKind as Io;
+        let transience = match err.kind() {
+            Io::Interrupted | Io::WouldBlock | Io::TimedOut => Transience::Transient,
+            _ => Transience::Permanent,
+        };
+        Self::new(transience, context, err.to_string()).with_path(path)
+    }
+
+    /// A PEM error about `path`, spelled out for an operator.
+    pub(crate) fn pem(err: &pem::Error, path: &std::path::Path) -> Self {
+        match err {
+            pem::Error::Io(err) => Self::io("failed to read PEM from file", err, path),
+            _ => Self::permanent("failed to read PEM from file", describe_pem(err)).with_path(path),
+        }
+    }
+
     /// Whether a retry may help.
     pub fn is_transient(&self) -> bool {
         self.transience == Transience::Transient
@@ -106,22 +125,31 @@ impl From<rustls_native_certs::Error> for SourceError {
     /// permanent. On macOS `errSecIO` (-36) is recognised precisely and named.
     fn from(err: rustls_native_certs::Error) -> Self {
         use rustls_native_certs::ErrorKind;
-        use std::io::ErrorKind as Io;
         let context = err.context;
         match &err.kind {
-            ErrorKind::Io { inner, path } => {
-                let transience = match inner.kind() {
-                    Io::Interrupted | Io::WouldBlock | Io::TimedOut => Transience::Transient,
-                    _ => Transience::Permanent,
-                };
-                Self::new(transience, context, inner.to_string()).with_path(path.clone())
-            }
+            ErrorKind::Io { inner, path } => Self::io(context, inner, path),
             ErrorKind::Os(inner) => {
                 Self::transient(context, crate::platform::describe_os_error(inner.as_ref()))
             }
-            ErrorKind::Pem(inner) => Self::permanent(context, inner.to_string()),
+            ErrorKind::Pem(inner) => Self::permanent(context, describe_pem(inner)),
             _ => Self::permanent(context, err.to_string()),
         }
+    }
+}
+
+/// A PEM error in words, with its markers as text rather than byte lists.
+fn describe_pem(err: &pem::Error) -> String {
+    match err {
+        pem::Error::MissingSectionEnd { end_marker } => format!(
+            "a section has no \"-----END {}-----\" line (truncated file?)",
+            String::from_utf8_lossy(end_marker)
+        ),
+        pem::Error::IllegalSectionStart { line } => format!(
+            "malformed section start line: {:?}",
+            String::from_utf8_lossy(line)
+        ),
+        pem::Error::Base64Decode(what) => format!("invalid base64 in a section: {what}"),
+        other => other.to_string(),
     }
 }
 

@@ -82,9 +82,9 @@ pub(crate) fn run<S: TrustSource, Z: Sleep>(
             origin.clone(),
             attempts,
             format!(
-                "loading the trust store from {origin} did not finish within {:?} (attempt \
-                 {attempts} was still running). Something blocks the read: a keychain prompt, a \
-                 FIFO or device as SSL_CERT_FILE, a dead network path in SSL_CERT_DIR",
+                "loading the trust store from {origin} did not finish within {:?} (stuck in \
+                 attempt {attempts} or the backoff after it). Something blocks the read: a \
+                 keychain prompt, a hung network file system under SSL_CERT_FILE or SSL_CERT_DIR",
                 policy.deadline()
             ),
         ),
