@@ -36,8 +36,8 @@
 //! # Crate features
 //! | feature | default | effect |
 //! | --- | --- | --- |
-//! | `ring` | yes | [`ClientConfigCache::new`] uses the *ring* crypto provider |
-//! | `aws-lc-rs` | no | [`ClientConfigCache::new`] uses aws-lc-rs (it wins when both are on) |
+//! | `ring` | yes | `ClientConfigCache::new()` uses the *ring* crypto provider |
+//! | `aws-lc-rs` | no | `ClientConfigCache::new()` uses aws-lc-rs (it wins when both are on) |
 //! | `webpki-roots` | no | adds `Trust::WebpkiRoots` and `Trust::NativeWithWebpkiFallback`, backed by the bundled Mozilla roots |
 //!
 //! Without `ring` and `aws-lc-rs`, build caches with [`ClientConfigCache::with_provider`] or
