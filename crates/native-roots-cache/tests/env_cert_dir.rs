@@ -16,7 +16,8 @@ fn ssl_cert_dir_keeps_the_good_files_and_reports_the_bad() {
     std::fs::write(one.join("a.pem"), common::ca_pem("CA a")).unwrap();
     std::fs::write(one.join("b.pem"), common::ca_pem("CA b")).unwrap();
     let truncated = common::ca_pem("CA c").replace("-----END CERTIFICATE-----", "");
-    std::fs::write(one.join("truncated.pem"), truncated).unwrap();
+    let truncated_path = one.join("truncated.pem");
+    std::fs::write(&truncated_path, truncated).unwrap();
     let dirs = std::env::join_paths([&one, &empty, &missing]).unwrap();
     std::env::set_var("SSL_CERT_DIR", &dirs);
 
@@ -40,9 +41,16 @@ fn ssl_cert_dir_keeps_the_good_files_and_reports_the_bad() {
         "the missing directory is reported: {paths:?}"
     );
     assert!(
-        report.errors.iter().any(|e| e.context.contains("PEM")),
-        "the truncated file is reported: {:?}",
+        report
+            .errors
+            .iter()
+            .any(|e| e.path.as_ref() == Some(&truncated_path)
+                && e.context == "failed to read PEM from file"
+                && e.message
+                    == "a section has no \"-----END CERTIFICATE-----\" line (truncated file?)"),
+        "the truncated file is reported with its path: {:?}",
         report.errors
     );
+    assert_eq!(report.errors.len(), 2, "{:?}", report.errors);
     assert!(report.errors.iter().all(|e| !e.is_transient()));
 }

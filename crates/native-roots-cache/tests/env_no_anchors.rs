@@ -1,4 +1,5 @@
-//! An empty `SSL_CERT_FILE`: a clear, sticky error naming the variables and the path.
+//! An `SSL_CERT_FILE` naming an empty file: a clear, sticky error naming the variables, the path
+//! and why the file yielded nothing.
 //! Its own binary: the cache is per process and the environment is set once, first.
 #![allow(clippy::unwrap_used)]
 
@@ -24,6 +25,7 @@ fn an_empty_bundle_is_a_clear_sticky_error() {
         "SSL_CERT_FILE",
         "SSL_CERT_DIR",
         &bundle.display().to_string(),
+        "no PEM certificate in file",
     ] {
         assert!(message.contains(needle), "{needle} missing from: {message}");
     }

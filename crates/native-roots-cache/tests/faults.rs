@@ -293,6 +293,14 @@ fn every_caller_of_a_hung_load_gets_the_deadline() {
     assert_eq!(errors[0].attempts(), 1);
     assert!(errors[0].to_string().contains("50ms"), "{}", errors[0]);
     assert!(
+        errors[0]
+            .to_string()
+            .contains("(stuck in attempt 1 or the backoff after it)"),
+        "{}",
+        errors[0]
+    );
+    assert!(!errors[0].to_string().contains("FIFO"), "{}", errors[0]);
+    assert!(
         errors.iter().all(|e| *e == errors[0]),
         "one verdict: {errors:?}"
     );
@@ -344,6 +352,11 @@ fn a_hung_backoff_meets_the_deadline() {
     assert_eq!(
         (err.kind(), err.attempts()),
         (NativeRootsErrorKind::Deadline, 1)
+    );
+    assert!(
+        err.to_string()
+            .contains("(stuck in attempt 1 or the backoff after it)"),
+        "{err}"
     );
     assert_eq!(source.calls(), 1);
     open.send(()).unwrap();

@@ -278,14 +278,14 @@ impl Outcome {
         self
     }
 
-    /// Exactly these errors, all permanent: `(path, context fragment, message fragment)` each,
-    /// in any order.
+    /// Exactly these errors, all permanent: `(path, context, message fragment)` each, in any
+    /// order. The path and the context must match exactly.
     fn assert_errors(&self, expected: &[(Option<&Path>, &str, &str)]) -> &Self {
         assert_eq!(self.errors.len(), expected.len(), "{self:#?}");
         for (path, context, message) in expected {
             assert!(
                 self.errors.iter().any(|e| e.path.as_deref() == *path
-                    && e.context.contains(context)
+                    && e.context == *context
                     && e.message.contains(message)),
                 "no error ({path:?}, {context:?}, {message:?}) in {self:#?}"
             );
@@ -320,6 +320,26 @@ impl Outcome {
         })
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// What the report says.
+
+/// The context of every error met while opening or reading a PEM file.
+const PEM_CONTEXT: &str = "failed to read PEM from file";
+/// An `SSL_CERT_FILE` that yields no certificate and no error.
+const NO_CERT_CONTEXT: &str = "no PEM certificate in file";
+const NO_CERT_MESSAGE: &str = "the file holds no \"-----BEGIN CERTIFICATE-----\" section";
+const NO_CERT_DER_HINT: &str = "convert DER with `openssl x509 -inform der -in FILE -out FILE.pem`";
+/// `SSL_CERT_FILE=""`.
+const EMPTY_VAR_CONTEXT: &str = "SSL_CERT_FILE is set but empty";
+const EMPTY_VAR_MESSAGE: &str = "unset it to use the platform store, or point it at a PEM bundle";
+/// A FIFO, socket or device as `SSL_CERT_FILE`.
+const NOT_REGULAR_CONTEXT: &str = "SSL_CERT_FILE is not a regular file";
+/// The PEM errors, spelled out.
+const NO_END_MESSAGE: &str =
+    "a section has no \"-----END CERTIFICATE-----\" line (truncated file?)";
+/// [`with_bad_base64`] puts a `!` (33) in the body.
+const BAD_BASE64_MESSAGE: &str = "invalid base64 in a section: InvalidCharacter(33)";
 
 // ---------------------------------------------------------------------------------------------
 // Inputs.
@@ -411,25 +431,27 @@ fn file_missing() {
     run_case("file_missing", Some(path.as_os_str()), None)
         .assert_no_anchors(&[&display(&path), "No such file"])
         .assert_file_origin(&path)
-        .assert_errors(&[(Some(&path), "failed to read PEM from file", "No such file")]);
+        .assert_errors(&[(Some(&path), PEM_CONTEXT, "No such file")]);
 }
 
+/// An `SSL_CERT_FILE` that yields no certificate and no error is itself the error: the operator
+/// named it on purpose.
 #[test]
 fn file_empty() {
     let dir = common::scratch_dir("m-file-empty");
     let path = write(dir.join("empty.pem"), "");
     run_case("file_empty", Some(path.as_os_str()), None)
-        .assert_no_anchors(&[&display(&path), "0 certificates found"])
+        .assert_no_anchors(&[&display(&path), "0 certificates found", NO_CERT_CONTEXT])
         .assert_file_origin(&path)
-        .assert_clean();
+        .assert_errors(&[(Some(&path), NO_CERT_CONTEXT, NO_CERT_MESSAGE)]);
 }
 
 #[test]
 fn file_dev_null() {
     let path = Path::new("/dev/null");
     run_case("file_dev_null", Some(path.as_os_str()), None)
-        .assert_no_anchors(&["/dev/null", "not a regular file", "a device"])
-        .assert_errors(&[(Some(path), "not a regular file", "a device")]);
+        .assert_no_anchors(&["/dev/null", NOT_REGULAR_CONTEXT, "a device"])
+        .assert_errors(&[(Some(path), NOT_REGULAR_CONTEXT, "a device")]);
 }
 
 /// `/dev/zero` never ends and has no newline: opened, it would grow one PEM line until memory
@@ -439,7 +461,7 @@ fn file_dev_zero() {
     let path = Path::new("/dev/zero");
     run_case("file_dev_zero", Some(path.as_os_str()), None)
         .assert_no_anchors(&["/dev/zero", "a device"])
-        .assert_errors(&[(Some(path), "not a regular file", "a device")]);
+        .assert_errors(&[(Some(path), NOT_REGULAR_CONTEXT, "a device")]);
 }
 
 #[test]
@@ -448,7 +470,7 @@ fn file_is_a_directory() {
     write(dir.join("a.pem"), common::ca_pem("CA a"));
     run_case("file_is_a_directory", Some(dir.as_os_str()), None)
         .assert_no_anchors(&[&display(&dir), "Is a directory"])
-        .assert_errors(&[(Some(&dir), "failed to read PEM from file", "Is a directory")]);
+        .assert_errors(&[(Some(&dir), PEM_CONTEXT, "Is a directory")]);
 }
 
 #[test]
@@ -456,8 +478,8 @@ fn file_binary_garbage() {
     let dir = common::scratch_dir("m-file-garbage");
     let path = write(dir.join("garbage.pem"), garbage(64 * 1024));
     run_case("file_binary_garbage", Some(path.as_os_str()), None)
-        .assert_no_anchors(&[&display(&path), "0 certificates found"])
-        .assert_clean();
+        .assert_no_anchors(&[&display(&path), "0 certificates found", NO_CERT_CONTEXT])
+        .assert_errors(&[(Some(&path), NO_CERT_CONTEXT, NO_CERT_MESSAGE)]);
 }
 
 /// Garbage around a good certificate does not hide it.
@@ -484,8 +506,9 @@ fn file_der_instead_of_pem() {
     let ca = common::TestCa::new("CA der");
     let path = write(dir.join("ca.der"), ca.cert.der());
     run_case("file_der_instead_of_pem", Some(path.as_os_str()), None)
-        .assert_no_anchors(&[&display(&path), "0 certificates found"])
-        .assert_clean();
+        .assert_no_anchors(&[&display(&path), "0 certificates found", NO_CERT_DER_HINT])
+        .assert_errors(&[(Some(&path), NO_CERT_CONTEXT, NO_CERT_MESSAGE)])
+        .assert_errors(&[(Some(&path), NO_CERT_CONTEXT, NO_CERT_DER_HINT)]);
 }
 
 #[test]
@@ -494,8 +517,8 @@ fn file_private_key_only() {
     let key = rcgen::KeyPair::generate().unwrap();
     let path = write(dir.join("key.pem"), key.serialize_pem());
     run_case("file_private_key_only", Some(path.as_os_str()), None)
-        .assert_no_anchors(&[&display(&path), "0 certificates found"])
-        .assert_clean();
+        .assert_no_anchors(&[&display(&path), "0 certificates found", NO_CERT_CONTEXT])
+        .assert_errors(&[(Some(&path), NO_CERT_CONTEXT, NO_CERT_MESSAGE)]);
 }
 
 /// The last certificate lacks its END line: the ones before it load, the error is recorded.
@@ -506,11 +529,7 @@ fn file_missing_end_line_last() {
     let path = write(dir.join("bundle.pem"), format!("{a}{}", without_end(&b)));
     run_case("file_missing_end_line_last", Some(path.as_os_str()), None)
         .assert_anchors(1)
-        .assert_errors(&[(
-            None,
-            "failed to read PEM from file",
-            "missing section end marker",
-        )]);
+        .assert_errors(&[(Some(&path), PEM_CONTEXT, NO_END_MESSAGE)]);
 }
 
 /// A certificate in the middle lacks its END line: its body runs on into the next one's, so the
@@ -532,12 +551,15 @@ fn file_missing_end_line_middle() {
     );
     let outcome = run_case("file_missing_end_line_middle", Some(path.as_os_str()), None);
     outcome.assert_anchors(2);
-    assert_eq!(
-        outcome.errors.len() + outcome.skipped.len(),
-        1,
-        "{outcome:#?}"
-    );
-    assert!(outcome.errors.iter().all(|e| !e.transient), "{outcome:#?}");
+    match (&outcome.errors[..], &outcome.skipped[..]) {
+        ([_], []) => {
+            outcome.assert_errors(&[(Some(&path), PEM_CONTEXT, "invalid base64 in a section: ")]);
+        }
+        ([], [_]) => {
+            outcome.assert_skipped(1, "not a parsable X.509 certificate");
+        }
+        _ => panic!("expected one recorded problem: {outcome:#?}"),
+    }
 }
 
 #[test]
@@ -549,12 +571,8 @@ fn file_only_a_certificate_without_end_line() {
         Some(path.as_os_str()),
         None,
     )
-    .assert_no_anchors(&[&display(&path), "missing section end marker"])
-    .assert_errors(&[(
-        None,
-        "failed to read PEM from file",
-        "missing section end marker",
-    )]);
+    .assert_no_anchors(&[&display(&path), NO_END_MESSAGE])
+    .assert_errors(&[(Some(&path), PEM_CONTEXT, NO_END_MESSAGE)]);
 }
 
 #[test]
@@ -571,7 +589,7 @@ fn file_bad_base64() {
     );
     run_case("file_bad_base64", Some(path.as_os_str()), None)
         .assert_anchors(2)
-        .assert_errors(&[(None, "failed to read PEM from file", "ase64")]);
+        .assert_errors(&[(Some(&path), PEM_CONTEXT, BAD_BASE64_MESSAGE)]);
 }
 
 #[test]
@@ -689,7 +707,7 @@ fn file_fifo() {
     mkfifo(&path);
     run_case("file_fifo", Some(path.as_os_str()), None)
         .assert_no_anchors(&[&display(&path), "a FIFO"])
-        .assert_errors(&[(Some(&path), "not a regular file", "a FIFO")]);
+        .assert_errors(&[(Some(&path), NOT_REGULAR_CONTEXT, "a FIFO")]);
 }
 
 #[test]
@@ -701,23 +719,24 @@ fn file_symlink_to_a_fifo() {
     symlink(&fifo, &link);
     run_case("file_symlink_to_a_fifo", Some(link.as_os_str()), None)
         .assert_no_anchors(&[&display(&link), "a FIFO"])
-        .assert_errors(&[(Some(&link), "not a regular file", "a FIFO")]);
+        .assert_errors(&[(Some(&link), NOT_REGULAR_CONTEXT, "a FIFO")]);
 }
 
-/// Decided: an empty `SSL_CERT_FILE` is an unset one (as in Go): with `SSL_CERT_DIR` unset too,
-/// the platform store is read.
+/// Decided: an empty `SSL_CERT_FILE` counts as set, as in rustls-native-certs (Go treats it as
+/// unset), and is a recorded error of its own: alone, nothing is read and the load fails naming
+/// the variable. The platform store is not consulted.
 #[test]
-#[ignore = "blocked on src/platform.rs: the platform branch calls rustls_native_certs::load_native_certs(), which reads SSL_CERT_FILE=\"\" again and opens \"\" as a file (NoAnchors, 'No such file', origin PlatformStore)"]
 fn file_empty_string() {
     let outcome = run_case("file_empty_string", Some(OsStr::new("")), None);
-    outcome.assert_origin(Origin::PlatformStore);
-    assert!(
-        matches!(outcome.result, Ok(n) if n > 0 && n == outcome.anchors),
-        "{outcome:#?}"
-    );
+    outcome
+        .assert_no_anchors(&[EMPTY_VAR_CONTEXT, EMPTY_VAR_MESSAGE])
+        .assert_file_origin(Path::new(""))
+        .assert_errors(&[(None, EMPTY_VAR_CONTEXT, EMPTY_VAR_MESSAGE)]);
+    assert_eq!(outcome.certificates, 0, "{outcome:#?}");
 }
 
-/// An empty `SSL_CERT_FILE` next to a set `SSL_CERT_DIR`: only the directory is read.
+/// An empty `SSL_CERT_FILE` next to a set `SSL_CERT_DIR`: the directory's anchors load, the empty
+/// variable is recorded.
 #[test]
 fn file_empty_string_with_a_dir() {
     let dir = common::scratch_dir("m-file-emptystr-dir");
@@ -728,8 +747,11 @@ fn file_empty_string_with_a_dir() {
         Some(dir.as_os_str()),
     )
     .assert_anchors(1)
-    .assert_dir_origin(&[&dir])
-    .assert_clean();
+    .assert_origin(Origin::Environment {
+        file: Some(PathBuf::new()),
+        dirs: vec![dir.to_path_buf()],
+    })
+    .assert_errors(&[(None, EMPTY_VAR_CONTEXT, EMPTY_VAR_MESSAGE)]);
 }
 
 #[test]
@@ -754,7 +776,7 @@ fn file_non_utf8_path_missing() {
     let path = dir.join(OsStr::from_bytes(b"\xff\xfe-missing.pem"));
     run_case("file_non_utf8_path_missing", Some(path.as_os_str()), None)
         .assert_no_anchors(&[&display(&path)])
-        .assert_errors(&[(Some(&path), "failed to read PEM from file", "")]);
+        .assert_errors(&[(Some(&path), PEM_CONTEXT, "")]);
 }
 
 /// A well-formed PEM block whose DER is not a certificate: skipped and recorded, not fatal.
@@ -815,7 +837,8 @@ fn dir_only_missing_or_empty() {
 }
 
 /// `c_rehash` links (`<hash>.0 -> a.pem`): each file is read once, so a file with a bad block
-/// reports its error once, not once per name.
+/// reports its error once, not once per name. Entries are read in sorted path order, so the name
+/// reported is the lexicographically first one: `1234abcd.0` (digits sort before `a.pem`).
 #[test]
 fn dir_hash_symlinks() {
     let dir = common::scratch_dir("m-dir-hash");
@@ -830,7 +853,11 @@ fn dir_hash_symlinks() {
     symlink(dir.join("b.pem"), &dir.join("5678ef01.1"));
     run_case("dir_hash_symlinks", None, Some(dir.as_os_str()))
         .assert_anchors(2)
-        .assert_errors(&[(None, "failed to read PEM from file", "ase64")]);
+        .assert_errors(&[(
+            Some(&dir.join("1234abcd.0")),
+            PEM_CONTEXT,
+            BAD_BASE64_MESSAGE,
+        )]);
 }
 
 #[test]
@@ -901,11 +928,7 @@ fn dir_unreadable_file() {
     }
     run_case("dir_unreadable_file", None, Some(dir.as_os_str()))
         .assert_anchors(1)
-        .assert_errors(&[(
-            Some(&locked),
-            "failed to read PEM from file",
-            "ermission denied",
-        )]);
+        .assert_errors(&[(Some(&locked), PEM_CONTEXT, "ermission denied")]);
 }
 
 #[test]
@@ -945,13 +968,12 @@ fn dir_only_separators() {
     assert!(matches!(outcome.result, Ok(n) if n > 0), "{outcome:#?}");
 }
 
-/// The same directory listed twice: its anchors count once (certificates are deduplicated across
-/// sources). Its errors are reported once per listing today: see
-/// `files_reachable_twice_are_read_once`.
+/// The same directory listed twice: its files are read once, so its anchors count once and its
+/// errors are reported once.
 #[test]
 fn dir_same_dir_twice() {
     let dir = common::scratch_dir("m-dir-twice");
-    write(
+    let bundle = write(
         dir.join("a.pem"),
         format!(
             "{}{}",
@@ -960,16 +982,18 @@ fn dir_same_dir_twice() {
         ),
     );
     let value = std::env::join_paths([&dir, &dir]).unwrap();
-    let outcome = run_case("dir_same_dir_twice", None, Some(&value));
-    outcome.assert_anchors(1);
-    assert!(!outcome.errors.is_empty(), "{outcome:#?}");
+    run_case("dir_same_dir_twice", None, Some(&value))
+        .assert_anchors(1)
+        .assert_dir_origin(&[&dir, &dir])
+        .assert_errors(&[(Some(&bundle), PEM_CONTEXT, BAD_BASE64_MESSAGE)]);
 }
 
-/// Each file is read once across all sources: a hash link in a second directory, or the
-/// `SSL_CERT_FILE` bundle found again in `SSL_CERT_DIR`, does not read the file (and report its
-/// errors) twice.
+/// Each file is read once across all sources (one (dev, inode) set spans `SSL_CERT_FILE` and
+/// every `SSL_CERT_DIR` directory): a hash link in a second directory, or the `SSL_CERT_FILE`
+/// bundle found again in `SSL_CERT_DIR`, does not read the file (and report its errors) twice.
+/// The error names the path the file was first reached by: `SSL_CERT_FILE` comes first, then the
+/// directories in order.
 #[test]
-#[ignore = "blocked on src/platform.rs: EnvPaths::load calls load_certs_from_paths once per source, so rustls-native-certs' per-call (dev, inode) set does not span sources and the error is reported twice"]
 fn files_reachable_twice_are_read_once() {
     let root = common::scratch_dir("m-read-once");
     let (one, two) = (root.join("one"), root.join("two"));
@@ -983,30 +1007,41 @@ fn files_reachable_twice_are_read_once() {
             with_bad_base64(&common::ca_pem("CA x"))
         ),
     );
-    symlink(&bundle, &two.join("1234abcd.0"));
+    let link = two.join("1234abcd.0");
+    symlink(&bundle, &link);
 
     let dirs = std::env::join_paths([&one, &one, &two]).unwrap();
-    let outcome = run_case(
+    run_case(
         "files_reachable_twice_are_read_once/dirs",
         None,
         Some(&dirs),
-    );
-    outcome.assert_anchors(1);
-    assert_eq!(outcome.errors.len(), 1, "{outcome:#?}");
+    )
+    .assert_anchors(1)
+    .assert_dir_origin(&[&one, &one, &two])
+    .assert_errors(&[(Some(&bundle), PEM_CONTEXT, BAD_BASE64_MESSAGE)]);
 
-    let outcome = run_case(
+    run_case(
         "files_reachable_twice_are_read_once/file-and-dir",
         Some(bundle.as_os_str()),
         Some(one.as_os_str()),
-    );
-    outcome.assert_anchors(1);
-    assert_eq!(outcome.errors.len(), 1, "{outcome:#?}");
+    )
+    .assert_anchors(1)
+    .assert_errors(&[(Some(&bundle), PEM_CONTEXT, BAD_BASE64_MESSAGE)]);
+
+    // Reached first through a link named by SSL_CERT_FILE: the link is the path reported.
+    let dirs = std::env::join_paths([&one, &two]).unwrap();
+    run_case(
+        "files_reachable_twice_are_read_once/link-as-file",
+        Some(link.as_os_str()),
+        Some(&dirs),
+    )
+    .assert_anchors(1)
+    .assert_errors(&[(Some(&link), PEM_CONTEXT, BAD_BASE64_MESSAGE)]);
 }
 
-/// A PEM error names the file it was found in, and its END marker as text, in `SSL_CERT_FILE` and
-/// in an `SSL_CERT_DIR` of several files alike.
+/// Every PEM error names the file it was found in, in words: a missing END line, bad base64, a
+/// malformed BEGIN line; in `SSL_CERT_FILE` and in an `SSL_CERT_DIR` of several files alike.
 #[test]
-#[ignore = "blocked on src/platform.rs + src/source.rs: rustls-native-certs' ErrorKind::Pem carries no path, and pki-types prints the marker as bytes ('missing section end marker: [67, 69, ...]')"]
 fn pem_errors_name_their_file() {
     let root = common::scratch_dir("m-pem-path");
     let broken = without_end(&common::ca_pem("CA x"));
@@ -1014,34 +1049,52 @@ fn pem_errors_name_their_file() {
         root.join("bundle.pem"),
         format!("{}{broken}", common::ca_pem("CA a")),
     );
-    let outcome = run_case(
+    run_case(
         "pem_errors_name_their_file/file",
         Some(file.as_os_str()),
         None,
-    );
-    outcome
-        .assert_anchors(1)
-        .assert_errors(&[(Some(&file), "PEM", "-----END CERTIFICATE-----")]);
+    )
+    .assert_anchors(1)
+    .assert_errors(&[(Some(&file), PEM_CONTEXT, NO_END_MESSAGE)]);
 
     let dir = root.join("dir");
     std::fs::create_dir_all(&dir).unwrap();
     write(dir.join("a.pem"), common::ca_pem("CA a"));
     write(dir.join("b.pem"), common::ca_pem("CA b"));
-    let bad = write(dir.join("bad.pem"), &broken);
-    let outcome = run_case(
+    let no_end = write(dir.join("no-end.pem"), &broken);
+    let base64 = write(
+        dir.join("base64.pem"),
+        with_bad_base64(&common::ca_pem("CA y")),
+    );
+    // Four dashes closing the BEGIN line: the section is refused, the certificate after it loads.
+    let bad_begin = write(
+        dir.join("begin.pem"),
+        format!(
+            "{}{}",
+            common::ca_pem("CA z").replacen("-----\n", "----\n", 1),
+            common::ca_pem("CA c")
+        ),
+    );
+    run_case(
         "pem_errors_name_their_file/dir",
         None,
         Some(dir.as_os_str()),
-    );
-    outcome
-        .assert_anchors(2)
-        .assert_errors(&[(Some(&bad), "PEM", "-----END CERTIFICATE-----")]);
+    )
+    .assert_anchors(3)
+    .assert_errors(&[
+        (Some(&no_end), PEM_CONTEXT, NO_END_MESSAGE),
+        (Some(&base64), PEM_CONTEXT, BAD_BASE64_MESSAGE),
+        (
+            Some(&bad_begin),
+            PEM_CONTEXT,
+            r#"malformed section start line: "-----BEGIN CERTIFICATE----\n""#,
+        ),
+    ]);
 }
 
 /// An `SSL_CERT_FILE` that holds no PEM certificate at all (a DER file, a key) is recorded even
 /// when `SSL_CERT_DIR` supplies anchors: the operator pointed at it on purpose.
 #[test]
-#[ignore = "blocked on src/platform.rs: a file with no CERTIFICATE block yields no certificate and no error from rustls-native-certs, so next to a good SSL_CERT_DIR it passes silently"]
 fn file_without_certificates_is_recorded_next_to_a_good_dir() {
     let root = common::scratch_dir("m-file-der-dir");
     let ca = common::TestCa::new("CA der");
@@ -1055,7 +1108,33 @@ fn file_without_certificates_is_recorded_next_to_a_good_dir() {
         Some(dir.as_os_str()),
     )
     .assert_anchors(1)
-    .assert_errors(&[(Some(&file), "", "CERTIFICATE")]);
+    .assert_origin(Origin::Environment {
+        file: Some(file.clone()),
+        dirs: vec![dir.clone()],
+    })
+    .assert_errors(&[(Some(&file), NO_CERT_CONTEXT, NO_CERT_MESSAGE)]);
+}
+
+/// Unlike the `SSL_CERT_FILE` bundle, a directory entry with no certificate (empty, DER, a key, a
+/// README) is passed over silently: certificate directories hold such files routinely.
+#[test]
+fn dir_files_without_certificates_are_not_reported() {
+    let dir = common::scratch_dir("m-dir-no-certs");
+    write(dir.join("a.pem"), common::ca_pem("CA a"));
+    write(dir.join("empty.pem"), "");
+    write(dir.join("ca.der"), common::TestCa::new("CA der").cert.der());
+    write(
+        dir.join("key.pem"),
+        rcgen::KeyPair::generate().unwrap().serialize_pem(),
+    );
+    write(dir.join("README"), "Certificates for this host.\n");
+    run_case(
+        "dir_files_without_certificates_are_not_reported",
+        None,
+        Some(dir.as_os_str()),
+    )
+    .assert_anchors(1)
+    .assert_clean();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1093,7 +1172,7 @@ fn both_set_file_missing() {
         Some(dir.as_os_str()),
     )
     .assert_anchors(1)
-    .assert_errors(&[(Some(&file), "failed to read PEM from file", "No such file")]);
+    .assert_errors(&[(Some(&file), PEM_CONTEXT, "No such file")]);
 }
 
 /// The machine's own store (this Linux box has one; CI runs the same on macOS and Windows).
@@ -1106,4 +1185,12 @@ fn neither_set() {
         "{outcome:#?}"
     );
     assert!(outcome.errors.iter().all(|e| !e.transient), "{outcome:#?}");
+    // Outside macOS the store is the bundle and directories openssl-probe finds, read as
+    // SSL_CERT_FILE and SSL_CERT_DIR are: every error names its file.
+    if !cfg!(target_os = "macos") {
+        assert!(
+            outcome.errors.iter().all(|e| e.path.is_some()),
+            "{outcome:#?}"
+        );
+    }
 }
