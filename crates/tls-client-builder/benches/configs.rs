@@ -1,0 +1,233 @@
+//! What one `ClientConfig` per upstream costs, side by side with what users do today, all in one
+//! run so that every figure has its baseline beside it:
+//!
+//! - `config_per_upstream`: (a) reload the store every time, as hyper-rustls
+//!   `with_native_roots`, reqwest's default builder and rustls-platform-verifier on Linux do;
+//!   (b) deep-clone a cached store; (c) share an `Arc<RootCertStore>` (a verifier per config);
+//!   (d) share one verifier; (e) a `ClientConfigCache::get` hit; (f) a miss (a new fingerprint).
+//! - `hit_2_threads`: hits from two threads at once, on the same and on different fingerprints,
+//!   beside a bare `Arc` clone from two threads.
+//! - `reload_storm`: 10,000 new fingerprints from 2 and from 8 threads; the trust-store loads are
+//!   printed (they must be 1).
+//!
+//! `cargo bench -p tls-client-builder` (the platform store: `SSL_CERT_*` are cleared first).
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::hint::black_box;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion};
+use native_roots_cache::{native_roots, native_roots_loads};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::{ClientConfig, RootCertStore};
+use tls_client_builder::{ClientConfigCache, Trust, UpstreamTls};
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn config_with_roots(
+    provider: &Arc<CryptoProvider>,
+    roots: impl Into<Arc<RootCertStore>>,
+) -> ClientConfig {
+    ClientConfig::builder_with_provider(Arc::clone(provider))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
+
+fn fingerprint(i: u64) -> UpstreamTls {
+    UpstreamTls::builder(Trust::Native)
+        .alpn([format!("upstream-{i}"), "http/1.1".to_owned()])
+        .build()
+}
+
+fn per_config(c: &mut Criterion) {
+    let provider = provider();
+    let roots = native_roots().unwrap();
+    let verifier =
+        WebPkiServerVerifier::builder_with_provider(Arc::clone(&roots), Arc::clone(&provider))
+            .build()
+            .unwrap();
+    let cache = ClientConfigCache::with_provider(Arc::clone(&provider));
+    let hot = fingerprint(0);
+    cache.get(&hot).unwrap();
+
+    let mut group = c.benchmark_group("config_per_upstream");
+    group.bench_function(
+        "(a) reload the store (hyper-rustls, reqwest default)",
+        |b| {
+            b.iter(|| {
+                let mut store = RootCertStore::empty();
+                store.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+                black_box(config_with_roots(&provider, store))
+            })
+        },
+    );
+    group.bench_function("(b) deep clone of a cached store", |b| {
+        b.iter(|| black_box(config_with_roots(&provider, (*roots).clone())))
+    });
+    group.bench_function("(c) shared Arc<RootCertStore>", |b| {
+        b.iter(|| black_box(config_with_roots(&provider, Arc::clone(&roots))))
+    });
+    group.bench_function("(d) shared verifier", |b| {
+        b.iter(|| {
+            black_box(
+                ClientConfig::builder_with_provider(Arc::clone(&provider))
+                    .with_safe_default_protocol_versions()
+                    .unwrap()
+                    .with_webpki_verifier(Arc::clone(&verifier))
+                    .with_no_client_auth(),
+            )
+        })
+    });
+    group.bench_function(
+        "(d) shared verifier, every config kept (miss baseline)",
+        |b| {
+            // Like a miss, every config stays alive, so both pay for fresh memory.
+            b.iter_custom(|iters| {
+                let mut kept = Vec::with_capacity(usize::try_from(iters).unwrap_or(0));
+                let started = Instant::now();
+                for _ in 0..iters {
+                    kept.push(Arc::new(
+                        ClientConfig::builder_with_provider(Arc::clone(&provider))
+                            .with_safe_default_protocol_versions()
+                            .unwrap()
+                            .with_webpki_verifier(Arc::clone(&verifier))
+                            .with_no_client_auth(),
+                    ));
+                }
+                let elapsed = started.elapsed();
+                drop(black_box(kept));
+                elapsed
+            })
+        },
+    );
+    let config = cache.get(&hot).unwrap();
+    group.bench_function("Arc<ClientConfig>::clone (hit baseline)", |b| {
+        b.iter(|| black_box(Arc::clone(&config)))
+    });
+    group.bench_function("(e) ClientConfigCache::get hit", |b| {
+        b.iter(|| black_box(cache.get(&hot)))
+    });
+    group.bench_function("(f) ClientConfigCache::get miss", |b| {
+        // A fresh cache per batch keeps memory bounded; its trust set is built before timing.
+        b.iter_custom(|iters| {
+            let cache = ClientConfigCache::with_provider(Arc::clone(&provider))
+                .max_entries(usize::try_from(iters).unwrap_or(usize::MAX).max(1));
+            cache.get(&hot).unwrap();
+            let fingerprints: Vec<_> = (1..=iters).map(fingerprint).collect();
+            let started = Instant::now();
+            for fp in &fingerprints {
+                black_box(cache.get(fp).unwrap());
+            }
+            started.elapsed()
+        })
+    });
+    group.finish();
+}
+
+/// Run `op(thread)` `iters` times on each of two threads released together; the slower time.
+fn on_two_threads(iters: u64, op: impl Fn(usize) + Sync) -> Duration {
+    let barrier = Barrier::new(2);
+    thread::scope(|s| {
+        let threads: Vec<_> = (0..2)
+            .map(|t| {
+                let (barrier, op) = (&barrier, &op);
+                s.spawn(move || {
+                    barrier.wait();
+                    let started = Instant::now();
+                    for _ in 0..iters {
+                        op(t);
+                    }
+                    started.elapsed()
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .max()
+            .unwrap()
+    })
+}
+
+fn hits_two_threads(c: &mut Criterion) {
+    let cache = ClientConfigCache::with_provider(provider());
+    let fps = [fingerprint(0), fingerprint(1)];
+    let configs = [cache.get(&fps[0]).unwrap(), cache.get(&fps[1]).unwrap()];
+    let mut group = c.benchmark_group("hit_2_threads");
+    group.bench_function("Arc::clone, same config (baseline)", |b| {
+        b.iter_custom(|iters| on_two_threads(iters, |_| drop(black_box(Arc::clone(&configs[0])))))
+    });
+    group.bench_function("Arc::clone, different configs (baseline)", |b| {
+        b.iter_custom(|iters| on_two_threads(iters, |t| drop(black_box(Arc::clone(&configs[t])))))
+    });
+    group.bench_function("get, same fingerprint", |b| {
+        b.iter_custom(|iters| on_two_threads(iters, |_| drop(black_box(cache.get(&fps[0])))))
+    });
+    group.bench_function("get, different fingerprints", |b| {
+        b.iter_custom(|iters| on_two_threads(iters, |t| drop(black_box(cache.get(&fps[t])))))
+    });
+    group.finish();
+}
+
+fn reload_storm(c: &mut Criterion) {
+    const FINGERPRINTS: u64 = 10_000;
+    let provider = provider();
+    let loads_before = native_roots_loads();
+    let mut group = c.benchmark_group("reload_storm");
+    group.sample_size(10);
+    for threads in [2usize, 8] {
+        group.bench_function(format!("10,000 new fingerprints, {threads} threads"), |b| {
+            b.iter_batched(
+                || {
+                    let fps: Vec<_> = (0..FINGERPRINTS).map(fingerprint).collect();
+                    let cache = ClientConfigCache::with_provider(Arc::clone(&provider))
+                        .max_entries(FINGERPRINTS as usize);
+                    (cache, fps)
+                },
+                |(cache, fps)| {
+                    let barrier = Barrier::new(threads);
+                    thread::scope(|s| {
+                        for t in 0..threads {
+                            let (cache, fps, barrier) = (&cache, &fps, &barrier);
+                            s.spawn(move || {
+                                barrier.wait();
+                                // Every thread asks for every fingerprint, from its own offset.
+                                for i in 0..fps.len() {
+                                    let fp = &fps[(i + t * fps.len() / threads) % fps.len()];
+                                    black_box(cache.get(fp).unwrap());
+                                }
+                            });
+                        }
+                    });
+                    assert_eq!(cache.stats().builds, FINGERPRINTS);
+                    cache
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+    println!(
+        "reload_storm: trust-store loads: {} during all storms, {} in this whole process",
+        native_roots_loads() - loads_before,
+        native_roots_loads()
+    );
+}
+
+fn main() {
+    // Measure the platform store, not whatever this shell points SSL_CERT_FILE at.
+    std::env::remove_var("SSL_CERT_FILE");
+    std::env::remove_var("SSL_CERT_DIR");
+    let mut criterion = Criterion::default().configure_from_args();
+    per_config(&mut criterion);
+    hits_two_threads(&mut criterion);
+    reload_storm(&mut criterion);
+    criterion.final_summary();
+}
