@@ -20,6 +20,8 @@ use crate::source::{SourceError, SourceOutput};
 pub(crate) struct PemPaths {
     pub(crate) file: Option<PathBuf>,
     pub(crate) dirs: Vec<PathBuf>,
+    /// What the bundle is called in errors: `SSL_CERT_FILE`, or the system CA bundle.
+    pub(crate) file_name: &'static str,
 }
 
 impl PemPaths {
@@ -28,7 +30,7 @@ impl PemPaths {
         let mut out = SourceOutput::default();
         let mut seen = SeenFiles::default();
         if let Some(file) = &self.file {
-            load_bundle(file, &mut out, &mut seen);
+            load_bundle(file, self.file_name, &mut out, &mut seen);
         }
         for dir in &self.dirs {
             load_dir(dir, &mut out, &mut seen);
@@ -42,15 +44,15 @@ impl PemPaths {
 
 /// The bundle named by `SSL_CERT_FILE` (or the system bundle): unlike a directory entry, a bundle
 /// that yields nothing is worth an error, since the operator named it on purpose.
-fn load_bundle(file: &Path, out: &mut SourceOutput, seen: &mut SeenFiles) {
+fn load_bundle(file: &Path, name: &str, out: &mut SourceOutput, seen: &mut SeenFiles) {
     if file.as_os_str().is_empty() {
         out.errors.push(SourceError::permanent(
-            "SSL_CERT_FILE is set but empty",
+            format!("{name} is set but empty"),
             "unset it to use the platform store, or point it at a PEM bundle",
         ));
         return;
     }
-    if let Some(refused) = not_a_regular_file(file) {
+    if let Some(refused) = not_a_regular_file(file, name) {
         out.errors.push(refused);
         return;
     }
@@ -159,7 +161,7 @@ impl SeenFiles {
 /// A permanent error when `path` exists but is a FIFO, socket or device, which must not be opened:
 /// reading it could block forever.
 #[cfg(unix)]
-fn not_a_regular_file(path: &Path) -> Option<SourceError> {
+fn not_a_regular_file(path: &Path, name: &str) -> Option<SourceError> {
     use std::os::unix::fs::FileTypeExt;
     let kind = fs::metadata(path).ok()?.file_type();
     let what = if kind.is_fifo() {
@@ -173,10 +175,10 @@ fn not_a_regular_file(path: &Path) -> Option<SourceError> {
     };
     Some(
         SourceError::permanent(
-            "SSL_CERT_FILE is not a regular file",
+            format!("{name} is not a regular file"),
             format!(
                 "it is {what}, which is not opened because reading it could block forever; point \
-                 SSL_CERT_FILE at a PEM bundle"
+                 {name} at a PEM bundle"
             ),
         )
         .with_path(path),
@@ -184,6 +186,6 @@ fn not_a_regular_file(path: &Path) -> Option<SourceError> {
 }
 
 #[cfg(not(unix))]
-fn not_a_regular_file(_path: &Path) -> Option<SourceError> {
+fn not_a_regular_file(_path: &Path, _name: &str) -> Option<SourceError> {
     None
 }

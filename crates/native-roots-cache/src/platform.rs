@@ -1,5 +1,7 @@
-//! The real trust store, read through `rustls-native-certs`, and the platform-specific naming of
-//! its errors (macOS `errSecIO` is recognised by its status code, not by its message).
+//! The real trust store: `SSL_CERT_FILE`/`SSL_CERT_DIR` or the platform's own (OpenSSL's files on
+//! Linux and the BSDs, read by [`files`](crate::files); the Security framework and the Windows
+//! store through `rustls-native-certs`), and the platform-specific naming of OS errors (macOS
+//! `errSecIO` is recognised by its status code, not by its message).
 
 use std::env;
 use std::error::Error as StdError;
@@ -43,7 +45,7 @@ impl TrustSource for PlatformSource {
 
     fn origin(&self) -> TrustOrigin {
         match env_paths() {
-            Some(PemPaths { file, dirs }) => TrustOrigin::Environment { file, dirs },
+            Some(PemPaths { file, dirs, .. }) => TrustOrigin::Environment { file, dirs },
             None => TrustOrigin::PlatformStore,
         }
     }
@@ -59,7 +61,11 @@ fn env_paths() -> Option<PemPaths> {
                 .collect()
         })
         .unwrap_or_default();
-    (file.is_some() || !dirs.is_empty()).then_some(PemPaths { file, dirs })
+    (file.is_some() || !dirs.is_empty()).then_some(PemPaths {
+        file,
+        dirs,
+        file_name: ENV_CERT_FILE,
+    })
 }
 
 #[cfg(all(unix, not(target_os = "macos")))]
@@ -68,6 +74,7 @@ fn load_platform_store() -> SourceOutput {
     PemPaths {
         file: probe.cert_file,
         dirs: probe.cert_dir,
+        file_name: "the system CA bundle",
     }
     .load()
 }
