@@ -58,11 +58,19 @@ pub(crate) fn ensure_toolchain(toolchain: &str) -> Result<(), String> {
     if list.lines().any(|line| line.starts_with(&prefix)) {
         return Ok(());
     }
-    rustup(&["toolchain", "install", toolchain, "--profile", "minimal"])
-        .run()
-        .map_err(|err| {
-            format!("toolchain {toolchain} is not installed and rustup could not install it: {err}")
-        })
+    // `--no-self-update`: installing a toolchain for a check is no reason to upgrade rustup itself.
+    rustup(&[
+        "toolchain",
+        "install",
+        toolchain,
+        "--profile",
+        "minimal",
+        "--no-self-update",
+    ])
+    .run()
+    .map_err(|err| {
+        format!("toolchain {toolchain} is not installed and rustup could not install it: {err}")
+    })
 }
 
 /// Whether the nightly toolchain has miri; never installs it (it is a large download that not
