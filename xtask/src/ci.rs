@@ -64,18 +64,18 @@ pub(crate) fn run(selection: &Selection) -> ExitCode {
     let mut rows = Vec::new();
     let mut failed = None;
     for step in steps::ALL {
-        if failed.is_some() {
-            rows.push(Row {
-                step: step.name,
-                result: Outcome::NotRun,
-                time: None,
-            });
-            continue;
-        }
         if let Some(why) = selection.excluded(step.name) {
             rows.push(Row {
                 step: step.name,
                 result: Outcome::Excluded(why),
+                time: None,
+            });
+            continue;
+        }
+        if failed.is_some() {
+            rows.push(Row {
+                step: step.name,
+                result: Outcome::NotRun,
                 time: None,
             });
             continue;
