@@ -3,8 +3,10 @@
 //! `cargo xtask ci` is the gate a change must pass before it is sent: the same steps, in the same
 //! order, as the CI workflow. It needs nothing beyond std, so it compiles in seconds.
 
+mod bench;
 mod ci;
 mod cmd;
+mod json;
 mod steps;
 mod tools;
 mod workspace;
@@ -13,12 +15,17 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: cargo xtask ci [--only STEP]... [--skip STEP]...
+       cargo xtask bench [--quick]
+       cargo xtask fuzz [--quick]
 
-Runs every check in order and stops at the first failure:
-  fmt clippy test doc cross msrv deny miri examples
-
-  --only STEP   run only this step (repeatable)
-  --skip STEP   leave this step out (repeatable)
+ci      runs every check in order and stops at the first failure:
+          fmt clippy test doc cross msrv deny miri loom fuzz examples
+        --only STEP   run only this step (repeatable)
+        --skip STEP   leave this step out (repeatable)
+bench   runs the criterion benchmarks and the memory example, then writes BENCHMARKS.md
+        --quick       shorter measurements (a few minutes on two cores)
+fuzz    runs libFuzzer on operator PEM for 10 minutes
+        --quick       for 60 seconds
 ";
 
 fn main() -> ExitCode {
@@ -28,6 +35,29 @@ fn main() -> ExitCode {
             Ok(selection) => ci::run(&selection),
             Err(message) => usage_error(&message),
         },
+        Some((command, rest)) if command == "bench" => match rest {
+            [] => bench::run(false),
+            [quick] if quick == "--quick" => bench::run(true),
+            _ => usage_error("`bench` takes only `--quick`"),
+        },
+        Some((command, rest)) if command == "fuzz" => {
+            let seconds = match rest {
+                [] => 600,
+                [quick] if quick == "--quick" => 60,
+                _ => return usage_error("`fuzz` takes only `--quick`"),
+            };
+            match steps::fuzz::fuzz(seconds) {
+                Ok(steps::Done::Skipped(why)) => {
+                    eprintln!("fuzz: skipped: {why}");
+                    ExitCode::FAILURE
+                }
+                Ok(_) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some((help, _)) if matches!(help.as_str(), "help" | "-h" | "--help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS

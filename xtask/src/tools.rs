@@ -1,4 +1,4 @@
-//! Getting what a step needs: rustup components, targets and toolchains, and cargo-deny.
+//! Getting what a step needs: rustup components, targets and toolchains, cargo-deny, cargo-fuzz.
 //!
 //! Each function returns `Err(reason)` when the tool cannot be had; the step reports that reason
 //! as "skipped", never as "passed".
@@ -8,6 +8,8 @@ use crate::workspace;
 
 /// The cargo-deny release the policy in `deny.toml` is written for.
 const CARGO_DENY_VERSION: &str = "0.20.2";
+/// The cargo-fuzz release `cargo xtask fuzz` is written for.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 fn rustup(args: &[&str]) -> Cmd {
     Cmd::new("rustup", "rustup").args(args)
@@ -73,6 +75,17 @@ pub(crate) fn ensure_toolchain(toolchain: &str) -> Result<(), String> {
     })
 }
 
+/// Whether a nightly toolchain is installed (cargo-fuzz needs one for its sanitizer flags).
+pub(crate) fn has_nightly() -> Result<(), String> {
+    Cmd::cargo_with("nightly")
+        .arg("--version")
+        .read()
+        .map(drop)
+        .map_err(|_| {
+            "no nightly toolchain; install it with `rustup toolchain install nightly`".to_owned()
+        })
+}
+
 /// Whether the nightly toolchain has miri; never installs it (it is a large download that not
 /// every contributor wants), so a missing miri is a skip with this reason.
 pub(crate) fn has_miri() -> Result<(), String> {
@@ -87,39 +100,49 @@ pub(crate) fn has_miri() -> Result<(), String> {
     }
 }
 
-/// cargo-deny from `target/tools`, installed there with `cargo install --locked` when missing, so
-/// the user's global tools are left alone.
+/// cargo-deny from `target/tools`, installed there when missing.
 pub(crate) fn cargo_deny() -> Result<Cmd, String> {
+    cargo_tool("cargo-deny", CARGO_DENY_VERSION)
+}
+
+/// cargo-fuzz from `target/tools`, installed there when missing.
+pub(crate) fn cargo_fuzz() -> Result<Cmd, String> {
+    cargo_tool("cargo-fuzz", CARGO_FUZZ_VERSION)
+}
+
+/// A cargo subcommand at an exact version from `target/tools`, installed there with
+/// `cargo install --locked` when missing, so that the user's global tools are left alone.
+fn cargo_tool(name: &str, version: &str) -> Result<Cmd, String> {
     let root = workspace::target_dir().join("tools");
     let binary = root
         .join("bin")
-        .join(format!("cargo-deny{}", std::env::consts::EXE_SUFFIX));
-    let wanted = format!("cargo-deny {CARGO_DENY_VERSION}");
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let wanted = format!("{name} {version}");
     let shown_as = binary
         .strip_prefix(workspace::root())
         .unwrap_or(&binary)
         .to_string_lossy()
         .into_owned();
-    let deny = || Cmd::new(&binary, &shown_as);
-    if deny()
+    let tool = || Cmd::new(&binary, &shown_as);
+    if tool()
         .arg("--version")
         .read()
-        .is_ok_and(|version| version.trim() == wanted)
+        .is_ok_and(|found| found.trim() == wanted)
     {
-        return Ok(deny());
+        return Ok(tool());
     }
     let root = root.to_string_lossy();
     Cmd::cargo()
         .args(&[
             "install",
             "--locked",
-            "cargo-deny",
+            name,
             "--version",
-            CARGO_DENY_VERSION,
+            version,
             "--root",
             &root,
         ])
         .run()
-        .map_err(|err| format!("cargo-deny is not installed and could not be installed: {err}"))?;
-    Ok(deny())
+        .map_err(|err| format!("{name} is not installed and could not be installed: {err}"))?;
+    Ok(tool())
 }

@@ -6,7 +6,6 @@
 //! once) but records every error with the path it concerns, which rustls-native-certs does not do
 //! for PEM errors.
 
-use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -140,7 +139,7 @@ fn load_pem_file(path: &Path, out: &mut SourceOutput) {
 #[derive(Default)]
 struct SeenFiles {
     #[cfg(unix)]
-    ids: HashSet<(u64, u64)>,
+    ids: std::collections::HashSet<(u64, u64)>,
 }
 
 impl SeenFiles {

@@ -6,11 +6,10 @@ use super::{Done, StepResult};
 use crate::cmd::Cmd;
 use crate::tools;
 
-/// Leaks are not errors here: the tests leak on purpose (a `Box::leak`ed `'static` cache) and the
-/// deadline test leaves its loader thread behind, as the cache does by design when a load hangs.
-/// Undefined behaviour and data races still fail the step. Isolation stays on: the unit tests
-/// use fake sources and an injected sleep, never the files or trust store of the machine.
-const MIRIFLAGS: &str = "-Zmiri-ignore-leaks";
+/// Leak checks stay on (the tests release every thread and cache they start). Isolation stays on
+/// too: the unit tests use fake sources and an injected sleep, never the machine's files or
+/// trust store.
+const MIRIFLAGS: &str = "";
 
 pub(super) fn run() -> StepResult {
     if let Err(why) = tools::has_miri() {

@@ -3,7 +3,9 @@
 mod cross;
 mod deny;
 mod examples;
+pub(crate) mod fuzz;
 mod host;
+mod loom;
 mod miri;
 mod msrv;
 
@@ -35,6 +37,8 @@ pub(crate) const ALL: &[Step] = &[
     Step { name: "msrv", about: "cargo check with the declared rust-version", run: msrv::run },
     Step { name: "deny", about: "cargo deny: bans, licenses, sources, advisories", run: deny::run },
     Step { name: "miri", about: "the cache logic's unit tests under miri", run: miri::run },
+    Step { name: "loom", about: "the cache's state machine model-checked with loom", run: loom::run },
+    Step { name: "fuzz", about: "30 s of libFuzzer on operator PEM", run: fuzz::run },
     Step { name: "examples", about: "build every example, run the main one", run: examples::run },
 ];
 

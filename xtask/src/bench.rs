@@ -1,0 +1,456 @@
+//! `cargo xtask bench [--quick]`: every criterion benchmark and the memory example, then
+//! `BENCHMARKS.md` with the machine, each figure's median and spread, its ratio to the baseline
+//! measured in the same run, and the issue's targets read off the table (never asserted by a test).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::cmd::Cmd;
+use crate::{json, workspace};
+
+const BENCHES: [(&str, &str); 2] = [
+    ("native-roots-cache", "trust_store"),
+    ("tls-client-builder", "configs"),
+];
+/// Quick mode: enough samples for a median, in a few minutes on two cores.
+const QUICK_CRITERION: [&str; 4] = ["--warm-up-time", "1", "--measurement-time", "2"];
+
+/// One criterion result, in nanoseconds.
+struct Figure {
+    median: f64,
+    low: f64,
+    high: f64,
+}
+
+pub(crate) fn run(quick: bool) -> ExitCode {
+    match measure(quick) {
+        Ok(path) => {
+            println!("\nwrote {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn measure(quick: bool) -> Result<PathBuf, String> {
+    // Criterion's results go to a directory of their own, emptied first, so that a renamed
+    // benchmark never leaves a stale figure in the report.
+    let home = workspace::target_dir().join("bench-report");
+    let _ = fs::remove_dir_all(&home);
+    fs::create_dir_all(&home).map_err(|err| format!("{}: {err}", home.display()))?;
+    let home_str = home.to_string_lossy();
+    for (package, bench) in BENCHES {
+        let mut cmd = Cmd::cargo()
+            .env("CRITERION_HOME", &home_str)
+            .args(&["bench", "--locked", "-p", package, "--bench", bench, "--"]);
+        if quick {
+            cmd = cmd.args(&QUICK_CRITERION);
+        }
+        cmd.run()?;
+    }
+    let configs = if quick { "2000" } else { "10000" };
+    let memory = Cmd::cargo().args(&[
+        "run",
+        "--locked",
+        "--release",
+        "-p",
+        "tls-client-builder",
+        "--example",
+        "config-memory",
+        "--",
+        "--configs",
+        configs,
+    ]);
+    println!("$ {memory}\n(each way in its own process; this takes a while)");
+    let memory = memory.read()?;
+    print!("{memory}");
+    let figures = collect(&home)?;
+    let loads = fs::read_to_string(home.join("reload_storm").join("trust_store_loads"))
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok());
+    let report = render(quick, &figures, &memory, loads);
+    let path = workspace::root().join("BENCHMARKS.md");
+    fs::write(&path, report).map_err(|err| format!("{}: {err}", path.display()))?;
+    Ok(path)
+}
+
+/// Every `<group>/<bench>/new/` under `home`, keyed by criterion's full id.
+fn collect(home: &Path) -> Result<BTreeMap<String, Figure>, String> {
+    let mut figures = BTreeMap::new();
+    let mut dirs = vec![home.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if !path.is_dir() {
+                continue;
+            }
+            if path.file_name().is_some_and(|name| name == "new") {
+                if let Some((id, figure)) = read_result(&path) {
+                    figures.insert(id, figure);
+                }
+            } else {
+                dirs.push(path);
+            }
+        }
+    }
+    if figures.is_empty() {
+        return Err(format!("no criterion results under {}", home.display()));
+    }
+    Ok(figures)
+}
+
+fn read_result(dir: &Path) -> Option<(String, Figure)> {
+    let bench = fs::read_to_string(dir.join("benchmark.json")).ok()?;
+    let estimates = fs::read_to_string(dir.join("estimates.json")).ok()?;
+    let median = json::after_key(&estimates, "median")?;
+    Some((
+        json::string(&bench, "full_id")?,
+        Figure {
+            median: json::number(median, "point_estimate")?,
+            low: json::number(median, "lower_bound")?,
+            high: json::number(median, "upper_bound")?,
+        },
+    ))
+}
+
+/// A target of the issue, read off the measured figures.
+struct Target {
+    what: &'static str,
+    goal: &'static str,
+    measured: String,
+    met: Option<bool>,
+}
+
+fn ratio_target(
+    figures: &BTreeMap<String, Figure>,
+    what: &'static str,
+    goal: &'static str,
+    (numerator, denominator): (&str, &str),
+    met: impl Fn(f64) -> bool,
+) -> Target {
+    let ratio = figures
+        .get(numerator)
+        .zip(figures.get(denominator))
+        .map(|(n, d)| n.median / d.median);
+    Target {
+        what,
+        goal,
+        measured: ratio.map_or_else(|| "not measured".to_owned(), |r| format!("{r:.2}×")),
+        met: ratio.map(met),
+    }
+}
+
+fn targets(
+    figures: &BTreeMap<String, Figure>,
+    memory: &BTreeMap<String, f64>,
+    loads: Option<u64>,
+) -> Vec<Target> {
+    let hit = "config_per_upstream/(e) ClientConfigCache::get hit";
+    let miss = "config_per_upstream/(f) ClientConfigCache::get miss";
+    let mut all = vec![
+        ratio_target(
+            figures,
+            "cached `native_roots()` vs a bare `Arc` clone",
+            "≤ 1.5×",
+            (
+                "cached_read/native_roots()",
+                "cached_read/Arc::clone (baseline)",
+            ),
+            |r| r <= 1.5,
+        ),
+        ratio_target(
+            figures,
+            "borrowed read, 2 threads at once vs 1 thread",
+            "≤ 1.5× (flat)",
+            (
+                "cached_read_2_threads/with_native_roots (borrowed)",
+                "cached_read/with_native_roots (borrowed)",
+            ),
+            |r| r <= 1.5,
+        ),
+        ratio_target(
+            figures,
+            "`get` hit vs a bare `Arc<ClientConfig>` clone",
+            "≤ 3×",
+            (
+                hit,
+                "config_per_upstream/Arc<ClientConfig>::clone (hit baseline)",
+            ),
+            |r| r <= 3.0,
+        ),
+        ratio_target(
+            figures,
+            "`get` hit, 2 threads on different fingerprints vs 1 thread",
+            "≤ 2×",
+            ("hit_2_threads/get, different fingerprints", hit),
+            |r| r <= 2.0,
+        ),
+        ratio_target(
+            figures,
+            "`get` miss vs a config built by hand with a shared verifier",
+            "≤ 2×",
+            (miss, "config_per_upstream/(d) shared verifier"),
+            |r| r <= 2.0,
+        ),
+        ratio_target(
+            figures,
+            "`get` miss vs the same, every config kept alive",
+            "≤ 2×",
+            (
+                miss,
+                "config_per_upstream/(d) shared verifier, every config kept (miss baseline)",
+            ),
+            |r| r <= 2.0,
+        ),
+        ratio_target(
+            figures,
+            "reloading the store per config vs a `get` miss",
+            "≥ 1,000×",
+            (
+                "config_per_upstream/(a) reload the store per config (baseline)",
+                miss,
+            ),
+            |r| r >= 1000.0,
+        ),
+    ];
+    let idle = memory.get("cache-idle").copied();
+    all.push(Target {
+        what: "resident memory per idle cached config",
+        goal: "≤ 2 KiB",
+        measured: idle.map_or_else(
+            || "not measured".to_owned(),
+            |b| format!("{:.2} KiB", b / 1024.0),
+        ),
+        met: idle.map(|b| b <= 2048.0),
+    });
+    all.push(Target {
+        what: "trust-store loads in the whole benchmark process, storms included",
+        goal: "1",
+        measured: loads.map_or_else(|| "not measured".to_owned(), |l| l.to_string()),
+        met: loads.map(|l| l == 1),
+    });
+    all
+}
+
+fn render(
+    quick: bool,
+    figures: &BTreeMap<String, Figure>,
+    memory_out: &str,
+    loads: Option<u64>,
+) -> String {
+    let memory: BTreeMap<String, f64> = memory_out
+        .lines()
+        .filter_map(
+            |line| match line.split_whitespace().collect::<Vec<_>>()[..] {
+                ["memory", way, _, bytes] => Some((way.to_owned(), bytes.parse().ok()?)),
+                _ => None,
+            },
+        )
+        .collect();
+    let mut md = String::new();
+    let _ = writeln!(md, "# Benchmarks\n");
+    let _ = writeln!(
+        md,
+        "Written by `cargo xtask bench{}` on {}; rerun it to regenerate this file. Each figure is \
+         criterion's median with the 95 % confidence interval of that median. These machines are \
+         shared and noisy, so read the ratios: each compares medians measured in the same run.\n",
+        if quick { " --quick" } else { "" },
+        today()
+    );
+    let _ = writeln!(md, "## Machine\n\n| | |\n| --- | --- |");
+    for (what, value) in machine(quick) {
+        let _ = writeln!(md, "| {what} | {value} |");
+    }
+    let _ = writeln!(
+        md,
+        "\n## Targets\n\n| target | goal | measured | met |\n| --- | --- | --- | --- |"
+    );
+    for t in targets(figures, &memory, loads) {
+        let met = match t.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "not measured",
+        };
+        let _ = writeln!(md, "| {} | {} | {} | {met} |", t.what, t.goal, t.measured);
+    }
+    let mut groups: BTreeMap<&str, Vec<(&str, &Figure)>> = BTreeMap::new();
+    for (id, figure) in figures {
+        let (group, name) = id.split_once('/').unwrap_or((id.as_str(), ""));
+        groups.entry(group).or_default().push((name, figure));
+    }
+    for (group, benches) in &groups {
+        let baseline = benches
+            .iter()
+            .find(|(name, _)| name.ends_with("(baseline)"));
+        let _ = writeln!(md, "\n## `{group}`\n\n| benchmark | median | 95 % CI | vs baseline |\n| --- | ---: | ---: | ---: |");
+        for (name, f) in benches {
+            let ratio = match baseline {
+                Some((base, _)) if base == name => "baseline".to_owned(),
+                Some((_, b)) => format!("{:.3}×", f.median / b.median),
+                None => String::new(),
+            };
+            let _ = writeln!(
+                md,
+                "| {name} | {} | {} – {} | {ratio} |",
+                duration(f.median),
+                duration(f.low),
+                duration(f.high)
+            );
+        }
+    }
+    let _ = writeln!(md, "\n## Resident memory per config\n\nFrom `cargo run --release -p tls-client-builder --example config-memory`: each way in its own process, `VmRSS` before and after building and holding the configs.\n\n| way | configs | per config |\n| --- | ---: | ---: |");
+    for line in memory_out.lines() {
+        if let ["memory", way, n, bytes] = line.split_whitespace().collect::<Vec<_>>()[..] {
+            let kib = bytes
+                .parse::<f64>()
+                .map_or_else(|_| bytes.to_owned(), |b| format!("{:.2} KiB", b / 1024.0));
+            let _ = writeln!(md, "| {way} | {n} | {kib} |");
+        }
+    }
+    md
+}
+
+fn duration(ns: f64) -> String {
+    match ns {
+        ns if ns >= 1e6 => format!("{:.2} ms", ns / 1e6),
+        ns if ns >= 1e3 => format!("{:.2} µs", ns / 1e3),
+        ns => format!("{ns:.1} ns"),
+    }
+}
+
+fn machine(quick: bool) -> Vec<(&'static str, String)> {
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, model)| model.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map_or_else(|_| String::new(), |r| r.trim().to_owned());
+    let rustc = Cmd::new("rustc", "rustc")
+        .arg("-V")
+        .read()
+        .map_or_else(|e| e, |v| v.trim().to_owned());
+    let lock = fs::read_to_string(workspace::root().join("Cargo.lock")).unwrap_or_default();
+    let versions: Vec<String> = [
+        "rustls",
+        "rustls-native-certs",
+        "rustls-webpki",
+        "arc-swap",
+        "criterion",
+    ]
+    .iter()
+    .map(|name| format!("{name} {}", locked_version(&lock, name).unwrap_or("?")))
+    .collect();
+    vec![
+        ("cpu", format!("{cpu}, {cores} cores available")),
+        ("os", format!("{} {kernel}", std::env::consts::OS)),
+        ("compiler", rustc),
+        ("crates", versions.join(", ")),
+        (
+            "trust store",
+            "the platform store (`SSL_CERT_*` cleared by each benchmark)".to_owned(),
+        ),
+        (
+            "mode",
+            if quick {
+                format!("quick: criterion {}", QUICK_CRITERION.join(" "))
+            } else {
+                "full: criterion defaults".to_owned()
+            },
+        ),
+    ]
+}
+
+/// The version of `name` in Cargo.lock (the first, if several).
+fn locked_version<'a>(lock: &'a str, name: &str) -> Option<&'a str> {
+    let entry = format!("name = \"{name}\"\nversion = \"");
+    let at = lock.find(&entry)? + entry.len();
+    lock[at..].split('"').next()
+}
+
+/// Today's UTC date, from the system clock (days-to-civil, as in Howard Hinnant's algorithm).
+fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0) + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_read_from_the_lock() {
+        let lock = "[[package]]\nname = \"rustls\"\nversion = \"0.23.46\"\n";
+        assert_eq!(locked_version(lock, "rustls"), Some("0.23.46"));
+        assert_eq!(locked_version(lock, "ring"), None);
+    }
+
+    #[test]
+    fn durations_pick_their_unit() {
+        assert_eq!(duration(17.04), "17.0 ns");
+        assert_eq!(duration(2_150.0), "2.15 µs");
+        assert_eq!(duration(1_760_000.0), "1.76 ms");
+    }
+
+    #[test]
+    fn a_ratio_target_is_met_or_missed_by_its_rule() {
+        let mut figures = BTreeMap::new();
+        figures.insert(
+            "g/a".to_owned(),
+            Figure {
+                median: 30.0,
+                low: 29.0,
+                high: 31.0,
+            },
+        );
+        figures.insert(
+            "g/b (baseline)".to_owned(),
+            Figure {
+                median: 10.0,
+                low: 9.0,
+                high: 11.0,
+            },
+        );
+        let t = ratio_target(
+            &figures,
+            "a vs b",
+            "≤ 3×",
+            ("g/a", "g/b (baseline)"),
+            |r| r <= 3.0,
+        );
+        assert_eq!((t.measured.as_str(), t.met), ("3.00×", Some(true)));
+        let t = ratio_target(
+            &figures,
+            "missing",
+            "≤ 3×",
+            ("g/x", "g/b (baseline)"),
+            |r| r <= 3.0,
+        );
+        assert_eq!((t.measured.as_str(), t.met), ("not measured", None));
+    }
+}
