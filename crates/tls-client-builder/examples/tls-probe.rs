@@ -100,7 +100,10 @@ fn trust_store(args: &Args, out: &mut Object) -> bool {
         json.num("certificates", report.certificates as u64);
         json.strs("skipped", report.skipped.iter().map(ToString::to_string));
         json.strs("errors", report.errors.iter().map(ToString::to_string));
-        json.strs("non_ca_anchors", report.non_ca_anchors.iter().map(|a| a.subject.clone()));
+        json.strs(
+            "non_ca_anchors",
+            report.non_ca_anchors.iter().map(|a| a.subject.clone()),
+        );
         json.num("attempts", u64::from(report.attempts));
         json.float("elapsed_ms", report.elapsed.as_secs_f64() * 1e3);
     }
