@@ -233,18 +233,28 @@ impl TrustSets {
         });
     }
 
+    /// The system store as a trust set's base, counted as a trust-store load.
+    fn native(
+        &self,
+        roots: Arc<RootCertStore>,
+        generation: u64,
+        extra_anchors: usize,
+    ) -> (Option<Arc<RootCertStore>>, TrustProvenance) {
+        self.store_loads.fetch_add(1, Ordering::Relaxed);
+        let provenance = TrustProvenance::Native {
+            generation,
+            anchors: roots.len(),
+            extra_anchors,
+        };
+        (Some(roots), provenance)
+    }
+
     fn build(&self, fingerprint: &UpstreamTls, generation: u64) -> Result<TrustEntry, BuildError> {
         let extra = fingerprint.extra_anchors();
         let (base, provenance) = match fingerprint.trust() {
             Trust::Native => {
                 let roots = native_roots().map_err(BuildError::NativeRoots)?;
-                self.store_loads.fetch_add(1, Ordering::Relaxed);
-                let provenance = TrustProvenance::Native {
-                    generation,
-                    anchors: roots.len(),
-                    extra_anchors: extra.len(),
-                };
-                (Some(roots), provenance)
+                self.native(roots, generation, extra.len())
             }
             Trust::AnchorsOnly => (
                 None,
@@ -263,15 +273,7 @@ impl TrustSets {
             }
             #[cfg(feature = "webpki-roots")]
             Trust::NativeWithWebpkiFallback => match native_roots() {
-                Ok(roots) => {
-                    self.store_loads.fetch_add(1, Ordering::Relaxed);
-                    let provenance = TrustProvenance::Native {
-                        generation,
-                        anchors: roots.len(),
-                        extra_anchors: extra.len(),
-                    };
-                    (Some(roots), provenance)
-                }
+                Ok(roots) => self.native(roots, generation, extra.len()),
                 Err(native_error) => {
                     self.fallbacks.fetch_add(1, Ordering::Relaxed);
                     if !self.warned_fallback.swap(true, Ordering::Relaxed) {

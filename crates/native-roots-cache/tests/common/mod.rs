@@ -6,13 +6,7 @@ use std::path::PathBuf;
 
 /// A self-signed CA certificate named `name`, as PEM.
 pub fn ca_pem(name: &str) -> String {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    params.self_signed(&key).unwrap().pem()
+    TestCa::new(name).cert.pem()
 }
 
 /// A well-formed PEM block whose DER (`SEQUENCE { INTEGER 0 }`) is not a certificate.
