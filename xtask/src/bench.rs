@@ -25,8 +25,17 @@ struct Figure {
     high: f64,
 }
 
-pub(crate) fn run(quick: bool) -> ExitCode {
-    match measure(quick) {
+/// How `cargo xtask bench` was asked to run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Full,
+    Quick,
+    /// Rewrite BENCHMARKS.md from the last run's results, measuring nothing.
+    ReportOnly,
+}
+
+pub(crate) fn run(mode: Mode) -> ExitCode {
+    match measure(mode) {
         Ok(path) => {
             println!("\nwrote {}", path.display());
             ExitCode::SUCCESS
@@ -38,12 +47,32 @@ pub(crate) fn run(quick: bool) -> ExitCode {
     }
 }
 
-fn measure(quick: bool) -> Result<PathBuf, String> {
+fn measure(mode: Mode) -> Result<PathBuf, String> {
+    let home = workspace::target_dir().join("bench-report");
+    if mode != Mode::ReportOnly {
+        run_benchmarks(&home, mode == Mode::Quick)?;
+    }
+    let read = |name: &str| fs::read_to_string(home.join(name));
+    let memory = read("memory.txt").map_err(|err| {
+        format!("no results of a previous run ({err}): run `cargo xtask bench --quick` first")
+    })?;
+    let quick = read("mode.txt").is_ok_and(|m| m.trim() == "quick");
+    let figures = collect(&home)?;
+    let loads = read("reload_storm/trust_store_loads")
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok());
+    let report = render(quick, &figures, &memory, loads);
+    let path = workspace::root().join("BENCHMARKS.md");
+    fs::write(&path, report).map_err(|err| format!("{}: {err}", path.display()))?;
+    Ok(path)
+}
+
+/// Run every benchmark and the memory example, leaving their results under `home`.
+fn run_benchmarks(home: &Path, quick: bool) -> Result<(), String> {
     // Criterion's results go to a directory of their own, emptied first, so that a renamed
     // benchmark never leaves a stale figure in the report.
-    let home = workspace::target_dir().join("bench-report");
-    let _ = fs::remove_dir_all(&home);
-    fs::create_dir_all(&home).map_err(|err| format!("{}: {err}", home.display()))?;
+    let _ = fs::remove_dir_all(home);
+    fs::create_dir_all(home).map_err(|err| format!("{}: {err}", home.display()))?;
     let home_str = home.to_string_lossy();
     for (package, bench) in BENCHES {
         let mut cmd = Cmd::cargo()
@@ -70,14 +99,11 @@ fn measure(quick: bool) -> Result<PathBuf, String> {
     println!("$ {memory}\n(each way in its own process; this takes a while)");
     let memory = memory.read()?;
     print!("{memory}");
-    let figures = collect(&home)?;
-    let loads = fs::read_to_string(home.join("reload_storm").join("trust_store_loads"))
-        .ok()
-        .and_then(|text| text.trim().parse::<u64>().ok());
-    let report = render(quick, &figures, &memory, loads);
-    let path = workspace::root().join("BENCHMARKS.md");
-    fs::write(&path, report).map_err(|err| format!("{}: {err}", path.display()))?;
-    Ok(path)
+    let write = |name: &str, text: &str| {
+        fs::write(home.join(name), text).map_err(|err| format!("{}: {err}", home.display()))
+    };
+    write("memory.txt", &memory)?;
+    write("mode.txt", if quick { "quick" } else { "full" })
 }
 
 /// Every `<group>/<bench>/new/` under `home`, keyed by criterion's full id.
@@ -295,7 +321,7 @@ fn render(
         for (name, f) in benches {
             let ratio = match baseline {
                 Some((base, _)) if base == name => "baseline".to_owned(),
-                Some((_, b)) => format!("{:.3}×", f.median / b.median),
+                Some((_, b)) => ratio(f.median / b.median),
                 None => String::new(),
             };
             let _ = writeln!(
@@ -317,6 +343,15 @@ fn render(
         }
     }
     md
+}
+
+/// A ratio readable at any size: `1.449×`, or `1/2925` for a small fraction.
+fn ratio(r: f64) -> String {
+    if r >= 0.01 {
+        format!("{r:.3}×")
+    } else {
+        format!("1/{:.0}", 1.0 / r)
+    }
 }
 
 fn duration(ns: f64) -> String {
@@ -408,6 +443,12 @@ mod tests {
         let lock = "[[package]]\nname = \"rustls\"\nversion = \"0.23.46\"\n";
         assert_eq!(locked_version(lock, "rustls"), Some("0.23.46"));
         assert_eq!(locked_version(lock, "ring"), None);
+    }
+
+    #[test]
+    fn small_ratios_are_fractions() {
+        assert_eq!(ratio(1.449), "1.449×");
+        assert_eq!(ratio(0.000_341_9), "1/2925");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: cargo xtask ci [--only STEP]... [--skip STEP]...
-       cargo xtask bench [--quick]
+       cargo xtask bench [--quick | --report-only]
        cargo xtask fuzz [--quick]
 
 ci      runs every check in order and stops at the first failure:
@@ -24,6 +24,7 @@ ci      runs every check in order and stops at the first failure:
         --skip STEP   leave this step out (repeatable)
 bench   runs the criterion benchmarks and the memory example, then writes BENCHMARKS.md
         --quick       shorter measurements (a few minutes on two cores)
+        --report-only rewrite BENCHMARKS.md from the last run, measuring nothing
 fuzz    runs libFuzzer on operator PEM for 10 minutes
         --quick       for 60 seconds
 ";
@@ -36,9 +37,10 @@ fn main() -> ExitCode {
             Err(message) => usage_error(&message),
         },
         Some((command, rest)) if command == "bench" => match rest {
-            [] => bench::run(false),
-            [quick] if quick == "--quick" => bench::run(true),
-            _ => usage_error("`bench` takes only `--quick`"),
+            [] => bench::run(bench::Mode::Full),
+            [flag] if flag == "--quick" => bench::run(bench::Mode::Quick),
+            [flag] if flag == "--report-only" => bench::run(bench::Mode::ReportOnly),
+            _ => usage_error("`bench` takes `--quick` or `--report-only`"),
         },
         Some((command, rest)) if command == "fuzz" => {
             let seconds = match rest {
