@@ -9,7 +9,7 @@ use crate::SourceOutput;
 
 /// Call `n` of the source yields `n` anchors, so every load publishes a different set.
 fn growing() -> Fake {
-    Fake::new(|n| SourceOutput::new((0..n.min(3) as usize).map(root).collect(), vec![]))
+    Fake::new(|n| SourceOutput::new((0..n.min(3) as usize).map(root), vec![]))
 }
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
@@ -62,7 +62,7 @@ fn loom_two_first_callers_and_a_refresh() {
 #[test]
 fn loom_a_cached_error_is_sticky_under_races() {
     model(|| {
-        let fake = Fake::new(|_| SourceOutput::new(vec![], vec![]));
+        let fake = Fake::new(|_| SourceOutput::default());
         let cache = loom::sync::Arc::new(RootsCache::with_source(
             fake.clone(),
             RecordedSleep::default(),

@@ -5,7 +5,9 @@
 
 use super::*;
 use crate::test_support::{garbage, root, Fake, RecordedSleep};
-use crate::{NativeRootsErrorKind, SourceError, SourceOutput};
+use crate::{
+    CertificateLocation, NativeRootsErrorKind, ReportedCertificate, SourceError, SourceOutput,
+};
 use rustls::pki_types::CertificateDer;
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Barrier, Mutex, OnceLock};
@@ -31,7 +33,7 @@ fn transient() -> SourceOutput {
 
 fn no_anchors() -> SourceOutput {
     SourceOutput::new(
-        vec![],
+        Vec::<CertificateDer<'static>>::new(),
         vec![
             SourceError::permanent("failed to read PEM from file", "No such file or directory")
                 .with_path("/nowhere/ca.pem"),
@@ -196,6 +198,57 @@ fn a_partial_load_keeps_the_good_anchors_and_reports_the_rest() {
     assert_eq!(
         report.errors[0].path.as_deref(),
         Some(std::path::Path::new("/etc/ssl/certs/broken.pem"))
+    );
+}
+
+#[test]
+fn the_report_names_each_certificate_and_where_it_came_from() {
+    let bundle = std::path::PathBuf::from("/etc/ssl/certs/bundle.pem");
+    let location = CertificateLocation::File(bundle.clone());
+    let fake = Fake::new(move |_| {
+        let at = |der| ReportedCertificate::new(der, location.clone());
+        SourceOutput::new(vec![at(root(0)), at(garbage()), at(root(1))], vec![])
+    });
+    let (cache, _) = cache(&fake);
+    cache.native_roots().unwrap();
+    let report = cache.report().unwrap();
+    // One entry per anchor added, in the source's order; the garbage is skipped, not an anchor.
+    assert_eq!(report.anchor_certificates.len(), 2);
+    assert_eq!(report.anchor_certificates[0].der, root(0));
+    assert_eq!(report.anchor_certificates[1].der, root(1));
+    for anchor in &report.anchor_certificates {
+        assert_eq!(anchor.location, CertificateLocation::File(bundle.clone()));
+        assert!(anchor.subject().is_some_and(|s| s.contains("CN=")));
+        assert!(anchor.not_after().is_some());
+    }
+    let skipped = &report.skipped[0];
+    assert_eq!((skipped.index, &skipped.certificate.der), (1, &garbage()));
+    assert!(
+        skipped.to_string().contains("/etc/ssl/certs/bundle.pem"),
+        "{skipped}"
+    );
+    assert!(
+        skipped
+            .to_string()
+            .contains(&skipped.certificate.sha256_hex()[..16]),
+        "{skipped}"
+    );
+}
+
+#[test]
+fn a_certificate_over_the_webpki_size_limit_is_skipped_in_words() {
+    // A SEQUENCE with a three-byte length: 70,000 bytes, more than webpki reads.
+    let mut huge = vec![0x30, 0x83, 0x01, 0x11, 0x70];
+    huge.resize(5 + 70_000, 0);
+    let huge = CertificateDer::from(huge);
+    let fake = Fake::new(move |_| SourceOutput::new(vec![root(0), huge.clone()], vec![]));
+    let (cache, _) = cache(&fake);
+    cache.native_roots().unwrap();
+    let report = cache.report().unwrap();
+    let reason = &report.skipped[0].reason;
+    assert!(
+        reason.contains("70005 bytes of DER, more than the 65535 bytes"),
+        "{reason}"
     );
 }
 
@@ -381,7 +434,7 @@ fn reads_follow_a_refresh_on_every_thread() {
 fn caches_at_the_same_address_never_share_remembered_outcomes() {
     // Each cache lives and dies in turn on the stack, likely at the same address.
     for (n, expected) in [(1usize, 1usize), (2, 2), (3, 3)] {
-        let fake = Fake::new(move |_| SourceOutput::new((0..n).map(root).collect(), vec![]));
+        let fake = Fake::new(move |_| SourceOutput::new((0..n).map(root), vec![]));
         let (cache, _) = cache(&fake);
         assert_eq!(cache.native_roots().unwrap().len(), expected);
         assert_eq!(cache.native_roots().unwrap().len(), expected);
@@ -437,7 +490,7 @@ fn readers_never_go_back_to_an_older_store() {
     // Every call yields a different anchor set, so every refresh publishes.
     let fake = Fake::new(|n| {
         let count = 1 + (n as usize % 3);
-        SourceOutput::new((0..count).map(root).collect(), vec![])
+        SourceOutput::new((0..count).map(root), vec![])
     });
     let (cache, _) = cache(&fake);
     // Every published store stays alive here, so no two share an address.

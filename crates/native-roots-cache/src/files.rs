@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
+use crate::certificate::{CertificateLocation, ReportedCertificate};
 use crate::source::{SourceError, SourceOutput};
 
 /// A bundle and directories to read.
@@ -34,9 +35,9 @@ impl PemPaths {
         for dir in &self.dirs {
             load_dir(dir, &mut out, &mut seen);
         }
-        out.certs
-            .sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
-        out.certs.dedup();
+        // Stable: of a certificate found in several files, the first one read is named.
+        out.certs.sort_by(|a, b| a.der.as_ref().cmp(b.der.as_ref()));
+        out.certs.dedup_by(|a, b| a.der == b.der);
         out
     }
 }
@@ -121,7 +122,10 @@ fn load_pem_file(path: &Path, out: &mut SourceOutput) {
     };
     for item in items {
         match item {
-            Ok(cert) => out.certs.push(cert),
+            Ok(cert) => out.certs.push(ReportedCertificate::new(
+                cert,
+                CertificateLocation::File(path.to_owned()),
+            )),
             Err(err) => {
                 let io = matches!(err, rustls::pki_types::pem::Error::Io(_));
                 out.errors.push(SourceError::pem(&err, path));

@@ -55,6 +55,7 @@
 #![warn(missing_docs)]
 
 mod cache;
+mod certificate;
 mod constraints;
 mod error;
 mod files;
@@ -71,6 +72,7 @@ mod test_support;
 mod worker;
 
 pub use cache::{Refresh, RootsCache};
+pub use certificate::{CertificateLocation, ReportedCertificate};
 pub use error::{NativeRootsError, NativeRootsErrorKind};
 #[cfg(not(loom))]
 pub use global::{

@@ -8,6 +8,7 @@ use std::time::Instant;
 use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
 
+use crate::certificate::ReportedCertificate;
 use crate::constraints::non_ca_subject;
 use crate::error::{NativeRootsError, NativeRootsErrorKind};
 use crate::policy::{jitter_seed, RetryPolicy, Sleep};
@@ -54,51 +55,90 @@ pub(crate) fn load<S: TrustSource, Z: Sleep>(
             continue;
         }
 
-        let (store, skipped, non_ca) = build_store(&output.certs, policy.drop_non_ca_anchors());
-        report.anchors = store.roots.len();
-        report.skipped = skipped;
-        report.non_ca_anchors = non_ca;
+        let built = build_store(output.certs, policy.drop_non_ca_anchors());
+        report.anchors = built.store.roots.len();
+        report.anchor_certificates = built.anchors;
+        report.skipped = built.skipped;
+        report.non_ca_anchors = built.non_ca;
         report.elapsed = started.elapsed();
-        let roots = judge(store, &report, transient, policy);
+        let roots = judge(built.store, &report, transient, policy);
         log_outcome(&roots, &report);
         return Loaded { roots, report };
     }
 }
 
+/// What parsing a source's certificates into anchors produced.
+struct Built {
+    store: RootCertStore,
+    anchors: Vec<ReportedCertificate>,
+    skipped: Vec<SkippedCertificate>,
+    non_ca: Vec<NonCaAnchor>,
+}
+
 /// Parse certificates into anchors one by one, so that each rejected one is recorded with its
 /// reason instead of only being counted, and each that says it is not a CA is named (and dropped
 /// when the policy says so).
-fn build_store(
-    certs: &[CertificateDer<'static>],
-    drop_non_ca: bool,
-) -> (RootCertStore, Vec<SkippedCertificate>, Vec<NonCaAnchor>) {
-    let mut store = RootCertStore::empty();
-    let mut skipped = Vec::new();
-    let mut non_ca = Vec::new();
-    for (index, cert) in certs.iter().enumerate() {
-        let skip = |reason: String| SkippedCertificate {
-            index,
-            der_len: cert.as_ref().len(),
-            reason,
-        };
-        let not_a_ca = non_ca_subject(cert.as_ref());
+fn build_store(certs: Vec<ReportedCertificate>, drop_non_ca: bool) -> Built {
+    let mut built = Built {
+        store: RootCertStore::empty(),
+        anchors: Vec::with_capacity(certs.len()),
+        skipped: Vec::new(),
+        non_ca: Vec::new(),
+    };
+    for (index, certificate) in certs.into_iter().enumerate() {
+        let not_a_ca = non_ca_subject(certificate.der.as_ref());
         if let (Some(subject), true) = (&not_a_ca, drop_non_ca) {
-            skipped.push(skip(format!(
-                "{subject} is not a CA (basicConstraints CA:FALSE); dropped by policy"
-            )));
+            let reason =
+                format!("{subject} is not a CA (basicConstraints CA:FALSE); dropped by policy");
+            built
+                .skipped
+                .push(SkippedCertificate::new(index, certificate, reason));
             continue;
         }
-        let (added, _) = store.add_parsable_certificates([CertificateDer::from(cert.as_ref())]);
+        let (added, _) = built
+            .store
+            .add_parsable_certificates([CertificateDer::from(certificate.der.as_ref())]);
         if added == 0 {
-            skipped.push(skip(match webpki::anchor_from_trusted_cert(cert) {
-                Err(err) => format!("not a parsable X.509 certificate ({err})"),
-                Ok(_) => "rejected by rustls".to_owned(),
-            }));
-        } else if let Some(subject) = not_a_ca {
-            non_ca.push(NonCaAnchor { index, subject });
+            let reason = rejection_reason(&certificate.der);
+            built
+                .skipped
+                .push(SkippedCertificate::new(index, certificate, reason));
+            continue;
         }
+        if let Some(subject) = not_a_ca {
+            built.non_ca.push(NonCaAnchor {
+                index,
+                subject,
+                certificate: certificate.clone(),
+            });
+        }
+        built.anchors.push(certificate);
     }
-    (store, skipped, non_ca)
+    built
+}
+
+/// Why webpki will not take `der` as a trust anchor, in words.
+fn rejection_reason(der: &CertificateDer<'_>) -> String {
+    /// The largest certificate webpki reads: its outer SEQUENCE has a two-byte length.
+    const WEBPKI_MAX_DER: usize = 0xFFFF;
+    match webpki::anchor_from_trusted_cert(der) {
+        Err(webpki::Error::TrailingData(webpki::DerTypeId::SignedData))
+            if der.as_ref().len() > WEBPKI_MAX_DER =>
+        {
+            format!(
+                "the certificate is {} bytes of DER, more than the {WEBPKI_MAX_DER} bytes webpki \
+                 (and so rustls) reads for one certificate",
+                der.as_ref().len()
+            )
+        }
+        Err(webpki::Error::TrailingData(webpki::DerTypeId::SignedData)) => {
+            "not a parsable X.509 certificate: its DER is cut short or has bytes after it \
+             (TrailingData(SignedData))"
+                .to_owned()
+        }
+        Err(err) => format!("not a parsable X.509 certificate ({err})"),
+        Ok(_) => "rejected by rustls".to_owned(),
+    }
 }
 
 /// The decision table: which outcomes are fatal.

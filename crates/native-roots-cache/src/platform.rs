@@ -83,7 +83,9 @@ fn load_platform_store() -> SourceOutput {
 fn load_platform_store() -> SourceOutput {
     let result = rustls_native_certs::load_native_certs();
     SourceOutput::new(
-        result.certs,
+        result.certs.into_iter().map(|der| {
+            crate::ReportedCertificate::new(der, crate::CertificateLocation::PlatformStore)
+        }),
         result
             .errors
             .into_iter()

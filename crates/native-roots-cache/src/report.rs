@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::certificate::ReportedCertificate;
 use crate::source::{SourceError, TrustOrigin};
 
 /// What a load of the trust store found, skipped and met.
@@ -18,6 +19,10 @@ pub struct LoadReport {
     pub certificates: usize,
     /// Trust anchors added to the store.
     pub anchors: usize,
+    /// The certificate of each anchor added, in the order the source returned them, with where
+    /// it came from. The report keeps their DER (about 1.4 KB each) so that subjects, SHA-256
+    /// and expiry can be decoded when asked for, not during the load.
+    pub anchor_certificates: Vec<ReportedCertificate>,
     /// Certificates that webpki could not turn into trust anchors, and why.
     pub skipped: Vec<SkippedCertificate>,
     /// Anchors whose certificate says it is not a CA (basicConstraints CA:FALSE), kept because
@@ -39,6 +44,7 @@ impl LoadReport {
             origin,
             certificates: 0,
             anchors: 0,
+            anchor_certificates: Vec::new(),
             skipped: Vec::new(),
             non_ca_anchors: Vec::new(),
             errors: Vec::new(),
@@ -72,18 +78,32 @@ impl fmt::Display for LoadReport {
 pub struct SkippedCertificate {
     /// Its position among the certificates the source returned.
     pub index: usize,
-    /// Its DER length in bytes.
-    pub der_len: usize,
-    /// Why webpki rejected it.
+    /// The certificate and where it came from: its subject, SHA-256 and expiry where they can be
+    /// decoded.
+    pub certificate: ReportedCertificate,
+    /// Why it was not added.
     pub reason: String,
+}
+
+impl SkippedCertificate {
+    pub(crate) fn new(index: usize, certificate: ReportedCertificate, reason: String) -> Self {
+        Self {
+            index,
+            certificate,
+            reason,
+        }
+    }
 }
 
 impl fmt::Display for SkippedCertificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "certificate #{} ({} bytes of DER): {}",
-            self.index, self.der_len, self.reason
+            "certificate #{} ({} bytes of DER, {}): {}",
+            self.index,
+            self.certificate.der.as_ref().len(),
+            self.certificate,
+            self.reason
         )
     }
 }
@@ -97,15 +117,17 @@ pub struct NonCaAnchor {
     pub index: usize,
     /// Its subject, as an RFC 4514 string.
     pub subject: String,
+    /// The certificate and where it came from.
+    pub certificate: ReportedCertificate,
 }
 
 impl fmt::Display for NonCaAnchor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "certificate #{} ({}) is trusted as an anchor but says it is not a CA \
+            "certificate #{} ({}, from {}) is trusted as an anchor but says it is not a CA \
              (basicConstraints CA:FALSE)",
-            self.index, self.subject
+            self.index, self.subject, self.certificate.location
         )
     }
 }

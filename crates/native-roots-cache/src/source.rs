@@ -5,7 +5,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use rustls::pki_types::pem;
-use rustls::pki_types::CertificateDer;
+
+use crate::certificate::ReportedCertificate;
 
 /// A place the cache reads trust anchors from.
 ///
@@ -24,16 +25,23 @@ pub trait TrustSource: Clone + Send + Sync + 'static {
 /// What one read of a [`TrustSource`] produced: the certificates found and the errors met.
 #[derive(Clone, Debug, Default)]
 pub struct SourceOutput {
-    /// DER certificates, not yet parsed into trust anchors.
-    pub certs: Vec<CertificateDer<'static>>,
+    /// Certificates, not yet parsed into trust anchors, each with where it came from.
+    pub certs: Vec<ReportedCertificate>,
     /// Errors met while reading, each classified as transient or permanent.
     pub errors: Vec<SourceError>,
 }
 
 impl SourceOutput {
-    /// An output with these certificates and errors.
-    pub fn new(certs: Vec<CertificateDer<'static>>, errors: Vec<SourceError>) -> Self {
-        Self { certs, errors }
+    /// An output with these certificates (DER, or [`ReportedCertificate`]s that say where each
+    /// came from) and errors.
+    pub fn new<C: Into<ReportedCertificate>>(
+        certs: impl IntoIterator<Item = C>,
+        errors: Vec<SourceError>,
+    ) -> Self {
+        Self {
+            certs: certs.into_iter().map(Into::into).collect(),
+            errors,
+        }
     }
 }
 

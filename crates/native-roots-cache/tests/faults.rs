@@ -193,7 +193,9 @@ fn permanent_errors_are_recorded_or_fatal_but_never_retried() {
     assert_eq!(report.errors, vec![missing()]);
     assert_eq!((with_anchors.calls(), sleep_a.count()), (1, 0));
 
-    let alone = Scripted::new(move |_| SourceOutput::new(vec![], vec![missing()]));
+    let alone = Scripted::new(move |_| {
+        SourceOutput::new(Vec::<CertificateDer<'static>>::new(), vec![missing()])
+    });
     let (cache_b, sleep_b) = cache(&alone);
     let err = cache_b.native_roots().unwrap_err();
     assert_eq!(
