@@ -1,0 +1,209 @@
+//! What `connect` and `selftest` report about one handshake, as text or JSON.
+
+use std::fmt;
+
+use native_roots_cache::ReportedCertificate;
+use serde::Serialize;
+
+use crate::explain::{explain, Context};
+use crate::facts::CertificateFacts;
+use crate::handshake::Attempt;
+use crate::peer::{chain_anchors, describe_chain, PeerCertificate};
+
+/// One handshake's report.
+#[derive(Debug, Serialize)]
+pub(crate) struct ConnectionReport {
+    /// `HOST:PORT`.
+    pub(crate) target: String,
+    /// The name the certificate was verified against.
+    pub(crate) server_name: String,
+    /// Whether the handshake completed and the chain verified.
+    pub(crate) ok: bool,
+    /// Where the config's anchors came from, as tls-client-builder reports it.
+    pub(crate) trust: Option<String>,
+    pub(crate) protocol: Option<String>,
+    pub(crate) cipher_suite: Option<String>,
+    pub(crate) alpn: Option<String>,
+    pub(crate) client_certificate_requested: bool,
+    pub(crate) client_certificate_sent: bool,
+    /// As the server sent it, leaf first, whether or not it verified.
+    pub(crate) peer_chain: Vec<PeerCertificate>,
+    /// The trusted anchors the chain ends at (see `peer::chain_anchors`).
+    pub(crate) anchor: Vec<CertificateFacts>,
+    pub(crate) error: Option<ErrorView>,
+    /// Why the system store could not be used, when it could not.
+    pub(crate) trust_store_error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ErrorView {
+    /// A stable word: `unknown_issuer`, `name_mismatch`, `expired`, `not_yet_valid`,
+    /// `client_certificate_required`, `connect`, …
+    pub(crate) kind: &'static str,
+    /// What went wrong and what to do, for people.
+    pub(crate) message: String,
+    /// The rustls error, as rustls names it, when rustls ended the handshake.
+    pub(crate) rustls_error: Option<String>,
+}
+
+impl ConnectionReport {
+    /// A report with nothing but its target: for failures before any handshake.
+    pub(crate) fn new(target: &str, server_name: &str) -> Self {
+        Self {
+            target: target.to_owned(),
+            server_name: server_name.to_owned(),
+            ok: false,
+            trust: None,
+            protocol: None,
+            cipher_suite: None,
+            alpn: None,
+            client_certificate_requested: false,
+            client_certificate_sent: false,
+            peer_chain: Vec::new(),
+            anchor: Vec::new(),
+            error: None,
+            trust_store_error: None,
+        }
+    }
+
+    /// The same report, failed before the handshake for this reason.
+    pub(crate) fn failed(mut self, kind: &'static str, message: String) -> Self {
+        self.ok = false;
+        self.error = Some(ErrorView {
+            kind,
+            message,
+            rustls_error: None,
+        });
+        self
+    }
+
+    /// Fill in what `attempt` saw; `anchors` are those the config trusts.
+    pub(crate) fn handshake(mut self, attempt: &Attempt, anchors: &[ReportedCertificate]) -> Self {
+        self.peer_chain = describe_chain(&attempt.chain);
+        self.client_certificate_requested = attempt.client_certificate_requested;
+        self.client_certificate_sent =
+            attempt.client_certificate_requested && attempt.client_certificate_offered;
+        match &attempt.result {
+            Ok(negotiated) => {
+                self.ok = true;
+                self.protocol = Some(negotiated.protocol.clone());
+                self.cipher_suite = Some(negotiated.cipher_suite.clone());
+                self.alpn = negotiated.alpn.clone();
+                self.anchor = chain_anchors(&self.peer_chain, anchors);
+            }
+            Err(failure) => {
+                let explanation = explain(
+                    failure,
+                    &Context {
+                        target: &self.target,
+                        server_name: &self.server_name,
+                        chain: &self.peer_chain,
+                        client_certificate_requested: attempt.client_certificate_requested,
+                        client_certificate_offered: attempt.client_certificate_offered,
+                    },
+                );
+                self.error = Some(ErrorView {
+                    kind: explanation.kind,
+                    message: explanation.message,
+                    rustls_error: match failure {
+                        crate::handshake::Failure::Tls(err) => Some(format!("{err:?}")),
+                        crate::handshake::Failure::Io(_) => None,
+                    },
+                });
+            }
+        }
+        self
+    }
+}
+
+impl fmt::Display for ConnectionReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verdict = if self.ok { "verified" } else { "FAILED" };
+        writeln!(f, "{} as {}: {verdict}", self.target, self.server_name)?;
+        if let Some(error) = &self.error {
+            writeln!(f, "  why            {}", error.message)?;
+            if let Some(rustls) = &error.rustls_error {
+                writeln!(f, "  rustls error   {rustls}")?;
+            }
+        }
+        if let Some(error) = &self.trust_store_error {
+            writeln!(f, "  trust store    FAILED: {error}")?;
+        }
+        if let Some(trust) = &self.trust {
+            writeln!(f, "  trust          {trust}")?;
+        }
+        if let (Some(protocol), Some(suite)) = (&self.protocol, &self.cipher_suite) {
+            writeln!(f, "  protocol       {protocol}")?;
+            writeln!(f, "  cipher suite   {suite}")?;
+            writeln!(
+                f,
+                "  ALPN           {}",
+                self.alpn.as_deref().unwrap_or("(none)")
+            )?;
+        }
+        if self.client_certificate_requested {
+            let sent = if self.client_certificate_sent {
+                "requested by the server, sent"
+            } else {
+                "requested by the server, none sent"
+            };
+            writeln!(f, "  client cert    {sent}")?;
+        }
+        for cert in &self.peer_chain {
+            let label = if cert.position == 0 { "peer chain" } else { "" };
+            writeln!(
+                f,
+                "  {label:<15}#{} {}",
+                cert.position,
+                cert.certificate.subject_text()
+            )?;
+            let pad = " ".repeat(20);
+            writeln!(f, "{pad}sha256     {}", cert.certificate.sha256)?;
+            writeln!(
+                f,
+                "{pad}valid      {} to {}",
+                cert.certificate.not_before.as_deref().unwrap_or("?"),
+                cert.certificate.not_after.as_deref().unwrap_or("?")
+            )?;
+            if !cert.names.is_empty() {
+                writeln!(f, "{pad}names      {}", cert.names.join(", "))?;
+            }
+            writeln!(
+                f,
+                "{pad}issuer     {}",
+                cert.issuer.as_deref().unwrap_or("(undecodable)")
+            )?;
+        }
+        match self.anchor.as_slice() {
+            [] if self.ok => writeln!(
+                f,
+                "  anchor         (not found among the anchors by subject: the verifier knows)"
+            )?,
+            [] => {}
+            [one] => writeln!(
+                f,
+                "  anchor         {} (sha256 {}, from {})",
+                one.subject_text(),
+                one.sha256,
+                one.location
+            )?,
+            several => {
+                writeln!(
+                    f,
+                    "  anchor         one of {} anchors with that subject:",
+                    several.len()
+                )?;
+                for anchor in several {
+                    writeln!(
+                        f,
+                        "                   {} (sha256 {}, from {})",
+                        anchor.subject_text(),
+                        anchor.sha256,
+                        anchor.location
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,30 @@
+//! Writing to stdout without panicking when the reader has gone (`tls-probe store | head`).
+
+use std::fmt::Display;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+/// Print `value`'s text form.
+pub(crate) fn text(value: &impl Display) {
+    let _gone = write(&value.to_string());
+}
+
+/// Print `value` as one line of JSON.
+pub(crate) fn json(value: &impl Serialize) {
+    let _gone = json_line(value);
+}
+
+/// Print `value` as one line of JSON; an error when stdout is closed.
+pub(crate) fn json_line(value: &impl Serialize) -> io::Result<()> {
+    let mut line = serde_json::to_string(value).map_err(io::Error::other)?;
+    line.push('\n');
+    write(&line)
+}
+
+/// Print `text` as it is; an error when stdout is closed.
+pub(crate) fn write(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}

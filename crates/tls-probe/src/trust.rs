@@ -1,0 +1,38 @@
+//! The trust a probe handshake starts from: the system store as the process-wide cache loaded
+//! it, or nothing but extra anchors when it failed (as a daemon configured with them would still
+//! verify).
+
+use native_roots_cache::{native_roots, native_roots_report, ReportedCertificate};
+use tls_client_builder::Trust;
+
+use crate::status::Status;
+
+pub(crate) struct SystemTrust {
+    /// `Trust::Native`, or `Trust::AnchorsOnly` when the store failed.
+    pub(crate) trust: Trust,
+    /// `Status::TrustStore` when the store failed.
+    pub(crate) status: Status,
+    /// The store's anchors, for naming the one a chain ends at.
+    pub(crate) anchors: Vec<ReportedCertificate>,
+    /// Why the store failed.
+    pub(crate) error: Option<String>,
+}
+
+pub(crate) fn system_trust() -> SystemTrust {
+    match native_roots() {
+        Ok(_) => SystemTrust {
+            trust: Trust::Native,
+            status: Status::Ok,
+            anchors: native_roots_report()
+                .map(|report| report.anchor_certificates.clone())
+                .unwrap_or_default(),
+            error: None,
+        },
+        Err(err) => SystemTrust {
+            trust: Trust::AnchorsOnly,
+            status: Status::TrustStore,
+            anchors: Vec::new(),
+            error: Some(err.to_string()),
+        },
+    }
+}

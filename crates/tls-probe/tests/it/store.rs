@@ -1,0 +1,123 @@
+//! `tls-probe store`: every certificate of the bundle accounted for, with its facts.
+
+use crate::common::{json, probe, run, stdout, Ca, TempDir, GARBAGE_PEM};
+
+#[test]
+fn json_names_every_anchor_and_every_skipped_certificate_with_its_file() {
+    let dir = TempDir::new("store-json");
+    let (current, old) = (Ca::new("Current Root"), Ca::expired("Old Root"));
+    let snakeoil = current.not_a_ca("snakeoil.example");
+    let bundle = dir.write(
+        "bundle.pem",
+        &[
+            current.pem(),
+            GARBAGE_PEM.to_owned(),
+            old.pem(),
+            snakeoil.cert_pem.clone(),
+        ]
+        .concat(),
+    );
+    let output = run(probe(&bundle).args(["store", "--json", "--expiring-within", "30"]));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "a skipped certificate is not fatal"
+    );
+    let report = json(&output);
+    let location = bundle.display().to_string();
+
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["error"], serde_json::Value::Null);
+    assert_eq!(report["certificates"], 4);
+    let anchors = report["anchors"].as_array().expect("anchors");
+    // The garbage is skipped; the snakeoil certificate is trusted, and listed as non-CA.
+    assert_eq!(anchors.len(), 3, "{anchors:#?}");
+    for anchor in anchors {
+        assert!(anchor["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains("CN=")));
+        let sha256 = anchor["sha256"].as_str().expect("sha256");
+        assert_eq!(sha256.len(), 64);
+        assert!(sha256
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+        assert!(anchor["not_after"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')));
+        assert!(anchor["not_before"].is_string());
+        assert_eq!(anchor["location"], location.as_str());
+    }
+    let subjects: Vec<&str> = anchors
+        .iter()
+        .filter_map(|a| a["subject"].as_str())
+        .collect();
+    assert!(subjects.contains(&current.subject("Current Root").as_str()));
+
+    let skipped = report["skipped"].as_array().expect("skipped");
+    assert_eq!(skipped.len(), 1, "{skipped:#?}");
+    assert!(skipped[0]["index"].is_u64());
+    assert!(skipped[0]["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("not a parsable X.509 certificate")));
+    assert_eq!(skipped[0]["location"], location.as_str());
+    assert_eq!(skipped[0]["sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(
+        skipped[0]["subject"],
+        serde_json::Value::Null,
+        "undecodable"
+    );
+
+    let non_ca = report["non_ca_anchors"].as_array().expect("non-CA anchors");
+    assert_eq!(non_ca.len(), 1);
+    assert_eq!(non_ca[0]["subject"], "CN=snakeoil.example");
+    assert_eq!(non_ca[0]["location"], location.as_str());
+
+    let expiring = report["expiring"].as_array().expect("expiring");
+    assert_eq!(expiring.len(), 1, "only the old root: {expiring:#?}");
+    assert_eq!(expiring[0]["subject"], old.subject("Old Root").as_str());
+    assert_eq!(expiring[0]["expired"], true);
+    assert_eq!(expiring[0]["not_after"], "2020-01-01T00:00:00Z");
+    assert!(expiring[0]["days_left"].as_i64().is_some_and(|d| d < 0));
+    assert_eq!(report["errors"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn text_is_a_table_of_anchors_then_the_exceptions() {
+    let dir = TempDir::new("store-text");
+    let ca = Ca::new("Table Root");
+    let bundle = dir.write("bundle.pem", &[ca.pem(), GARBAGE_PEM.to_owned()].concat());
+    let output = run(probe(&bundle).arg("store"));
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    let sha256 = native_roots_cache::ReportedCertificate::from(ca.der()).sha256_hex();
+    assert!(
+        text.starts_with("trust store: 1 anchor from SSL_CERT_FILE="),
+        "{text}"
+    );
+    assert!(text.contains(&format!("anchors (1, all from {}):", bundle.display())));
+    assert!(text.contains("NOT AFTER   SHA-256"));
+    assert!(text.contains(&sha256), "the anchor's full SHA-256");
+    assert!(text.contains(&ca.subject("Table Root")));
+    assert!(text.contains("skipped (1): not usable as trust anchors"));
+    assert!(text.contains("reason     not a parsable X.509 certificate"));
+}
+
+#[test]
+fn a_store_that_does_not_load_exits_3_and_says_why() {
+    let dir = TempDir::new("store-missing");
+    let missing = dir.write("placeholder", "").with_file_name("missing.pem");
+    let output = run(probe(&missing).args(["store", "--json"]));
+    assert_eq!(output.status.code(), Some(3));
+    let report = json(&output);
+    assert_eq!(report["ok"], false);
+    assert!(report["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("SSL_CERT_FILE")));
+    let errors = report["errors"].as_array().expect("errors");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["path"] == missing.display().to_string().as_str()),
+        "the error names the file: {errors:#?}"
+    );
+}

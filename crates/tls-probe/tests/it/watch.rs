@@ -1,0 +1,66 @@
+//! `tls-probe watch`: the store at start, then a line when the bundle gains a CA.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use crate::common::{probe, Ca, TempDir};
+
+/// Kills the child however the test ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_line_per_published_change() {
+    let dir = TempDir::new("watch");
+    let (first, second) = (Ca::new("First Root"), Ca::new("Second Root"));
+    let bundle = dir.write("bundle.pem", &first.pem());
+    let mut child = Killed(
+        probe(&bundle)
+            .args(["watch", "--json", "--interval", "1"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("tls-probe watch starts"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let (lines, received) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || -> serde_json::Value {
+        let line = received
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a line within a minute")
+            .expect("readable");
+        println!("{line}");
+        serde_json::from_str(&line).expect("each line is one JSON object")
+    };
+
+    let start = next();
+    assert_eq!(start["event"], "loaded");
+    assert_eq!(start["anchors"], 1);
+    let generation = start["generation"].as_u64().expect("generation");
+
+    dir.write("bundle.pem", &[first.pem(), second.pem()].concat());
+    let change = next();
+    assert_eq!(change["event"], "changed");
+    assert_eq!(change["generation"].as_u64(), Some(generation + 1));
+    assert_eq!(change["anchors"], 2);
+    let added = change["added"].as_array().expect("added");
+    assert_eq!(added.len(), 1);
+    assert_eq!(added[0]["subject"], second.subject("Second Root").as_str());
+    assert_eq!(added[0]["sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(change["removed"].as_array().map(Vec::len), Some(0));
+}
