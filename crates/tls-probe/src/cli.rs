@@ -136,8 +136,9 @@ impl Default for StoreArgs {
 /// `tls-probe connect`.
 #[derive(Debug, Args)]
 pub(crate) struct ConnectArgs {
-    /// The server: HOST:PORT, or [IPV6]:PORT.
-    #[arg(value_name = "HOST:PORT", value_parser = parse_address)]
+    /// The server to connect to.
+    #[arg(value_name = "HOST:PORT", value_parser = parse_address,
+          help = "The server: HOST:PORT, or [IPV6]:PORT")]
     pub(crate) address: Address,
     /// The name to verify the certificate against and send as SNI [default: HOST].
     #[arg(long, value_name = "NAME", value_parser = parse_server_name)]
