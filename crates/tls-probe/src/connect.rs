@@ -16,10 +16,6 @@ use crate::output;
 use crate::status::Status;
 use crate::trust::system_trust;
 
-/// How long to wait, after a TLS 1.3 handshake in which the server asked for a client
-/// certificate, for the server to reject it.
-const CLIENT_CERTIFICATE_VERDICT: Duration = Duration::from_secs(1);
-
 pub(crate) fn run(args: &ConnectArgs) -> Status {
     let server_name = args
         .server_name
@@ -105,8 +101,7 @@ fn connect(args: &ConnectArgs, mut report: ConnectionReport) -> (Status, Connect
         Ok(tcp) => tcp,
         Err((kind, message)) => return (Status::Failed, report.failed(kind, message)),
     };
-    let settle = timeout.min(CLIENT_CERTIFICATE_VERDICT);
-    let attempt = handshake(&built, &mut tcp, server_name, settle);
+    let attempt = handshake(&built, &mut tcp, server_name);
     let report = report.handshake(&attempt, &anchors);
     let status = if report.ok {
         store_status

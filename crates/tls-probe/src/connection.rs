@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::explain::{explain, Context};
 use crate::facts::CertificateFacts;
-use crate::handshake::Attempt;
+use crate::handshake::{Attempt, Failure};
 use crate::peer::{chain_anchors, describe_chain, PeerCertificate};
 
 /// One handshake's report.
@@ -106,8 +106,8 @@ impl ConnectionReport {
                     kind: explanation.kind,
                     message: explanation.message,
                     rustls_error: match failure {
-                        crate::handshake::Failure::Tls(err) => Some(format!("{err:?}")),
-                        crate::handshake::Failure::Io(_) => None,
+                        Failure::Tls(err) => Some(format!("{err:?}")),
+                        Failure::Io(_) => None,
                     },
                 });
             }

@@ -65,16 +65,23 @@ pub(crate) struct Attempt {
     pub(crate) client_certificate_offered: bool,
 }
 
-/// Run a handshake as `server_name` over `tcp` with `built`'s config.
-///
-/// In TLS 1.3 the server judges a client certificate after the client has finished its side of
-/// the handshake, so when the server asked for one this waits up to `settle` for a rejection.
+/// How long to wait, after a TLS 1.3 handshake in which the server asked for a client
+/// certificate, for the server to reject it (it judges the certificate after the client has
+/// finished its side of the handshake).
+const CLIENT_CERTIFICATE_VERDICT: Duration = Duration::from_secs(1);
+
+/// Run a handshake as `server_name` over `tcp` with `built`'s config. When the server asked for
+/// a client certificate in TLS 1.3, this waits for its verdict for up to a second (or the
+/// socket's read timeout, if shorter).
 pub(crate) fn handshake(
     built: &BuiltConfig,
     tcp: &mut TcpStream,
     server_name: ServerName<'static>,
-    settle: Duration,
 ) -> Attempt {
+    let settle = match tcp.read_timeout() {
+        Ok(Some(timeout)) => timeout.min(CLIENT_CERTIFICATE_VERDICT),
+        _ => CLIENT_CERTIFICATE_VERDICT,
+    };
     let verifier = Arc::new(RecordingVerifier {
         inner: Arc::clone(built.verifier()),
         chain: Mutex::new(Vec::new()),

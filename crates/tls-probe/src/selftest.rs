@@ -75,7 +75,7 @@ fn selftest() -> (Status, ConnectionReport) {
         Ok(name) => name,
         Err(err) => return (Status::Failed, report.failed("selftest", err.to_string())),
     };
-    let attempt = handshake(&built, &mut tcp, name, TIMEOUT);
+    let attempt = handshake(&built, &mut tcp, name);
     let report = report.handshake(&attempt, &anchors);
     let status = if report.ok {
         store_status

@@ -228,3 +228,31 @@ fn unusable_files_are_bad_arguments() {
     let output = setup.connect(addr, &["--ca", not_pem.to_str().expect("utf-8")]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn a_failed_store_still_verifies_on_the_ca_anchors_and_exits_3() {
+    let setup = Setup::new("connect-no-store");
+    let addr = serve(&localhost(&setup.ca), None);
+    let missing = setup.store.with_file_name("missing.pem");
+    let connect = |extra: &[&str]| {
+        run(probe(&missing)
+            .args(["connect", &addr.to_string(), "--json"])
+            .args(extra))
+    };
+
+    let output = connect(&setup.ca());
+    assert_eq!(output.status.code(), Some(3), "the store failed");
+    let report = json(&output);
+    assert_eq!(
+        report["ok"], true,
+        "the handshake verified on the --ca anchor"
+    );
+    assert!(report["trust"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("extra anchors only")));
+    assert!(report["trust_store_error"].is_string());
+
+    let output = connect(&[]);
+    assert_eq!(output.status.code(), Some(3), "nothing to verify against");
+    assert_eq!(json(&output)["error"]["kind"], "trust_store");
+}
