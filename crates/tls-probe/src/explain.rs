@@ -74,6 +74,13 @@ fn certificate(err: &CertificateError, cx: &Context<'_>) -> Explanation {
     match err {
         CertificateError::UnknownIssuer => {
             let ends = match cx.chain.last() {
+                Some(last) if last.issuer.is_some() && last.issuer == last.certificate.subject => {
+                    format!(
+                        "the chain the server sent ends at the self-signed {}, which is not a \
+                         trusted anchor",
+                        last.certificate.subject_text()
+                    )
+                }
                 Some(last) => format!(
                     "the chain the server sent ends at {}, issued by {}, which is not a \
                      trusted anchor",

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::cli::StoreArgs;
 use crate::date;
 use crate::facts::CertificateFacts;
-use crate::output;
+use crate::output::{self, count};
 use crate::status::Status;
 use crate::table::Table;
 
@@ -305,15 +305,6 @@ fn certificate_block(
     writeln!(f, "        sha256     {}", certificate.sha256)?;
     writeln!(f, "        not after  {}", certificate.expiry_date())?;
     writeln!(f, "        location   {}", certificate.location)
-}
-
-/// `1 anchor`, `2 anchors`.
-fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 /// The location all of these certificates share, if they share one.

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::cli::WatchArgs;
 use crate::date;
-use crate::output;
+use crate::output::{self, count};
 use crate::status::Status;
 
 /// One line of output.
@@ -147,7 +147,7 @@ impl fmt::Display for Line {
         if let Some(error) = &self.error {
             return write!(f, "the trust store FAILED to load: {error}");
         }
-        write!(f, "{} anchors", self.anchors)?;
+        f.write_str(&count(self.anchors, "anchor"))?;
         if let Some(origin) = &self.origin {
             write!(f, " from {origin}")?;
         }
