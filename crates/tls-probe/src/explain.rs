@@ -73,29 +73,30 @@ fn certificate(err: &CertificateError, cx: &Context<'_>) -> Explanation {
     let leaf = cx.chain.first();
     match err {
         CertificateError::UnknownIssuer => {
-            let ends = match cx.chain.last() {
+            const TRUST_IT: &str = "If that CA is yours, pass it with --ca FILE (a daemon: add \
+                                    it as an extra anchor or to the system store)";
+            let message = match cx.chain.last() {
                 Some(last) if last.issuer.is_some() && last.issuer == last.certificate.subject => {
                     format!(
-                        "the chain the server sent ends at the self-signed {}, which is not a \
-                         trusted anchor",
+                        "unknown issuer: the chain the server sent ends at the self-signed {}, \
+                         which is not a trusted anchor. {TRUST_IT}",
                         last.certificate.subject_text()
                     )
                 }
                 Some(last) => format!(
-                    "the chain the server sent ends at {}, issued by {}, which is not a \
-                     trusted anchor",
+                    "unknown issuer: the chain the server sent ends at {}, issued by {}, which \
+                     is not a trusted anchor. {TRUST_IT}; if it is a public CA, the server may \
+                     be missing an intermediate certificate",
                     last.certificate.subject_text(),
                     last.issuer.as_deref().unwrap_or("(an undecodable issuer)")
                 ),
-                None => "the server's chain leads to no trusted anchor".to_owned(),
+                None => format!(
+                    "unknown issuer: the server's chain leads to no trusted anchor. {TRUST_IT}"
+                ),
             };
             Explanation {
                 kind: "unknown_issuer",
-                message: format!(
-                    "unknown issuer: {ends}. If that CA is yours, pass it with --ca FILE (a \
-                     daemon: add it as an extra anchor or to the system store); if it is a \
-                     public CA, the server may be missing an intermediate certificate"
-                ),
+                message,
             }
         }
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
