@@ -10,7 +10,7 @@ use std::sync::{Arc, PoisonError};
 
 use rustls::RootCertStore;
 
-use crate::error::{NativeRootsError, NativeRootsErrorKind};
+use crate::error::NativeRootsError;
 use crate::platform::PlatformSource;
 use crate::policy::{RetryPolicy, Sleep, ThreadSleep};
 use crate::report::LoadReport;
@@ -45,6 +45,8 @@ pub struct RootsCache<S = PlatformSource, Z = ThreadSleep> {
     policy: RetryPolicy,
     current: Slot<Published>,
     load_lock: Mutex<()>,
+    /// A load that missed its deadline and may still be running, so that no second one starts.
+    stuck: worker::StuckLoader,
     loads: AtomicU64,
     /// A process-unique stamp of `current` (0: nothing published), written after it, that lets
     /// each thread reuse the result it read last without touching `current`.
@@ -113,6 +115,7 @@ macro_rules! constructors {
                     policy: RetryPolicy::DEFAULT,
                     current: Slot::const_empty(),
                     load_lock: Mutex::new(()),
+                    stuck: Mutex::new(None),
                     loads: AtomicU64::new(0),
                     epoch: AtomicU64::new(0),
                     generation: AtomicU64::new(0),
@@ -153,7 +156,7 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
     /// # Errors
     /// The cached [`NativeRootsError`] when the load failed: it comes back unchanged on every
     /// call until [`refresh`](Self::refresh) succeeds. Also
-    /// [`Reentrant`](NativeRootsErrorKind::Reentrant), uncached, when called from inside this
+    /// [`Reentrant`](crate::NativeRootsErrorKind::Reentrant), uncached, when called from inside this
     /// cache's own source.
     ///
     /// # Caveats
@@ -238,7 +241,7 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
     /// stays in place (and the error is returned); a previously cached error is replaced.
     ///
     /// # Errors
-    /// The new load's [`NativeRootsError`], or [`Reentrant`](NativeRootsErrorKind::Reentrant) when
+    /// The new load's [`NativeRootsError`], or [`Reentrant`](crate::NativeRootsErrorKind::Reentrant) when
     /// called from inside this cache's own source.
     pub fn refresh(&self) -> Result<Refresh, NativeRootsError> {
         self.reject_reentry()?;
@@ -350,22 +353,19 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
         if !worker::is_loading(self.id()) {
             return Ok(());
         }
-        Err(NativeRootsError::new(
-            NativeRootsErrorKind::Reentrant,
-            0,
-            format!(
-                "the trust store was requested from inside its own load (source: {}); the \
-                 source must not call native_roots() or refresh_native_roots() on the cache \
-                 it feeds",
-                self.source.origin()
-            ),
-        ))
+        Err(NativeRootsError::reentrant(&self.source.origin()))
     }
 
     /// Read the source once (with retries), on a worker thread bounded by the deadline.
     fn run_load(&self) -> worker::Loaded {
         self.loads.fetch_add(1, Ordering::Relaxed);
-        worker::run(&self.source, &self.sleep, &self.policy, self.id())
+        worker::run(
+            &self.source,
+            &self.sleep,
+            &self.policy,
+            self.id(),
+            &self.stuck,
+        )
     }
 }
 

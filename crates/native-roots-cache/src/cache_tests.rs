@@ -132,7 +132,7 @@ fn exhausted_transient_failures_are_sticky_even_with_some_anchors() {
 }
 
 #[test]
-fn zero_anchors_is_not_retried_and_names_the_variables() {
+fn zero_anchors_is_not_retried_and_names_the_source() {
     let fake = Fake::new(|_| no_anchors());
     let (cache, sleep) = cache(&fake);
     let err = cache.native_roots().unwrap_err();
@@ -144,9 +144,11 @@ fn zero_anchors_is_not_retried_and_names_the_variables() {
     );
     assert!(sleep.recorded().is_empty());
     let message = err.to_string();
+    // The variables are named for the system store (tests/env_no_anchors.rs), not for a custom
+    // source, which they do not affect.
+    assert!(!message.contains("SSL_CERT_FILE"), "{message}");
     for needle in [
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
+        "the trust source yielded no usable trust anchors",
         "the fake source",
         "/nowhere/ca.pem",
     ] {
@@ -250,6 +252,59 @@ fn a_certificate_over_the_webpki_size_limit_is_skipped_in_words() {
         reason.contains("70005 bytes of DER, more than the 65535 bytes"),
         "{reason}"
     );
+}
+
+#[test]
+fn a_deadline_names_the_path_the_loader_is_stuck_in() {
+    let (release, blocked) = mpsc::channel::<()>();
+    let blocked = Mutex::new(blocked);
+    let fake = Fake::new(move |_| {
+        crate::progress::reading(std::path::Path::new("/etc/ssl/certs/a.pem"));
+        crate::progress::reading(std::path::Path::new("/mnt/dead-nfs/ca.pem"));
+        let _ = blocked.lock().unwrap().recv();
+        good()
+    });
+    let cache = RootsCache::with_source(fake, RecordedSleep::default())
+        .with_policy(RetryPolicy::DEFAULT.with_deadline(Duration::from_millis(50)));
+    let err = cache.native_roots().unwrap_err();
+    assert_eq!(err.kind(), NativeRootsErrorKind::Deadline);
+    assert!(
+        err.to_string()
+            .contains("stuck reading /mnt/dead-nfs/ca.pem"),
+        "{err}"
+    );
+    let again = cache.refresh().unwrap_err();
+    assert_eq!(again.kind(), NativeRootsErrorKind::LoaderStuck);
+    assert!(
+        again
+            .to_string()
+            .contains("stuck reading /mnt/dead-nfs/ca.pem"),
+        "{again}"
+    );
+    release.send(()).unwrap();
+}
+
+#[test]
+fn a_permanent_os_error_keeps_the_anchors_that_loaded() {
+    // What a Mac with corrupted admin trust settings yields: the user and system domains' anchors
+    // and one permanent error naming the domain.
+    let fake = Fake::new(|_| {
+        SourceOutput::new(
+            vec![root(0), root(1)],
+            vec![SourceError::permanent(
+                "failed to load admin trust settings",
+                "errSecInvalidTrustSettings (-25262): the trust settings are corrupted",
+            )],
+        )
+    });
+    let (cache, sleep) = cache(&fake);
+    assert_eq!(cache.native_roots().unwrap().len(), 2);
+    let report = cache.report().unwrap();
+    assert_eq!((report.attempts, fake.calls()), (1, 1));
+    assert!(sleep.recorded().is_empty());
+    assert!(report.errors[0]
+        .to_string()
+        .contains("admin trust settings"));
 }
 
 #[test]

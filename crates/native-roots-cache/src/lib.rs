@@ -25,12 +25,13 @@
 //! # What one load decides
 //! | attempt outcome | result |
 //! | --- | --- |
-//! | a transient error (macOS `errSecIO`, another OS-API error; I/O `Interrupted`, `WouldBlock`, `TimedOut`) | retried after backoff while attempts remain; then a cached error, even if some anchors loaded |
-//! | no transient error, at least one anchor | success; unreadable files, bad PEM and unparsable certificates are recorded in the [`LoadReport`] and logged |
-//! | no transient error, zero anchors | cached error naming `SSL_CERT_FILE`/`SSL_CERT_DIR` and the sources tried, not retried |
-//! | the source panicked | cached error (no re-run on the next call) |
-//! | the load ran past its deadline (default 30 s) | cached error instead of blocking every caller |
-//! | strict mode and any error or skipped certificate | cached error |
+//! | a transient error: macOS `errSecIO` (-36) and the few OS codes documented as temporary; no file descriptor or memory left (`EMFILE`, `ENFILE`, `ENOMEM`); I/O `Interrupted`, `WouldBlock`, `TimedOut`; a torn read of a file being rewritten | retry after backoff while attempts remain; then a sticky error, even if some anchors loaded (a half-read store must not pass silently) |
+//! | a permanent OS error (any other code, e.g. -25262, corrupted trust settings on one keychain domain or certificate) | recorded in the `LoadReport` with the domain it concerns and what to do; the anchors that loaded are kept |
+//! | no transient error, at least one anchor | success; unreadable files, bad PEM and unparsable certificates are recorded in the `LoadReport` and logged, not fatal |
+//! | no transient error, zero anchors | sticky error naming `SSL_CERT_FILE`/`SSL_CERT_DIR` and the sources tried; not retried |
+//! | the source panicked | sticky error (no re-run by the next caller) |
+//! | the load ran past its deadline (default 30 s) | sticky error naming the file it was stuck in, instead of blocking every caller; no second loader starts while that one is stuck |
+//! | strict mode (opt-in) and any error or skipped certificate | sticky error |
 //!
 //! Retries: 3 attempts, backoff 50 ms then 100 ms plus up to 25 % jitter; the happy path never
 //! sleeps ([`RetryPolicy`]). A cached error is **sticky**: [`native_roots`] returns the same
@@ -62,8 +63,10 @@ mod files;
 #[cfg(not(loom))]
 mod global;
 mod load;
+mod os_error;
 mod platform;
 mod policy;
+mod progress;
 mod report;
 mod source;
 mod sync;
@@ -74,6 +77,7 @@ mod worker;
 pub use cache::{Refresh, RootsCache};
 pub use certificate::{CertificateLocation, ReportedCertificate};
 pub use error::{NativeRootsError, NativeRootsErrorKind};
+pub use files::PemFiles;
 #[cfg(not(loom))]
 pub use global::{
     native_roots, native_roots_generation, native_roots_loads, native_roots_report,

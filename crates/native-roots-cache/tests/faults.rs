@@ -295,9 +295,10 @@ fn every_caller_of_a_hung_load_gets_the_deadline() {
     assert_eq!(errors[0].attempts(), 1);
     assert!(errors[0].to_string().contains("50ms"), "{}", errors[0]);
     assert!(
-        errors[0]
-            .to_string()
-            .contains("(stuck in attempt 1 or the backoff after it)"),
+        errors[0].to_string().contains(
+            "(stuck inside the source, before it opened any file, in attempt 1 or the backoff \
+             after it)"
+        ),
         "{}",
         errors[0]
     );
@@ -336,6 +337,49 @@ fn a_hung_refresh_keeps_the_store() {
     open.send(()).unwrap();
 }
 
+/// A cache never has more than one stuck loader: while the first is stuck past its deadline, a
+/// refresh returns at once with an error that says so, without calling the source again; once
+/// the stuck load ends, refreshes read the source again.
+#[test]
+fn a_stuck_loader_is_never_joined_by_a_second() {
+    let (open, latch) = Latch::new();
+    let (returned_tx, returned) = mpsc::channel();
+    let source = Scripted::new(move |n| {
+        if n == 1 {
+            latch.wait();
+            returned_tx.send(()).unwrap();
+        }
+        good()
+    });
+    let cache = RootsCache::with_source(source.clone(), Recorded::default())
+        .with_policy(RetryPolicy::DEFAULT.with_deadline(DEADLINE));
+    assert_eq!(
+        cache.native_roots().unwrap_err().kind(),
+        NativeRootsErrorKind::Deadline
+    );
+    for _ in 0..5 {
+        let err = cache.refresh().unwrap_err();
+        assert_eq!(err.kind(), NativeRootsErrorKind::LoaderStuck);
+        assert!(
+            err.to_string().contains("still stuck inside the source"),
+            "{err}"
+        );
+    }
+    // Five refreshes, no second loader: the source was entered once.
+    assert_eq!(source.calls(), 1);
+    open.send(()).unwrap();
+    returned.recv().unwrap();
+    // The stuck loader's thread marks itself finished as it ends, right after the source returns.
+    let refreshed = loop {
+        match cache.refresh() {
+            Err(err) if err.kind() == NativeRootsErrorKind::LoaderStuck => thread::yield_now(),
+            other => break other,
+        }
+    };
+    assert_eq!(refreshed.unwrap().roots.len(), 2);
+    assert_eq!(source.calls(), 2);
+}
+
 /// A backoff that never ends (a sleep that hangs) is bounded by the deadline as well.
 #[test]
 fn a_hung_backoff_meets_the_deadline() {
@@ -357,7 +401,7 @@ fn a_hung_backoff_meets_the_deadline() {
     );
     assert!(
         err.to_string()
-            .contains("(stuck in attempt 1 or the backoff after it)"),
+            .contains("in attempt 1 or the backoff after it)"),
         "{err}"
     );
     assert_eq!(source.calls(), 1);

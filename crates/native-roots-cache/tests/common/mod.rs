@@ -21,6 +21,17 @@ pub fn fresh_dir(tag: &str) -> PathBuf {
     dir
 }
 
+/// Date `path`'s modification an hour back: a file nobody is writing, as opposed to one written
+/// a moment ago (which the reader takes for one that may still be being rewritten).
+pub fn settle(path: &std::path::Path) {
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|file| file.set_modified(hour_ago))
+        .unwrap();
+}
+
 /// Forget the machine's `SSL_CERT_FILE`/`SSL_CERT_DIR`: each test sets exactly what it means.
 /// Call it first, before any other thread exists in the test binary.
 pub fn clear_cert_env() {
