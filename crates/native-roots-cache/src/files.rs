@@ -62,12 +62,12 @@ const MAX_FILE_SIZE: u64 = 64 << 20;
 /// - a certificate file may hold other PEM sections (keys, CRLs), which are passed over.
 ///
 /// ```
-/// use native_roots_cache::{PemFiles, RootsCache, ThreadSleep};
+/// use native_roots_cache::{PemFiles, RootsCache};
 ///
 /// let source = PemFiles::new()
 ///     .with_file("/etc/my-app/ca-bundle.pem")
 ///     .with_dir("/etc/my-app/ca.d");
-/// let cache = RootsCache::with_source(source, ThreadSleep);
+/// let cache = RootsCache::with_source(source);
 /// match cache.native_roots() {
 ///     Ok(roots) => println!("{} anchors", roots.len()),
 ///     Err(err) => eprintln!("{err}"),

@@ -34,7 +34,7 @@
 //! | strict mode (opt-in) and any error or skipped certificate | sticky error |
 //!
 //! Retries: 3 attempts, backoff 50 ms then 100 ms plus up to 25 % jitter; the happy path never
-//! sleeps ([`RetryPolicy`]). A cached error is **sticky**: [`native_roots`] returns the same
+//! sleeps ([`LoadPolicy`]). A cached error is **sticky**: [`native_roots`] returns the same
 //! [`NativeRootsError`] on every call, so an unhappy OS API sees no retry storm. The one door is
 //! [`refresh_native_roots`], which only the caller opens; it publishes a new store only when the
 //! anchor set changed and advances [`native_roots_generation`].
@@ -51,7 +51,7 @@
 //!
 //! # Your own cache
 //! [`RootsCache`] is the instance type behind the global: `const`-constructible with your own
-//! [`RetryPolicy`], [`TrustSource`] and [`Sleep`].
+//! [`LoadPolicy`] and [`TrustSource`] (such as [`PemFiles`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -72,6 +72,9 @@ mod source;
 mod sync;
 #[cfg(test)]
 mod test_support;
+// The shared test support names the crate by its public name, as integration tests do.
+#[cfg(test)]
+extern crate self as native_roots_cache;
 mod worker;
 
 pub use cache::{Refresh, RootsCache};
@@ -84,6 +87,6 @@ pub use global::{
     refresh_native_roots, warm_native_roots, with_native_roots,
 };
 pub use platform::PlatformSource;
-pub use policy::{RetryPolicy, Sleep, ThreadSleep};
+pub use policy::LoadPolicy;
 pub use report::{LoadReport, NonCaAnchor, SkippedCertificate};
 pub use source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};

@@ -11,7 +11,7 @@ use rustls::RootCertStore;
 use crate::certificate::ReportedCertificate;
 use crate::constraints::non_ca_subject;
 use crate::error::NativeRootsError;
-use crate::policy::{jitter_seed, RetryPolicy, Sleep};
+use crate::policy::{jitter_seed, LoadPolicy, Sleeper};
 use crate::report::{LoadReport, NonCaAnchor, SkippedCertificate};
 use crate::source::{TrustOrigin, TrustSource};
 
@@ -24,10 +24,10 @@ pub(crate) struct Loaded {
 /// Run attempts until one has no transient error or the policy's attempts run out.
 ///
 /// `attempts` is shared with the waiting caller so that a deadline error can say how far it got.
-pub(crate) fn load<S: TrustSource, Z: Sleep>(
+pub(crate) fn load<S: TrustSource>(
     source: &S,
-    sleep: &Z,
-    policy: &RetryPolicy,
+    sleep: &Sleeper,
+    policy: &LoadPolicy,
     origin: TrustOrigin,
     attempts: &AtomicU32,
 ) -> Loaded {
@@ -146,7 +146,7 @@ fn judge(
     store: RootCertStore,
     report: &LoadReport,
     transient: usize,
-    policy: &RetryPolicy,
+    policy: &LoadPolicy,
 ) -> Result<Arc<RootCertStore>, NativeRootsError> {
     let (attempts, origin) = (report.attempts, &report.origin);
     if let Some(last) = report.errors.iter().find(|e| e.is_transient()) {

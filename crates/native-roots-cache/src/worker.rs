@@ -10,7 +10,7 @@ use std::sync::{Arc, PoisonError};
 use crate::error::NativeRootsError;
 use crate::load::load;
 pub(crate) use crate::load::Loaded;
-use crate::policy::{RetryPolicy, Sleep};
+use crate::policy::{LoadPolicy, Sleeper};
 use crate::progress::{Progress, Tracking};
 use crate::report::LoadReport;
 use crate::source::{TrustOrigin, TrustSource};
@@ -57,10 +57,10 @@ pub(crate) type StuckLoader = Mutex<Option<Arc<Progress>>>;
 ///
 /// While a previous load of the same cache is still stuck past its deadline (`stuck`), no second
 /// loader is started: the call returns at once with an error naming where the first one is stuck.
-pub(crate) fn run<S: TrustSource, Z: Sleep>(
+pub(crate) fn run<S: TrustSource>(
     source: &S,
-    sleep: &Z,
-    policy: &RetryPolicy,
+    sleep: &Sleeper,
+    policy: &LoadPolicy,
     cache_id: usize,
     stuck: &StuckLoader,
 ) -> Loaded {
@@ -124,7 +124,7 @@ enum Finished {
 }
 
 #[cfg(not(loom))]
-fn wait(job: impl FnOnce() -> Outcome + Send + 'static, policy: &RetryPolicy) -> Finished {
+fn wait(job: impl FnOnce() -> Outcome + Send + 'static, policy: &LoadPolicy) -> Finished {
     use std::sync::mpsc;
     let (tx, rx) = mpsc::sync_channel(1);
     let spawned = std::thread::Builder::new()
@@ -145,7 +145,7 @@ fn wait(job: impl FnOnce() -> Outcome + Send + 'static, policy: &RetryPolicy) ->
 }
 
 #[cfg(loom)]
-fn wait(job: impl FnOnce() -> Outcome + Send + 'static, _policy: &RetryPolicy) -> Finished {
+fn wait(job: impl FnOnce() -> Outcome + Send + 'static, _policy: &LoadPolicy) -> Finished {
     Finished::Done(job())
 }
 

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use native_roots_cache::{NativeRootsErrorKind, PemFiles, RetryPolicy, RootsCache, ThreadSleep};
+use native_roots_cache::{LoadPolicy, NativeRootsErrorKind, PemFiles, RootsCache};
 
 #[test]
 fn running_out_of_descriptors_is_transient_and_named() {
@@ -18,9 +18,8 @@ fn running_out_of_descriptors_is_transient_and_named() {
         common::settle(&dir.join(format!("{name}.pem")));
     }
     let policy =
-        RetryPolicy::DEFAULT.with_backoff(Duration::from_millis(1), Duration::from_millis(2));
-    let cache =
-        RootsCache::with_source(PemFiles::new().with_dir(&*dir), ThreadSleep).with_policy(policy);
+        LoadPolicy::DEFAULT.with_backoff(Duration::from_millis(1), Duration::from_millis(2));
+    let cache = RootsCache::with_source(PemFiles::new().with_dir(&*dir)).with_policy(policy);
 
     // Take every descriptor the process may open.
     let mut held = Vec::new();

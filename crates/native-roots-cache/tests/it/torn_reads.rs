@@ -5,9 +5,8 @@
 //! `update-ca-certificates` builds its bundle: most cuts a reader can meet then fall *between*
 //! two certificates, where the PEM itself looks whole, and only the reader's metadata checks can
 //! tell the file is being written.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,9 +15,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use native_roots_cache::{
-    native_roots, NativeRootsErrorKind, PemFiles, RetryPolicy, RootsCache, ThreadSleep,
-};
+use native_roots_cache::{native_roots, LoadPolicy, NativeRootsErrorKind, PemFiles, RootsCache};
 use rustls::RootCertStore;
 
 /// Anchor subjects, sorted: what identifies a store's anchor set here.
@@ -81,8 +78,7 @@ fn rewrite_in_place(path: PathBuf, bundles: Arc<Bundles>, stop: Arc<AtomicBool>)
 }
 
 fn write_settled(path: &Path, certs: &[String]) {
-    std::fs::write(path, certs.concat()).unwrap();
-    common::settle(path);
+    common::write_settled(path.to_owned(), certs.concat());
 }
 
 #[test]
@@ -98,9 +94,8 @@ fn refreshes_during_in_place_rewrites_publish_only_whole_stores() {
 
     // Short backoffs keep the test quick; the reader's checks do not depend on them.
     let policy =
-        RetryPolicy::DEFAULT.with_backoff(Duration::from_millis(1), Duration::from_millis(4));
-    let cache = RootsCache::with_source(PemFiles::new().with_file(&bundle), ThreadSleep)
-        .with_policy(policy);
+        LoadPolicy::DEFAULT.with_backoff(Duration::from_millis(1), Duration::from_millis(4));
+    let cache = RootsCache::with_source(PemFiles::new().with_file(&bundle)).with_policy(policy);
     assert_eq!(subjects(&cache.native_roots().unwrap()), old);
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -175,7 +170,7 @@ fn first_loads_during_in_place_rewrites_cache_only_whole_stores() {
     let mut outcomes = Vec::new();
     for _ in 0..20 {
         let child = common::spawn_runner(
-            "first_load_child",
+            "torn_reads::first_load_child",
             &[
                 ("SSL_CERT_FILE", bundle.as_os_str()),
                 ("TORN_CHILD", "1".as_ref()),

@@ -2,16 +2,15 @@
 //! (`/proc/kmsg` waits for kernel messages), so the reader answers at once instead of leaving a
 //! loader thread stuck until the deadline.
 #![cfg(target_os = "linux")]
-#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
-use native_roots_cache::{NativeRootsErrorKind, PemFiles, RetryPolicy, RootsCache, ThreadSleep};
+use native_roots_cache::{LoadPolicy, NativeRootsErrorKind, PemFiles, RootsCache};
 
 fn load(files: PemFiles) -> native_roots_cache::NativeRootsError {
     // A deadline far beyond what the load needs: reaching it would mean a read blocked.
-    let policy = RetryPolicy::DEFAULT.with_deadline(Duration::from_secs(20));
-    RootsCache::with_source(files, ThreadSleep)
+    let policy = LoadPolicy::DEFAULT.with_deadline(Duration::from_secs(20));
+    RootsCache::with_source(files)
         .with_policy(policy)
         .native_roots()
         .unwrap_err()
