@@ -17,24 +17,21 @@ use crate::source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSou
 /// The operating system's trust store, read the way `rustls-native-certs` reads it.
 ///
 /// # Environment variables
-/// | variable | effect |
-/// | --- | --- |
-/// | `SSL_CERT_FILE` | a PEM bundle to read *instead of* the platform store |
-/// | `SSL_CERT_DIR` | directories of PEM files (separated by `:`, `;` on Windows) to read *instead of* the platform store |
-///
-/// When either is set, the platform store is not consulted at all (empty entries of `SSL_CERT_DIR`
-/// are ignored). Where this differs from `rustls_native_certs::load_native_certs`:
-/// - an `SSL_CERT_FILE` that is a FIFO, socket or device (including `/dev/null`) is not opened,
-///   since reading it could block forever; it is recorded as an error naming the path;
-/// - an `SSL_CERT_FILE` that is set but empty, or holds no PEM certificate, is recorded as an
-///   error naming it instead of passing silently (with no other source, the load then fails
-///   with a message that says so);
-/// - every error names the file it concerns (rustls-native-certs drops the path of PEM errors).
+/// `SSL_CERT_FILE` and `SSL_CERT_DIR`, read on every load as the
+/// [crate docs](crate#environment-variables) describe, with the reader of [`PemFiles`].
 ///
 /// On Linux and the BSDs the platform store is the bundle and directory `openssl-probe` finds,
 /// read with the same rules; on macOS and Windows it is read through `rustls-native-certs`.
 #[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
 pub struct PlatformSource;
+
+impl PlatformSource {
+    /// The operating system's trust store (or the files the environment variables name).
+    pub const fn new() -> Self {
+        Self
+    }
+}
 
 const ENV_CERT_FILE: &str = "SSL_CERT_FILE";
 const ENV_CERT_DIR: &str = "SSL_CERT_DIR";

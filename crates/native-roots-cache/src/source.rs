@@ -22,6 +22,7 @@ pub trait TrustSource: Clone + Send + Sync + 'static {
 
 /// What one read of a [`TrustSource`] produced: the certificates found and the errors met.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct SourceOutput {
     /// Certificates, not yet parsed into trust anchors, each with where it came from.
     pub certs: Vec<ReportedCertificate>,
@@ -45,6 +46,7 @@ impl SourceOutput {
 
 /// Whether trying again could help.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Transience {
     /// A retry may succeed (macOS `errSecIO`, an interrupted read).
     Transient,
@@ -54,6 +56,7 @@ pub enum Transience {
 
 /// One error met while reading a trust source, already rendered (so it is `Clone`) and classified.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SourceError {
     /// Whether a retry may help.
     pub transience: Transience,
