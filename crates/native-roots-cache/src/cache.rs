@@ -10,9 +10,9 @@ use std::sync::{Arc, PoisonError};
 
 use rustls::RootCertStore;
 
-use crate::error::{NativeRootsError, NativeRootsErrorKind};
+use crate::error::NativeRootsError;
 use crate::platform::PlatformSource;
-use crate::policy::{RetryPolicy, Sleep, ThreadSleep};
+use crate::policy::{LoadPolicy, Sleeper};
 use crate::report::LoadReport;
 use crate::source::TrustSource;
 use crate::sync::{AtomicU64, Mutex, Ordering, Slot};
@@ -22,16 +22,17 @@ use crate::worker;
 /// by an explicit [`refresh`](RootsCache::refresh).
 ///
 /// The crate's free functions ([`native_roots`](crate::native_roots) and friends) use one global
-/// `RootsCache<PlatformSource>`. Build your own to choose a [`RetryPolicy`], or to inject a
-/// [`TrustSource`] and a [`Sleep`] (tests do). It is `const`-constructible, so it can live in a
+/// `RootsCache<PlatformSource>`. Build your own to choose a [`LoadPolicy`], or to read another
+/// [`TrustSource`], such as [`PemFiles`](crate::PemFiles) for trust paths from your own
+/// configuration (tests inject scripted sources). It is `const`-constructible, so it can live in a
 /// `static`:
 ///
 /// ```
 /// use std::time::Duration;
-/// use native_roots_cache::{RetryPolicy, RootsCache};
+/// use native_roots_cache::{LoadPolicy, RootsCache};
 ///
 /// static ROOTS: RootsCache = RootsCache::new()
-///     .with_policy(RetryPolicy::DEFAULT.with_deadline(Duration::from_secs(5)));
+///     .with_policy(LoadPolicy::DEFAULT.with_deadline(Duration::from_secs(5)));
 ///
 /// # std::env::remove_var("SSL_CERT_DIR");
 /// # std::env::remove_var("SSL_CERT_FILE");
@@ -39,12 +40,14 @@ use crate::worker;
 ///     println!("{} anchors", store.len());
 /// }
 /// ```
-pub struct RootsCache<S = PlatformSource, Z = ThreadSleep> {
+pub struct RootsCache<S = PlatformSource> {
     source: S,
-    sleep: Z,
-    policy: RetryPolicy,
+    sleep: Sleeper,
+    policy: LoadPolicy,
     current: Slot<Published>,
     load_lock: Mutex<()>,
+    /// A load that missed its deadline and may still be running, so that no second one starts.
+    stuck: worker::StuckLoader,
     loads: AtomicU64,
     /// A process-unique stamp of `current` (0: nothing published), written after it, that lets
     /// each thread reuse the result it read last without touching `current`.
@@ -97,22 +100,23 @@ struct LastRead {
 /// The constructors, `const` except under loom, whose primitives cannot be built in a constant.
 macro_rules! constructors {
     ($($const:tt)?) => {
-        impl RootsCache<PlatformSource, ThreadSleep> {
-            /// A cache of the operating system's trust store with the default [`RetryPolicy`].
+        impl RootsCache<PlatformSource> {
+            /// A cache of the operating system's trust store with the default [`LoadPolicy`].
             pub $($const)? fn new() -> Self {
-                Self::with_source(PlatformSource, ThreadSleep)
+                Self::with_source(PlatformSource)
             }
         }
 
-        impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
-            /// A cache reading `source` and waiting with `sleep` between attempts, default policy.
-            pub $($const)? fn with_source(source: S, sleep: Z) -> Self {
+        impl<S: TrustSource> RootsCache<S> {
+            /// A cache reading `source`, with the default [`LoadPolicy`].
+            pub $($const)? fn with_source(source: S) -> Self {
                 Self {
                     source,
-                    sleep,
-                    policy: RetryPolicy::DEFAULT,
+                    sleep: Sleeper::Thread,
+                    policy: LoadPolicy::DEFAULT,
                     current: Slot::const_empty(),
                     load_lock: Mutex::new(()),
+                    stuck: Mutex::new(None),
                     loads: AtomicU64::new(0),
                     epoch: AtomicU64::new(0),
                     generation: AtomicU64::new(0),
@@ -127,21 +131,28 @@ constructors!(const);
 #[cfg(loom)]
 constructors!();
 
-impl Default for RootsCache<PlatformSource, ThreadSleep> {
+impl Default for RootsCache<PlatformSource> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
+impl<S: TrustSource> RootsCache<S> {
     /// The same cache with another policy. Call it before the first load.
-    pub const fn with_policy(mut self, policy: RetryPolicy) -> Self {
+    pub const fn with_policy(mut self, policy: LoadPolicy) -> Self {
         self.policy = policy;
         self
     }
 
+    /// The same cache waiting with `sleep` between attempts (unit tests record the waits).
+    #[cfg(test)]
+    pub(crate) fn with_sleeper(mut self, sleep: impl Into<Sleeper>) -> Self {
+        self.sleep = sleep.into();
+        self
+    }
+
     /// The policy in force.
-    pub fn policy(&self) -> &RetryPolicy {
+    pub fn policy(&self) -> &LoadPolicy {
         &self.policy
     }
 
@@ -153,7 +164,7 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
     /// # Errors
     /// The cached [`NativeRootsError`] when the load failed: it comes back unchanged on every
     /// call until [`refresh`](Self::refresh) succeeds. Also
-    /// [`Reentrant`](NativeRootsErrorKind::Reentrant), uncached, when called from inside this
+    /// [`Reentrant`](crate::NativeRootsErrorKind::Reentrant), uncached, when called from inside this
     /// cache's own source.
     ///
     /// # Caveats
@@ -238,7 +249,7 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
     /// stays in place (and the error is returned); a previously cached error is replaced.
     ///
     /// # Errors
-    /// The new load's [`NativeRootsError`], or [`Reentrant`](NativeRootsErrorKind::Reentrant) when
+    /// The new load's [`NativeRootsError`], or [`Reentrant`](crate::NativeRootsErrorKind::Reentrant) when
     /// called from inside this cache's own source.
     pub fn refresh(&self) -> Result<Refresh, NativeRootsError> {
         self.reject_reentry()?;
@@ -350,22 +361,19 @@ impl<S: TrustSource, Z: Sleep> RootsCache<S, Z> {
         if !worker::is_loading(self.id()) {
             return Ok(());
         }
-        Err(NativeRootsError::new(
-            NativeRootsErrorKind::Reentrant,
-            0,
-            format!(
-                "the trust store was requested from inside its own load (source: {}); the \
-                 source must not call native_roots() or refresh_native_roots() on the cache \
-                 it feeds",
-                self.source.origin()
-            ),
-        ))
+        Err(NativeRootsError::reentrant(&self.source.origin()))
     }
 
     /// Read the source once (with retries), on a worker thread bounded by the deadline.
     fn run_load(&self) -> worker::Loaded {
         self.loads.fetch_add(1, Ordering::Relaxed);
-        worker::run(&self.source, &self.sleep, &self.policy, self.id())
+        worker::run(
+            &self.source,
+            &self.sleep,
+            &self.policy,
+            self.id(),
+            &self.stuck,
+        )
     }
 }
 
@@ -393,9 +401,7 @@ fn same_anchors(a: &RootCertStore, b: &RootCertStore) -> bool {
 }
 
 #[cfg(all(test, not(loom)))]
-#[path = "cache_tests.rs"]
 mod tests;
 
 #[cfg(all(test, loom))]
-#[path = "cache_loom.rs"]
 mod loom_tests;

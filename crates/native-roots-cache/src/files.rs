@@ -4,29 +4,129 @@
 //! This follows rustls-native-certs' rules (a directory contributes its regular files, symlinks
 //! followed, not its subdirectories; a file reached twice, as through OpenSSL's hash links, is read
 //! once) but records every error with the path it concerns, which rustls-native-certs does not do
-//! for PEM errors.
+//! for PEM errors. On top of that it never publishes a half-written file:
+//!
+//! - A read is **torn** when the file's identity, size or modification time differ before and
+//!   after the read, when it is still being written (modified within [`RACY_WINDOW`], even after
+//!   waiting that long once), or when it is empty or its last PEM section ends at end-of-file
+//!   without its END line and it was modified within the last second ([`WRITER_WINDOW`]; older,
+//!   such a file is an operator's mistake: a permanent error that costs that file only).
+//!   A directory scan is torn when an entry vanished between the listing and its open, or when the
+//!   directory itself changed during the scan. A torn read is a *transient* error: the load is
+//!   retried, and what it read from that file is dropped.
+//! - A read that is known to block is never started: FIFOs, sockets and devices are refused, and a
+//!   zero-size file (what procfs and sysfs files report) is treated as empty without being opened.
 
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
-use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::CertificateDer;
 
 use crate::certificate::{CertificateLocation, ReportedCertificate};
-use crate::source::{SourceError, SourceOutput};
+use crate::os_error;
+use crate::progress;
+use crate::source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};
 
-/// A bundle and directories to read.
-pub(crate) struct PemPaths {
-    pub(crate) file: Option<PathBuf>,
-    pub(crate) dirs: Vec<PathBuf>,
-    /// What the bundle is called in errors: `SSL_CERT_FILE`, or the system CA bundle.
-    pub(crate) file_name: &'static str,
+/// A file modified this recently may still be being written: file systems with coarse timestamps
+/// give a rewrite within one clock tick (4–10 ms on Linux) the mtime of the version before it,
+/// so an unchanged mtime proves nothing until the file is older than a couple of ticks (git's
+/// "racily clean" entries).
+pub(crate) const RACY_WINDOW: Duration = Duration::from_millis(20);
+
+/// An empty file, or one whose last section has no END line, modified this recently is taken for
+/// one being rewritten (`cp`, `cat >` and most configuration tools truncate first, then write):
+/// a torn read. Older, it is taken for what it is, an operator's empty or cut-short file: a
+/// permanent error that costs that file, not the whole store.
+const WRITER_WINDOW: Duration = Duration::from_secs(1);
+
+/// A CA bundle is well under a megabyte; a file this large is not one, and is not read whole.
+const MAX_FILE_SIZE: u64 = 64 << 20;
+
+/// A trust source of PEM files: a bundle and directories of PEM certificates, for trust paths that
+/// come from an application's own configuration.
+///
+/// It reads them the way [`PlatformSource`](crate::PlatformSource) reads `SSL_CERT_FILE` and
+/// `SSL_CERT_DIR` (it is the same reader):
+/// - the bundle is read whole; each directory contributes its regular files (symlinks followed,
+///   subdirectories not), in name order; a file reached twice (OpenSSL's hash links, or a bundle
+///   that is also in a directory) is read once, and a certificate found twice counts once;
+/// - every error names the file it concerns; a bad file costs that file only;
+/// - a bundle that is a FIFO, socket or device is refused, and zero-size files are never opened
+///   (procfs and sysfs files report size 0 and may never end), so a read cannot block forever;
+/// - a file that is being rewritten is not half-read: a **torn read** (the file changed during
+///   the read, was modified within the last few milliseconds, or is empty or cut short mid-section
+///   and was modified within the last second) is a transient error, which the cache retries;
+/// - a certificate file may hold other PEM sections (keys, CRLs), which are passed over.
+///
+/// ```
+/// use native_roots_cache::{PemFiles, RootsCache};
+///
+/// let source = PemFiles::new()
+///     .with_file("/etc/my-app/ca-bundle.pem")
+///     .with_dir("/etc/my-app/ca.d");
+/// let cache = RootsCache::with_source(source);
+/// match cache.native_roots() {
+///     Ok(roots) => println!("{} anchors", roots.len()),
+///     Err(err) => eprintln!("{err}"),
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PemFiles {
+    file: Option<PathBuf>,
+    dirs: Vec<PathBuf>,
+    /// What the bundle is called in errors: `SSL_CERT_FILE`, the system CA bundle, the CA bundle.
+    file_name: &'static str,
 }
 
-impl PemPaths {
+impl Default for PemFiles {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PemFiles {
+    /// No bundle and no directory yet.
+    pub fn new() -> Self {
+        Self {
+            file: None,
+            dirs: Vec::new(),
+            file_name: "the CA bundle",
+        }
+    }
+
+    /// Read the PEM bundle at `path` (replacing any bundle set before).
+    pub fn with_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.file = Some(path.into());
+        self
+    }
+
+    /// Also read the PEM files of the directory `path`.
+    pub fn with_dir(mut self, path: impl Into<PathBuf>) -> Self {
+        self.dirs.push(path.into());
+        self
+    }
+
+    /// The bundle, if one is set.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// The directories, in the order they are read.
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
+    /// The same files, with the bundle called `name` in errors (`SSL_CERT_FILE`).
+    pub(crate) fn bundle_called(mut self, name: &'static str) -> Self {
+        self.file_name = name;
+        self
+    }
+
     /// Read the file, then each directory; a certificate found in several places is one.
-    pub(crate) fn load(&self) -> SourceOutput {
+    pub(crate) fn read(&self) -> SourceOutput {
         let mut out = SourceOutput::default();
         let mut seen = SeenFiles::default();
         if let Some(file) = &self.file {
@@ -42,6 +142,19 @@ impl PemPaths {
     }
 }
 
+impl TrustSource for PemFiles {
+    fn load(&self) -> SourceOutput {
+        self.read()
+    }
+
+    fn origin(&self) -> TrustOrigin {
+        TrustOrigin::PemFiles {
+            file: self.file.clone(),
+            dirs: self.dirs.clone(),
+        }
+    }
+}
+
 /// The bundle named by `SSL_CERT_FILE` (or the system bundle): unlike a directory entry, a bundle
 /// that yields nothing is worth an error, since the operator named it on purpose.
 fn load_bundle(file: &Path, name: &str, out: &mut SourceOutput, seen: &mut SeenFiles) {
@@ -52,6 +165,7 @@ fn load_bundle(file: &Path, name: &str, out: &mut SourceOutput, seen: &mut SeenF
         ));
         return;
     }
+    progress::reading(file);
     if let Some(refused) = not_a_regular_file(file, name) {
         out.errors.push(refused);
         return;
@@ -60,13 +174,22 @@ fn load_bundle(file: &Path, name: &str, out: &mut SourceOutput, seen: &mut SeenF
         seen.first_visit(&metadata);
     }
     let (certs, errors) = (out.certs.len(), out.errors.len());
-    load_pem_file(file, out);
-    if out.certs.len() == certs && out.errors.len() == errors {
+    if !load_pem_file(file, out) {
+        // procfs and sysfs report size 0 and may never end (`/proc/kmsg`): never opened.
+        out.errors.push(
+            SourceError::permanent(
+                "empty file not read",
+                "its size is 0, so there is nothing to parse (files of procfs and sysfs report \
+                 size 0 and can block a reader forever, so zero-size files are never opened)",
+            )
+            .with_path(file),
+        );
+    } else if out.certs.len() == certs && out.errors.len() == errors {
         out.errors.push(
             SourceError::permanent(
                 "no PEM certificate in file",
-                "the file holds no \"-----BEGIN CERTIFICATE-----\" section (is it empty, DER, or \
-                 a key?); convert DER with `openssl x509 -inform der -in FILE -out FILE.pem`",
+                "the file holds no \"-----BEGIN CERTIFICATE-----\" section (is it DER, or a \
+                 key?); convert DER with `openssl x509 -inform der -in FILE -out FILE.pem`",
             )
             .with_path(file),
         );
@@ -74,90 +197,242 @@ fn load_bundle(file: &Path, name: &str, out: &mut SourceOutput, seen: &mut SeenF
 }
 
 fn load_dir(dir: &Path, out: &mut SourceOutput, seen: &mut SeenFiles) {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
+    progress::reading(dir);
+    let before = match settled_metadata(dir, "opening directory") {
+        Ok(metadata) => metadata,
         Err(err) => {
-            out.errors
-                .push(SourceError::io("opening directory", &err, dir));
+            out.errors.push(err);
             return;
         }
     };
-    let mut paths = Vec::new();
-    for entry in entries {
-        match entry {
-            Ok(entry) => paths.push(entry.path()),
-            Err(err) => {
-                out.errors
-                    .push(SourceError::io("reading directory entries", &err, dir));
-            }
+    let paths = match list_dir(dir) {
+        Ok(paths) => paths,
+        Err(err) => {
+            out.errors.push(err);
+            return;
         }
-    }
-    // Sorted, so that which name of a hash-linked file is read (and reported) is stable.
-    paths.sort_unstable();
+    };
+    let (certs, errors) = (out.certs.len(), out.errors.len());
     for path in paths {
         let metadata = match fs::metadata(&path) {
             Ok(metadata) => metadata,
-            // A dangling symlink, as certificate directories often hold.
-            Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+            // A dangling symlink, as certificate directories often hold: the link is still there.
+            Err(err)
+                if err.kind() == io::ErrorKind::NotFound && fs::symlink_metadata(&path).is_ok() =>
+            {
+                continue
+            }
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                out.certs.truncate(certs);
+                out.errors.truncate(errors);
+                out.errors.push(torn(
+                    &path,
+                    "the entry vanished between the directory listing and its open",
+                ));
+                return;
+            }
             Err(err) => {
                 out.errors
-                    .push(SourceError::io("failed to open file", &err, &path));
+                    .push(io_error("failed to open file", &err, &path));
                 continue;
             }
         };
+        // An empty entry is passed over like any file without certificates.
         if metadata.is_file() && seen.first_visit(&metadata) {
             load_pem_file(&path, out);
         }
     }
+    if let Some(change) = fs::metadata(dir)
+        .ok()
+        .and_then(|after| changed(&before, &after))
+    {
+        out.certs.truncate(certs);
+        out.errors.truncate(errors);
+        out.errors.push(torn(
+            dir,
+            &format!("the directory changed while it was read ({change})"),
+        ));
+    }
 }
 
-/// Every certificate of one PEM file; every error names the file.
-fn load_pem_file(path: &Path, out: &mut SourceOutput) {
-    let items = match CertificateDer::pem_file_iter(path) {
-        Ok(items) => items,
+/// A directory's entries, sorted so that which name of a hash-linked file is read (and reported)
+/// is stable.
+fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
+    let entries = fs::read_dir(dir).map_err(|err| io_error("opening directory", &err, dir))?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|err| io_error("reading directory entries", &err, dir))?;
+        paths.push(entry.path());
+    }
+    paths.sort_unstable();
+    Ok(paths)
+}
+
+/// Every certificate of one PEM file, or none of them when the read was torn; every error names
+/// the file. `false` when the file is empty, and so was not opened.
+fn load_pem_file(path: &Path, out: &mut SourceOutput) -> bool {
+    progress::reading(path);
+    let (bytes, metadata) = match read_whole(path) {
+        Ok(Some(read)) => read,
+        Ok(None) => return false,
         Err(err) => {
-            out.errors.push(SourceError::pem(&err, path));
-            return;
+            out.errors.push(err);
+            return true;
         }
     };
-    for item in items {
+    let start = out.certs.len();
+    for item in CertificateDer::pem_slice_iter(&bytes) {
         match item {
             Ok(cert) => out.certs.push(ReportedCertificate::new(
                 cert,
                 CertificateLocation::File(path.to_owned()),
             )),
-            Err(err) => {
-                let io = matches!(err, rustls::pki_types::pem::Error::Io(_));
-                out.errors.push(SourceError::pem(&err, path));
-                // A read error would repeat on every further read.
-                if io {
-                    break;
-                }
+            Err(pem::Error::MissingSectionEnd { end_marker })
+                if age_below(&metadata, WRITER_WINDOW) =>
+            {
+                out.certs.truncate(start);
+                out.errors.push(torn(
+                    path,
+                    &format!(
+                        "its last section has no \"-----END {}-----\" line: the file is cut \
+                         short, or was being written",
+                        String::from_utf8_lossy(&end_marker)
+                    ),
+                ));
+                return true;
             }
+            Err(err) => out.errors.push(pem_error(&err, path)),
         }
     }
+    true
+}
+
+/// The whole content of the regular file `path` and its metadata, read only when its metadata
+/// says it holds something and is not being rewritten; `None` for a file that is empty, and not
+/// just emptied by a writer.
+fn read_whole(path: &Path) -> Result<Option<(Vec<u8>, fs::Metadata)>, SourceError> {
+    let before = settled_metadata(path, "failed to read PEM from file")?;
+    if before.len() == 0 {
+        if age_below(&before, WRITER_WINDOW) {
+            return Err(torn(
+                path,
+                "it is empty and was modified just now: being rewritten (truncated first)?",
+            ));
+        }
+        return Ok(None);
+    }
+    if before.len() > MAX_FILE_SIZE {
+        return Err(SourceError::permanent(
+            "file too large for a CA bundle",
+            format!(
+                "it is {} bytes; a CA bundle is well under {MAX_FILE_SIZE} bytes, so it is not read",
+                before.len()
+            ),
+        )
+        .with_path(path));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(before.len()).unwrap_or(0));
+    fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes))
+        .map_err(|err| io_error("failed to read PEM from file", &err, path))?;
+    let after =
+        fs::metadata(path).map_err(|err| io_error("failed to read PEM from file", &err, path))?;
+    if let Some(change) = changed(&before, &after) {
+        return Err(torn(
+            path,
+            &format!("it changed while it was read ({change})"),
+        ));
+    }
+    if bytes.len() as u64 != after.len() {
+        return Err(torn(
+            path,
+            &format!(
+                "{} bytes were read from a file of {} bytes",
+                bytes.len(),
+                after.len()
+            ),
+        ));
+    }
+    Ok(Some((bytes, after)))
+}
+
+/// The metadata of `path` (through symlinks) once it is older than [`RACY_WINDOW`]: a path
+/// modified just now is given that long once, so that a file written right before the load
+/// still loads in the first attempt; one that changes again meanwhile is a torn read.
+fn settled_metadata(path: &Path, context: &str) -> Result<fs::Metadata, SourceError> {
+    let look = || fs::metadata(path).map_err(|err| io_error(context, &err, path));
+    let metadata = look()?;
+    let Some(age) = age(&metadata).filter(|age| *age < RACY_WINDOW) else {
+        return Ok(metadata);
+    };
+    // Not an injected sleep: it bounds how long a fresh file is trusted to be whole, and it runs
+    // only when the file was modified within the last few milliseconds.
+    std::thread::sleep(RACY_WINDOW - age);
+    let settled = look()?;
+    if changed(&metadata, &settled).is_some() || age_below(&settled, RACY_WINDOW) {
+        return Err(torn(
+            path,
+            "it is being written: it changed again within the last few milliseconds",
+        ));
+    }
+    Ok(settled)
+}
+
+/// How long ago `metadata` was modified; `None` when its mtime is unknown or in the future by
+/// more than the racy window (a skewed clock, not a writer).
+fn age(metadata: &fs::Metadata) -> Option<Duration> {
+    let modified = metadata.modified().ok()?;
+    match SystemTime::now().duration_since(modified) {
+        Ok(age) => Some(age),
+        Err(ahead) if ahead.duration() < RACY_WINDOW => Some(Duration::ZERO),
+        Err(_) => None,
+    }
+}
+
+fn age_below(metadata: &fs::Metadata, window: Duration) -> bool {
+    age(metadata).is_some_and(|age| age < window)
+}
+
+/// What differs between two looks at one path: identity, size or modification time.
+fn changed(before: &fs::Metadata, after: &fs::Metadata) -> Option<String> {
+    if file_id(before) != file_id(after) {
+        return Some("replaced by another file".to_owned());
+    }
+    if before.len() != after.len() {
+        return Some(format!("size {} then {}", before.len(), after.len()));
+    }
+    if before.modified().ok() != after.modified().ok() {
+        return Some("modified".to_owned());
+    }
+    None
+}
+
+#[cfg(unix)]
+fn file_id(metadata: &fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((metadata.dev(), metadata.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_metadata: &fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+/// A torn read of `path`: transient, so the load is retried.
+fn torn(path: &Path, why: &str) -> SourceError {
+    SourceError::transient("torn read (the file is being rewritten?)", why).with_path(path)
 }
 
 /// Files already read, by device and inode, so that hash links and overlapping sources are read
 /// once.
 #[derive(Default)]
 struct SeenFiles {
-    #[cfg(unix)]
     ids: std::collections::HashSet<(u64, u64)>,
 }
 
 impl SeenFiles {
     fn first_visit(&mut self, metadata: &fs::Metadata) -> bool {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            self.ids.insert((metadata.dev(), metadata.ino()))
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = metadata;
-            true
-        }
+        file_id(metadata).is_none_or(|id| self.ids.insert(id))
     }
 }
 
@@ -191,4 +466,55 @@ fn not_a_regular_file(path: &Path, name: &str) -> Option<SourceError> {
 #[cfg(not(unix))]
 fn not_a_regular_file(_path: &Path, _name: &str) -> Option<SourceError> {
     None
+}
+
+/// An I/O error about `path`. Transient when retrying can help: interrupted, would-block or
+/// timed-out reads, and no descriptor or memory left (`EMFILE`, `ENFILE`, `ENOMEM`, and their
+/// Windows counterparts); permanent otherwise.
+pub(crate) fn io_error(context: &str, err: &io::Error, path: &Path) -> SourceError {
+    use io::ErrorKind as Io;
+    let class = err
+        .raw_os_error()
+        .map(|code| (code, os_error::classify_raw_io(code)));
+    let message = match class {
+        Some((code, class)) if class.name.is_some() => {
+            os_error::describe(class, code, &err.to_string())
+        }
+        _ => err.to_string(),
+    };
+    let transient = matches!(
+        err.kind(),
+        Io::Interrupted | Io::WouldBlock | Io::TimedOut | Io::OutOfMemory
+    ) || class.is_some_and(|(_, class)| class.transience == Transience::Transient);
+    let err = if transient {
+        SourceError::transient(context, message)
+    } else {
+        SourceError::permanent(context, message)
+    };
+    err.with_path(path)
+}
+
+/// A PEM error about `path`, spelled out for an operator.
+pub(crate) fn pem_error(err: &pem::Error, path: &Path) -> SourceError {
+    match err {
+        pem::Error::Io(err) => io_error("failed to read PEM from file", err, path),
+        _ => SourceError::permanent("failed to read PEM from file", describe_pem(err))
+            .with_path(path),
+    }
+}
+
+/// A PEM error in words, with its markers as text rather than byte lists.
+pub(crate) fn describe_pem(err: &pem::Error) -> String {
+    match err {
+        pem::Error::MissingSectionEnd { end_marker } => format!(
+            "a section has no \"-----END {}-----\" line (truncated file?)",
+            String::from_utf8_lossy(end_marker)
+        ),
+        pem::Error::IllegalSectionStart { line } => format!(
+            "malformed section start line: {:?}",
+            String::from_utf8_lossy(line)
+        ),
+        pem::Error::Base64Decode(what) => format!("invalid base64 in a section: {what}"),
+        other => other.to_string(),
+    }
 }

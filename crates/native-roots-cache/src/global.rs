@@ -23,12 +23,9 @@ static GLOBAL: RootsCache = RootsCache::new();
 /// OS store changes: call [`refresh_native_roots`] for that.
 ///
 /// # Environment variables
-/// | variable | effect |
-/// | --- | --- |
-/// | `SSL_CERT_FILE` | a PEM bundle read *instead of* the platform store |
-/// | `SSL_CERT_DIR` | `:`-separated directories of PEM files read *instead of* the platform store |
-///
-/// They are read once, by the first load (and by each refresh).
+/// `SSL_CERT_FILE` and `SSL_CERT_DIR` replace the platform store (see the
+/// [crate docs](crate#environment-variables)). They are read once, by the first load (and by each
+/// refresh).
 pub fn native_roots() -> Result<Arc<RootCertStore>, NativeRootsError> {
     GLOBAL.native_roots()
 }

@@ -10,10 +10,10 @@ use rustls::RootCertStore;
 
 use crate::certificate::ReportedCertificate;
 use crate::constraints::non_ca_subject;
-use crate::error::{NativeRootsError, NativeRootsErrorKind};
-use crate::policy::{jitter_seed, RetryPolicy, Sleep};
+use crate::error::NativeRootsError;
+use crate::policy::{jitter_seed, LoadPolicy, Sleeper};
 use crate::report::{LoadReport, NonCaAnchor, SkippedCertificate};
-use crate::source::{SourceError, TrustOrigin, TrustSource};
+use crate::source::{TrustOrigin, TrustSource};
 
 /// The verdict of one load and the report that explains it.
 pub(crate) struct Loaded {
@@ -24,10 +24,10 @@ pub(crate) struct Loaded {
 /// Run attempts until one has no transient error or the policy's attempts run out.
 ///
 /// `attempts` is shared with the waiting caller so that a deadline error can say how far it got.
-pub(crate) fn load<S: TrustSource, Z: Sleep>(
+pub(crate) fn load<S: TrustSource>(
     source: &S,
-    sleep: &Z,
-    policy: &RetryPolicy,
+    sleep: &Sleeper,
+    policy: &LoadPolicy,
     origin: TrustOrigin,
     attempts: &AtomicU32,
 ) -> Loaded {
@@ -146,28 +146,16 @@ fn judge(
     store: RootCertStore,
     report: &LoadReport,
     transient: usize,
-    policy: &RetryPolicy,
+    policy: &LoadPolicy,
 ) -> Result<Arc<RootCertStore>, NativeRootsError> {
-    let attempts = report.attempts;
-    let origin = &report.origin;
-    if transient > 0 {
-        let last = first_transient(&report.errors);
-        return Err(NativeRootsError::new(
-            NativeRootsErrorKind::TransientExhausted,
+    let (attempts, origin) = (report.attempts, &report.origin);
+    if let Some(last) = report.errors.iter().find(|e| e.is_transient()) {
+        return Err(NativeRootsError::transient_exhausted(
+            origin,
             attempts,
-            format!(
-                "could not read the system trust store from {origin}: {attempts} attempt{} met \
-                 transient errors ({transient} in the last{}), the last being: {last}. The store \
-                 may be missing part of its anchors, so it is not used. This error is cached \
-                 for the life of the process: restart it, or call refresh_native_roots(), once \
-                 the OS trust store is reachable",
-                plural(attempts),
-                if report.anchors > 0 {
-                    format!(", which still yielded {} anchors", report.anchors)
-                } else {
-                    String::new()
-                },
-            ),
+            transient,
+            last,
+            report.anchors,
         ));
     }
     if policy.strict() && (!report.errors.is_empty() || !report.skipped.is_empty()) {
@@ -177,53 +165,24 @@ fn judge(
             .map(ToString::to_string)
             .chain(report.skipped.iter().map(ToString::to_string))
             .collect();
-        return Err(NativeRootsError::new(
-            NativeRootsErrorKind::Strict,
+        return Err(NativeRootsError::strict(
+            origin,
             attempts,
-            format!(
-                "strict mode: the trust store from {origin} loaded {} anchors but reported {} \
-                 problem{}: {}. Fix or remove the offending files, or turn strict mode off",
-                report.anchors,
-                problems.len(),
-                plural(problems.len() as u32),
-                problems.join("; "),
-            ),
+            report.anchors,
+            &problems,
         ));
     }
     if report.anchors == 0 {
         let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
-        return Err(NativeRootsError::new(
-            NativeRootsErrorKind::NoAnchors,
+        return Err(NativeRootsError::no_anchors(
+            origin,
             attempts,
-            format!(
-                "the system trust store yielded no usable trust anchors (tried {origin}: {} \
-                 certificates found, {} unparsable{}{}). Set SSL_CERT_FILE to a PEM bundle or \
-                 SSL_CERT_DIR to a directory of PEM certificates, or install the system CA \
-                 bundle (the ca-certificates package on Linux)",
-                report.certificates,
-                report.skipped.len(),
-                if errors.is_empty() { "" } else { "; errors: " },
-                errors.join("; "),
-            ),
+            report.certificates,
+            report.skipped.len(),
+            &errors,
         ));
     }
     Ok(Arc::new(store))
-}
-
-fn first_transient(errors: &[SourceError]) -> String {
-    errors
-        .iter()
-        .find(|e| e.is_transient())
-        .map(ToString::to_string)
-        .unwrap_or_default()
-}
-
-fn plural(n: u32) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 fn log_outcome(roots: &Result<Arc<RootCertStore>, NativeRootsError>, report: &LoadReport) {

@@ -1,10 +1,11 @@
-//! How a load is retried, bounded and judged: [`RetryPolicy`] and the injectable [`Sleep`].
+//! How a load is retried, bounded and judged: [`LoadPolicy`], and how the cache waits between
+//! attempts.
 
 use std::time::Duration;
 
 /// How a trust-store load retries transient errors, how long it may take, and how strict it is.
 ///
-/// The defaults ([`RetryPolicy::DEFAULT`]): 3 attempts, backoff 50 ms then 100 ms, each lengthened
+/// The defaults ([`LoadPolicy::DEFAULT`]): 3 attempts, backoff 50 ms then 100 ms, each lengthened
 /// by a random 0–25 % so that processes started together do not retry in lockstep, a 30 s
 /// deadline for the whole load, strict mode off, anchors that say they are not a CA kept (and
 /// reported). The happy path never sleeps: backoff only follows
@@ -12,16 +13,16 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use native_roots_cache::RetryPolicy;
+/// use native_roots_cache::LoadPolicy;
 ///
-/// const POLICY: RetryPolicy = RetryPolicy::DEFAULT
+/// const POLICY: LoadPolicy = LoadPolicy::DEFAULT
 ///     .with_max_attempts(5)
 ///     .with_deadline(Duration::from_secs(5))
 ///     .with_strict(true);
 /// assert_eq!(POLICY.max_attempts(), 5);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub struct LoadPolicy {
     max_attempts: u32,
     initial_backoff: Duration,
     max_backoff: Duration,
@@ -31,7 +32,7 @@ pub struct RetryPolicy {
     drop_non_ca_anchors: bool,
 }
 
-impl RetryPolicy {
+impl LoadPolicy {
     /// 3 attempts, 50 ms then 100 ms backoff with up to 25 % jitter, 30 s deadline, not strict.
     pub const DEFAULT: Self = Self {
         max_attempts: 3,
@@ -130,25 +131,33 @@ impl RetryPolicy {
     }
 }
 
-impl Default for RetryPolicy {
+impl Default for LoadPolicy {
     fn default() -> Self {
         Self::DEFAULT
     }
 }
 
-/// How the cache waits between attempts. Injected so that tests never sleep for real.
-pub trait Sleep: Clone + Send + Sync + 'static {
-    /// Block the current thread for `duration`.
-    fn sleep(&self, duration: Duration);
+/// How the cache waits between attempts: the thread's own sleep or, in this crate's unit tests, a
+/// recorder that returns at once (integration tests use a zero backoff, or a long one and a short
+/// deadline, through the public [`LoadPolicy`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Sleeper {
+    #[default]
+    Thread,
+    #[cfg(test)]
+    Recorded(std::sync::Arc<std::sync::Mutex<Vec<Duration>>>),
 }
 
-/// [`Sleep`] with [`std::thread::sleep`]: the production choice.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ThreadSleep;
-
-impl Sleep for ThreadSleep {
-    fn sleep(&self, duration: Duration) {
-        std::thread::sleep(duration);
+impl Sleeper {
+    pub(crate) fn sleep(&self, duration: Duration) {
+        match self {
+            Self::Thread => std::thread::sleep(duration),
+            #[cfg(test)]
+            Self::Recorded(waits) => waits
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(duration),
+        }
     }
 }
 
@@ -167,14 +176,14 @@ mod tests {
 
     #[test]
     fn default_backoff_is_50_then_100_ms() {
-        let p = RetryPolicy::DEFAULT.with_jitter_percent(0);
+        let p = LoadPolicy::DEFAULT.with_jitter_percent(0);
         assert_eq!(p.backoff(1, 12345), Duration::from_millis(50));
         assert_eq!(p.backoff(2, 12345), Duration::from_millis(100));
     }
 
     #[test]
     fn jitter_stays_within_bound_and_varies() {
-        let p = RetryPolicy::DEFAULT;
+        let p = LoadPolicy::DEFAULT;
         let mut seen = std::collections::HashSet::new();
         for i in 0..200u64 {
             let d = p.backoff(1, jitter_seed().wrapping_add(i));
@@ -190,10 +199,10 @@ mod tests {
 
     #[test]
     fn backoff_is_capped_and_zero_attempts_means_one() {
-        let p = RetryPolicy::DEFAULT
+        let p = LoadPolicy::DEFAULT
             .with_jitter_percent(0)
             .with_backoff(Duration::from_secs(1), Duration::from_secs(3));
         assert_eq!(p.backoff(10, 0), Duration::from_secs(3));
-        assert_eq!(RetryPolicy::DEFAULT.with_max_attempts(0).max_attempts(), 1);
+        assert_eq!(LoadPolicy::DEFAULT.with_max_attempts(0).max_attempts(), 1);
     }
 }

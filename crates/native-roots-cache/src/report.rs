@@ -26,9 +26,9 @@ pub struct LoadReport {
     /// Certificates that webpki could not turn into trust anchors, and why.
     pub skipped: Vec<SkippedCertificate>,
     /// Anchors whose certificate says it is not a CA (basicConstraints CA:FALSE), kept because
-    /// the policy does not drop them (see [`RetryPolicy::with_drop_non_ca_anchors`]).
+    /// the policy does not drop them (see [`LoadPolicy::with_drop_non_ca_anchors`]).
     ///
-    /// [`RetryPolicy::with_drop_non_ca_anchors`]: crate::RetryPolicy::with_drop_non_ca_anchors
+    /// [`LoadPolicy::with_drop_non_ca_anchors`]: crate::LoadPolicy::with_drop_non_ca_anchors
     pub non_ca_anchors: Vec<NonCaAnchor>,
     /// Errors the source reported in the last attempt, each with its path where it has one.
     pub errors: Vec<SourceError>,

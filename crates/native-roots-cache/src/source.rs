@@ -4,8 +4,6 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use rustls::pki_types::pem;
-
 use crate::certificate::ReportedCertificate;
 
 /// A place the cache reads trust anchors from.
@@ -24,6 +22,7 @@ pub trait TrustSource: Clone + Send + Sync + 'static {
 
 /// What one read of a [`TrustSource`] produced: the certificates found and the errors met.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct SourceOutput {
     /// Certificates, not yet parsed into trust anchors, each with where it came from.
     pub certs: Vec<ReportedCertificate>,
@@ -47,6 +46,7 @@ impl SourceOutput {
 
 /// Whether trying again could help.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Transience {
     /// A retry may succeed (macOS `errSecIO`, an interrupted read).
     Transient,
@@ -56,6 +56,7 @@ pub enum Transience {
 
 /// One error met while reading a trust source, already rendered (so it is `Clone`) and classified.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SourceError {
     /// Whether a retry may help.
     pub transience: Transience,
@@ -93,24 +94,6 @@ impl SourceError {
         self
     }
 
-    /// An I/O error about `path`: transient only when interrupted, would-block or timed out.
-    pub(crate) fn io(context: &str, err: &std::io::Error, path: &std::path::Path) -> Self {
-        use std::io::ErrorKind as Io;
-        let transience = match err.kind() {
-            Io::Interrupted | Io::WouldBlock | Io::TimedOut => Transience::Transient,
-            _ => Transience::Permanent,
-        };
-        Self::new(transience, context, err.to_string()).with_path(path)
-    }
-
-    /// A PEM error about `path`, spelled out for an operator.
-    pub(crate) fn pem(err: &pem::Error, path: &std::path::Path) -> Self {
-        match err {
-            pem::Error::Io(err) => Self::io("failed to read PEM from file", err, path),
-            _ => Self::permanent("failed to read PEM from file", describe_pem(err)).with_path(path),
-        }
-    }
-
     /// Whether a retry may help.
     pub fn is_transient(&self) -> bool {
         self.transience == Transience::Transient
@@ -127,39 +110,14 @@ impl fmt::Display for SourceError {
     }
 }
 
-impl From<rustls_native_certs::Error> for SourceError {
-    /// Classify an error of `rustls-native-certs`: OS-API errors are transient; I/O errors are
-    /// transient only when interrupted, would-block or timed out; PEM errors and anything else are
-    /// permanent. On macOS `errSecIO` (-36) is recognised precisely and named.
-    fn from(err: rustls_native_certs::Error) -> Self {
-        use rustls_native_certs::ErrorKind;
-        let context = err.context;
-        match &err.kind {
-            ErrorKind::Io { inner, path } => Self::io(context, inner, path),
-            ErrorKind::Os(inner) => {
-                Self::transient(context, crate::platform::describe_os_error(inner.as_ref()))
-            }
-            ErrorKind::Pem(inner) => Self::permanent(context, describe_pem(inner)),
-            _ => Self::permanent(context, err.to_string()),
-        }
-    }
-}
-
-/// A PEM error in words, with its markers as text rather than byte lists.
-fn describe_pem(err: &pem::Error) -> String {
-    match err {
-        pem::Error::MissingSectionEnd { end_marker } => format!(
-            "a section has no \"-----END {}-----\" line (truncated file?)",
-            String::from_utf8_lossy(end_marker)
-        ),
-        pem::Error::IllegalSectionStart { line } => format!(
-            "malformed section start line: {:?}",
-            String::from_utf8_lossy(line)
-        ),
-        pem::Error::Base64Decode(what) => format!("invalid base64 in a section: {what}"),
-        other => other.to_string(),
-    }
-}
+/// What [`TrustOrigin::PlatformStore`] is on this platform, in words.
+#[cfg(target_os = "macos")]
+const PLATFORM_STORE_NAME: &str =
+    "the macOS Security framework (user, admin and system trust settings)";
+#[cfg(windows)]
+const PLATFORM_STORE_NAME: &str = "the Windows certificate store (ROOT)";
+#[cfg(not(any(target_os = "macos", windows)))]
+const PLATFORM_STORE_NAME: &str = "the system CA bundle and directory found by openssl-probe";
 
 /// Where a load's anchors came from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -170,6 +128,13 @@ pub enum TrustOrigin {
         /// The value of `SSL_CERT_FILE`, if set.
         file: Option<PathBuf>,
         /// The directories listed in `SSL_CERT_DIR`, if set.
+        dirs: Vec<PathBuf>,
+    },
+    /// A [`PemFiles`](crate::PemFiles) source: a bundle and directories the application named.
+    PemFiles {
+        /// The bundle, if one was set.
+        file: Option<PathBuf>,
+        /// The directories.
         dirs: Vec<PathBuf>,
     },
     /// The platform store: the Security framework on macOS, the system store on Windows, the
@@ -193,7 +158,20 @@ impl fmt::Display for TrustOrigin {
                 }
                 f.write_str(&parts.join(", "))
             }
-            Self::PlatformStore => f.write_str(crate::platform::STORE_NAME),
+            Self::PemFiles { file, dirs } => {
+                f.write_str("PEM files")?;
+                let mut sep = " ";
+                if let Some(file) = file {
+                    write!(f, "{sep}{}", file.display())?;
+                    sep = ", ";
+                }
+                for dir in dirs {
+                    write!(f, "{sep}{}/", dir.display())?;
+                    sep = ", ";
+                }
+                Ok(())
+            }
+            Self::PlatformStore => f.write_str(PLATFORM_STORE_NAME),
             Self::Custom(description) => f.write_str(description),
         }
     }
@@ -202,61 +180,6 @@ impl fmt::Display for TrustOrigin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io;
-
-    fn io_err(kind: io::ErrorKind) -> rustls_native_certs::Error {
-        rustls_native_certs::Error {
-            context: "failed to read PEM from file",
-            kind: rustls_native_certs::ErrorKind::Io {
-                inner: io::Error::new(kind, "boom"),
-                path: PathBuf::from("/etc/ssl/cert.pem"),
-            },
-        }
-    }
-
-    #[test]
-    fn io_errors_are_transient_only_when_retrying_can_help() {
-        for kind in [
-            io::ErrorKind::Interrupted,
-            io::ErrorKind::WouldBlock,
-            io::ErrorKind::TimedOut,
-        ] {
-            assert!(SourceError::from(io_err(kind)).is_transient(), "{kind:?}");
-        }
-        for kind in [
-            io::ErrorKind::NotFound,
-            io::ErrorKind::PermissionDenied,
-            io::ErrorKind::InvalidData,
-        ] {
-            let err = SourceError::from(io_err(kind));
-            assert!(!err.is_transient(), "{kind:?}");
-            assert_eq!(
-                err.path.as_deref(),
-                Some(std::path::Path::new("/etc/ssl/cert.pem"))
-            );
-        }
-    }
-
-    #[test]
-    fn os_errors_are_transient_and_pem_errors_permanent() {
-        let os = rustls_native_certs::Error {
-            context: "failed to load admin trust settings",
-            kind: rustls_native_certs::ErrorKind::Os("keychain unhappy".into()),
-        };
-        let os = SourceError::from(os);
-        assert!(os.is_transient());
-        assert!(os.to_string().contains("keychain unhappy"));
-
-        let pem = rustls_native_certs::Error {
-            context: "failed to read PEM from file",
-            kind: rustls_native_certs::ErrorKind::Pem(
-                rustls::pki_types::pem::Error::MissingSectionEnd {
-                    end_marker: b"CERTIFICATE".to_vec(),
-                },
-            ),
-        };
-        assert!(!SourceError::from(pem).is_transient());
-    }
 
     #[test]
     fn origin_names_the_environment_variables() {

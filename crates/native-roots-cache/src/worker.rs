@@ -5,14 +5,16 @@
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
-use crate::error::{NativeRootsError, NativeRootsErrorKind};
+use crate::error::NativeRootsError;
 use crate::load::load;
 pub(crate) use crate::load::Loaded;
-use crate::policy::{RetryPolicy, Sleep};
+use crate::policy::{LoadPolicy, Sleeper};
+use crate::progress::{Progress, Tracking};
 use crate::report::LoadReport;
 use crate::source::{TrustOrigin, TrustSource};
+use crate::sync::Mutex;
 
 #[cfg(not(loom))]
 std::thread_local! {
@@ -47,20 +49,41 @@ impl Drop for LoadingMark {
     }
 }
 
+/// The progress of a load that missed its deadline and may still be running: at most one per
+/// cache.
+pub(crate) type StuckLoader = Mutex<Option<Arc<Progress>>>;
+
 /// Run one load and turn a panic, a deadline or a failure to start into a [`Loaded`] error.
-pub(crate) fn run<S: TrustSource, Z: Sleep>(
+///
+/// While a previous load of the same cache is still stuck past its deadline (`stuck`), no second
+/// loader is started: the call returns at once with an error naming where the first one is stuck.
+pub(crate) fn run<S: TrustSource>(
     source: &S,
-    sleep: &Z,
-    policy: &RetryPolicy,
+    sleep: &Sleeper,
+    policy: &LoadPolicy,
     cache_id: usize,
+    stuck: &StuckLoader,
 ) -> Loaded {
     let origin = source.origin();
+    {
+        let mut stuck = stuck.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(progress) = stuck.as_ref() {
+            if !progress.finished() {
+                let err = NativeRootsError::loader_stuck(&origin, progress.path().as_deref());
+                return failed(err, origin, 0);
+            }
+            *stuck = None;
+        }
+    }
     let attempts = Arc::new(AtomicU32::new(0));
+    let progress = Arc::new(Progress::default());
     let job = {
         let (source, sleep, policy) = (source.clone(), sleep.clone(), *policy);
         let (origin, attempts) = (origin.clone(), Arc::clone(&attempts));
+        let progress = Arc::clone(&progress);
         move || {
             let _mark = LoadingMark::set(cache_id);
+            let _tracking = Tracking::start(progress);
             catch_unwind(AssertUnwindSafe(|| {
                 load(&source, &sleep, &policy, origin, &attempts)
             }))
@@ -72,23 +95,21 @@ pub(crate) fn run<S: TrustSource, Z: Sleep>(
     match finished {
         Finished::Done(Ok(loaded)) => loaded,
         Finished::Done(Err(panic)) => failed(
-            NativeRootsErrorKind::Panicked,
+            NativeRootsError::panicked(attempts, &panic),
             origin,
             attempts,
-            format!("the trust-store source panicked during attempt {attempts} ({panic})"),
         ),
-        Finished::Deadline => failed(
-            NativeRootsErrorKind::Deadline,
-            origin.clone(),
-            attempts,
-            format!(
-                "loading the trust store from {origin} did not finish within {:?} (stuck in \
-                 attempt {attempts} or the backoff after it). Something blocks the read: a \
-                 keychain prompt, a hung network file system under SSL_CERT_FILE or SSL_CERT_DIR",
-                policy.deadline()
-            ),
-        ),
-        Finished::NotStarted(why) => failed(NativeRootsErrorKind::Panicked, origin, 0, why),
+        Finished::Deadline => {
+            let err = NativeRootsError::deadline(
+                &origin,
+                attempts,
+                policy.deadline(),
+                progress.path().as_deref(),
+            );
+            *stuck.lock().unwrap_or_else(PoisonError::into_inner) = Some(progress);
+            failed(err, origin, attempts)
+        }
+        Finished::NotStarted(why) => failed(NativeRootsError::not_started(&why), origin, 0),
     }
 }
 
@@ -103,7 +124,7 @@ enum Finished {
 }
 
 #[cfg(not(loom))]
-fn wait(job: impl FnOnce() -> Outcome + Send + 'static, policy: &RetryPolicy) -> Finished {
+fn wait(job: impl FnOnce() -> Outcome + Send + 'static, policy: &LoadPolicy) -> Finished {
     use std::sync::mpsc;
     let (tx, rx) = mpsc::sync_channel(1);
     let spawned = std::thread::Builder::new()
@@ -111,10 +132,7 @@ fn wait(job: impl FnOnce() -> Outcome + Send + 'static, policy: &RetryPolicy) ->
         // The receiver is gone only if the caller gave up at the deadline.
         .spawn(move || drop(tx.send(job())));
     if let Err(err) = spawned {
-        return Finished::NotStarted(format!(
-            "could not start the trust-store loader thread ({err}); the system is out of \
-             threads or memory"
-        ));
+        return Finished::NotStarted(err.to_string());
     }
     // A worker past its deadline is left to finish on its own; its result is dropped.
     match rx.recv_timeout(policy.deadline()) {
@@ -127,19 +145,11 @@ fn wait(job: impl FnOnce() -> Outcome + Send + 'static, policy: &RetryPolicy) ->
 }
 
 #[cfg(loom)]
-fn wait(job: impl FnOnce() -> Outcome + Send + 'static, _policy: &RetryPolicy) -> Finished {
+fn wait(job: impl FnOnce() -> Outcome + Send + 'static, _policy: &LoadPolicy) -> Finished {
     Finished::Done(job())
 }
 
-fn failed(kind: NativeRootsErrorKind, origin: TrustOrigin, attempts: u32, what: String) -> Loaded {
-    let err = NativeRootsError::new(
-        kind,
-        attempts,
-        format!(
-            "{what}. This error is cached for the life of the process: fix the cause, then \
-             restart it or call refresh_native_roots()"
-        ),
-    );
+fn failed(err: NativeRootsError, origin: TrustOrigin, attempts: u32) -> Loaded {
     log::error!("trust store load failed: {err}");
     let mut report = LoadReport::empty(origin);
     report.attempts = attempts;

@@ -64,14 +64,28 @@ fn ssl_cert_file_is_loaded_once_then_refreshed_on_request() {
     assert!(Arc::ptr_eq(&unchanged.roots, &refresh.roots));
     assert_eq!(native_roots_generation(), 2);
 
-    // A broken refresh keeps the store in use.
+    // A broken refresh keeps the store in use. Emptied a moment ago, the bundle is taken for one
+    // being rewritten (truncated first): a torn read, retried, then given up on.
     std::fs::write(&bundle, "").unwrap();
     let err = refresh_native_roots().unwrap_err();
-    assert_eq!(err.kind(), NativeRootsErrorKind::NoAnchors);
+    assert_eq!(err.kind(), NativeRootsErrorKind::TransientExhausted);
+    assert!(err.to_string().contains("torn read"), "{err}");
     assert!(
         err.to_string().contains(&bundle.display().to_string()),
         "{err}"
     );
     assert!(Arc::ptr_eq(&native_roots().unwrap(), &refresh.roots));
-    assert_eq!((native_roots_generation(), native_roots_loads()), (2, 4));
+    // Empty for an hour, it is an operator's empty bundle: no anchors, not retried.
+    common::settle(&bundle);
+    let err = refresh_native_roots().unwrap_err();
+    assert_eq!(
+        (err.kind(), err.attempts()),
+        (NativeRootsErrorKind::NoAnchors, 1)
+    );
+    assert!(
+        err.to_string().contains(&bundle.display().to_string()),
+        "{err}"
+    );
+    assert!(Arc::ptr_eq(&native_roots().unwrap(), &refresh.roots));
+    assert_eq!((native_roots_generation(), native_roots_loads()), (2, 5));
 }

@@ -13,7 +13,9 @@ use tls_client_builder::{BuildError, Trust, UpstreamTls};
 fn empty_store() {
     static SET: OnceLock<()> = OnceLock::new();
     SET.get_or_init(|| {
-        std::env::set_var("SSL_CERT_FILE", temp_file("empty", ""));
+        // Holds no certificate: a permanent error (an empty file just written would be taken
+        // for one being rewritten, a transient one).
+        std::env::set_var("SSL_CERT_FILE", temp_file("empty", "no certificate here\n"));
         std::env::remove_var("SSL_CERT_DIR");
     });
 }

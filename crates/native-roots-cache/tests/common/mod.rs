@@ -1,25 +1,12 @@
-//! Helpers shared by the integration tests: certificates from rcgen, bundles on disk, a clean
-//! environment.
-#![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
+//! Helpers of the integration tests: the crate's shared test support (fixture roots, a scripted
+//! source, rcgen CAs, scratch files), plus what only integration tests need (a clean environment,
+//! child processes).
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
-use std::path::PathBuf;
-
-/// A self-signed CA certificate named `name`, as PEM.
-pub fn ca_pem(name: &str) -> String {
-    TestCa::new(name).cert.pem()
-}
-
-/// A well-formed PEM block whose DER (`SEQUENCE { INTEGER 0 }`) is not a certificate.
-pub const UNPARSABLE_CERT_PEM: &str =
-    "-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n";
-
-/// A fresh, empty directory private to this test process.
-pub fn fresh_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("native-roots-cache-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+#[path = "../../src/test_support.rs"]
+mod shared;
+#[allow(unused_imports)]
+pub use shared::*;
 
 /// Forget the machine's `SSL_CERT_FILE`/`SSL_CERT_DIR`: each test sets exactly what it means.
 /// Call it first, before any other thread exists in the test binary.
@@ -111,68 +98,4 @@ pub fn wait_bounded(
         stdout: stdout.join().unwrap(),
         stderr: stderr.join().unwrap(),
     })
-}
-
-/// A CA certificate and its key, to issue leaves from.
-pub struct TestCa {
-    /// The self-signed CA certificate.
-    pub cert: rcgen::Certificate,
-    /// Its key.
-    pub key: rcgen::KeyPair,
-}
-
-impl TestCa {
-    /// A fresh self-signed CA named `name`.
-    pub fn new(name: &str) -> Self {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, name);
-        let cert = params.self_signed(&key).unwrap();
-        Self { cert, key }
-    }
-
-    /// A leaf certificate for `names` issued by this CA, and the leaf's key.
-    pub fn issue(&self, names: &[&str]) -> (rcgen::Certificate, rcgen::KeyPair) {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
-        let params = rcgen::CertificateParams::new(names).unwrap();
-        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
-        (cert, key)
-    }
-}
-
-/// A fresh directory (see [`fresh_dir`]) removed with everything in it when dropped.
-pub struct ScratchDir(PathBuf);
-
-/// A fresh, empty directory private to this test process, removed when the value is dropped.
-pub fn scratch_dir(tag: &str) -> ScratchDir {
-    ScratchDir(fresh_dir(tag))
-}
-
-impl std::ops::Deref for ScratchDir {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl AsRef<std::path::Path> for ScratchDir {
-    fn as_ref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl AsRef<std::ffi::OsStr> for ScratchDir {
-    fn as_ref(&self) -> &std::ffi::OsStr {
-        self.0.as_os_str()
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

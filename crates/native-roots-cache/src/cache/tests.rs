@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::test_support::{garbage, root, Fake, RecordedSleep};
+use crate::policy::Sleeper;
+use crate::test_support::{garbage, root, Fake};
 use crate::{
     CertificateLocation, NativeRootsErrorKind, ReportedCertificate, SourceError, SourceOutput,
 };
@@ -13,6 +14,22 @@ use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Barrier, Mutex, OnceLock};
 use std::thread;
 use std::time::Duration;
+
+/// A sleep that records what it was asked to wait and returns at once.
+#[derive(Clone, Default)]
+struct RecordedSleep(Arc<Mutex<Vec<Duration>>>);
+
+impl RecordedSleep {
+    fn recorded(&self) -> Vec<Duration> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl From<RecordedSleep> for Sleeper {
+    fn from(sleep: RecordedSleep) -> Self {
+        Sleeper::Recorded(sleep.0)
+    }
+}
 
 const THREADS: usize = if cfg!(miri) { 4 } else { 64 };
 const STICKY_CALLS: usize = if cfg!(miri) { 20 } else { 1_000 };
@@ -41,9 +58,12 @@ fn no_anchors() -> SourceOutput {
     )
 }
 
-fn cache(fake: &Fake) -> (RootsCache<Fake, RecordedSleep>, RecordedSleep) {
+fn cache(fake: &Fake) -> (RootsCache<Fake>, RecordedSleep) {
     let sleep = RecordedSleep::default();
-    (RootsCache::with_source(fake.clone(), sleep.clone()), sleep)
+    (
+        RootsCache::with_source(fake.clone()).with_sleeper(sleep.clone()),
+        sleep,
+    )
 }
 
 #[test]
@@ -92,7 +112,7 @@ fn the_happy_path_never_sleeps() {
 
 #[test]
 fn transient_failures_are_retried_with_jittered_backoff() {
-    let max = RetryPolicy::DEFAULT.max_attempts();
+    let max = LoadPolicy::DEFAULT.max_attempts();
     for k in 1..max {
         let fake = Fake::new(move |n| if n <= k { transient() } else { good() });
         let (cache, sleep) = cache(&fake);
@@ -132,7 +152,7 @@ fn exhausted_transient_failures_are_sticky_even_with_some_anchors() {
 }
 
 #[test]
-fn zero_anchors_is_not_retried_and_names_the_variables() {
+fn zero_anchors_is_not_retried_and_names_the_source() {
     let fake = Fake::new(|_| no_anchors());
     let (cache, sleep) = cache(&fake);
     let err = cache.native_roots().unwrap_err();
@@ -144,9 +164,11 @@ fn zero_anchors_is_not_retried_and_names_the_variables() {
     );
     assert!(sleep.recorded().is_empty());
     let message = err.to_string();
+    // The variables are named for the system store (tests/env_no_anchors.rs), not for a custom
+    // source, which they do not affect.
+    assert!(!message.contains("SSL_CERT_FILE"), "{message}");
     for needle in [
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
+        "the trust source yielded no usable trust anchors",
         "the fake source",
         "/nowhere/ca.pem",
     ] {
@@ -253,11 +275,66 @@ fn a_certificate_over_the_webpki_size_limit_is_skipped_in_words() {
 }
 
 #[test]
+fn a_deadline_names_the_path_the_loader_is_stuck_in() {
+    let (release, blocked) = mpsc::channel::<()>();
+    let blocked = Mutex::new(blocked);
+    let fake = Fake::new(move |_| {
+        crate::progress::reading(std::path::Path::new("/etc/ssl/certs/a.pem"));
+        crate::progress::reading(std::path::Path::new("/mnt/dead-nfs/ca.pem"));
+        let _ = blocked.lock().unwrap().recv();
+        good()
+    });
+    let cache = RootsCache::with_source(fake)
+        .with_sleeper(RecordedSleep::default())
+        .with_policy(LoadPolicy::DEFAULT.with_deadline(Duration::from_millis(50)));
+    let err = cache.native_roots().unwrap_err();
+    assert_eq!(err.kind(), NativeRootsErrorKind::Deadline);
+    assert!(
+        err.to_string()
+            .contains("stuck reading /mnt/dead-nfs/ca.pem"),
+        "{err}"
+    );
+    let again = cache.refresh().unwrap_err();
+    assert_eq!(again.kind(), NativeRootsErrorKind::LoaderStuck);
+    assert!(
+        again
+            .to_string()
+            .contains("stuck reading /mnt/dead-nfs/ca.pem"),
+        "{again}"
+    );
+    release.send(()).unwrap();
+}
+
+#[test]
+fn a_permanent_os_error_keeps_the_anchors_that_loaded() {
+    // What a Mac with corrupted admin trust settings yields: the user and system domains' anchors
+    // and one permanent error naming the domain.
+    let fake = Fake::new(|_| {
+        SourceOutput::new(
+            vec![root(0), root(1)],
+            vec![SourceError::permanent(
+                "failed to load admin trust settings",
+                "errSecInvalidTrustSettings (-25262): the trust settings are corrupted",
+            )],
+        )
+    });
+    let (cache, sleep) = cache(&fake);
+    assert_eq!(cache.native_roots().unwrap().len(), 2);
+    let report = cache.report().unwrap();
+    assert_eq!((report.attempts, fake.calls()), (1, 1));
+    assert!(sleep.recorded().is_empty());
+    assert!(report.errors[0]
+        .to_string()
+        .contains("admin trust settings"));
+}
+
+#[test]
 fn strict_mode_fails_on_any_problem() {
     let fake = Fake::new(|_| SourceOutput::new(vec![root(0), garbage()], vec![]));
     let sleep = RecordedSleep::default();
-    let cache = RootsCache::with_source(fake.clone(), sleep)
-        .with_policy(RetryPolicy::DEFAULT.with_strict(true));
+    let cache = RootsCache::with_source(fake.clone())
+        .with_sleeper(sleep)
+        .with_policy(LoadPolicy::DEFAULT.with_strict(true));
     let err = cache.native_roots().unwrap_err();
     assert_eq!(err.kind(), NativeRootsErrorKind::Strict);
     assert!(err.to_string().contains("certificate #1"), "{err}");
@@ -289,8 +366,9 @@ fn a_source_that_never_returns_meets_the_deadline() {
         good()
     });
     let sleep = RecordedSleep::default();
-    let cache = RootsCache::with_source(fake.clone(), sleep)
-        .with_policy(RetryPolicy::DEFAULT.with_deadline(Duration::from_millis(20)));
+    let cache = RootsCache::with_source(fake.clone())
+        .with_sleeper(sleep)
+        .with_policy(LoadPolicy::DEFAULT.with_deadline(Duration::from_millis(20)));
     let err = cache.native_roots().unwrap_err();
     assert_eq!(err.kind(), NativeRootsErrorKind::Deadline);
     assert_eq!(
@@ -372,7 +450,7 @@ fn refresh_replaces_a_cached_error() {
 
 #[test]
 fn a_source_that_asks_its_own_cache_gets_an_error_not_a_deadlock() {
-    type Cache = RootsCache<Fake, RecordedSleep>;
+    type Cache = RootsCache<Fake>;
     // The source reaches its own cache through a `Weak`, so nothing leaks (Miri checks).
     let cell: Arc<OnceLock<std::sync::Weak<Cache>>> = Arc::new(OnceLock::new());
     let inner_kind = Arc::new(Mutex::new(None));
@@ -384,7 +462,7 @@ fn a_source_that_asks_its_own_cache_gets_an_error_not_a_deadlock() {
             good()
         })
     };
-    let cache = Arc::new(RootsCache::with_source(fake, RecordedSleep::default()));
+    let cache = Arc::new(RootsCache::with_source(fake).with_sleeper(RecordedSleep::default()));
     cell.set(Arc::downgrade(&cache)).unwrap();
     assert_eq!(cache.native_roots().unwrap().len(), 2);
     assert_eq!(
@@ -446,7 +524,7 @@ fn with_leaf() -> SourceOutput {
     SourceOutput::new(
         vec![
             root(0),
-            CertificateDer::from(&include_bytes!("../testdata/leaf.der")[..]),
+            CertificateDer::from(&include_bytes!("../../testdata/leaf.der")[..]),
         ],
         vec![],
     )
@@ -466,8 +544,9 @@ fn anchors_that_are_not_cas_are_reported_and_kept_by_default() {
 #[test]
 fn anchors_that_are_not_cas_can_be_dropped() {
     let fake = Fake::new(|_| with_leaf());
-    let cache = RootsCache::with_source(fake, RecordedSleep::default())
-        .with_policy(RetryPolicy::DEFAULT.with_drop_non_ca_anchors(true));
+    let cache = RootsCache::with_source(fake)
+        .with_sleeper(RecordedSleep::default())
+        .with_policy(LoadPolicy::DEFAULT.with_drop_non_ca_anchors(true));
     assert_eq!(cache.native_roots().unwrap().len(), 1);
     let report = cache.report().unwrap();
     assert!(report.non_ca_anchors.is_empty());

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::test_support::{root, Fake, RecordedSleep};
+use crate::test_support::{root, Fake};
 use crate::SourceOutput;
 
 /// Call `n` of the source yields `n` anchors, so every load publishes a different set.
@@ -22,10 +22,7 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
 fn loom_two_first_callers_and_a_refresh() {
     model(|| {
         let fake = growing();
-        let cache = loom::sync::Arc::new(RootsCache::with_source(
-            fake.clone(),
-            RecordedSleep::default(),
-        ));
+        let cache = loom::sync::Arc::new(RootsCache::with_source(fake.clone()));
         let readers: Vec<_> = (0..2)
             .map(|_| {
                 let cache = loom::sync::Arc::clone(&cache);
@@ -63,10 +60,7 @@ fn loom_two_first_callers_and_a_refresh() {
 fn loom_a_cached_error_is_sticky_under_races() {
     model(|| {
         let fake = Fake::new(|_| SourceOutput::default());
-        let cache = loom::sync::Arc::new(RootsCache::with_source(
-            fake.clone(),
-            RecordedSleep::default(),
-        ));
+        let cache = loom::sync::Arc::new(RootsCache::with_source(fake.clone()));
         let other = {
             let cache = loom::sync::Arc::clone(&cache);
             loom::thread::spawn(move || cache.native_roots().unwrap_err())

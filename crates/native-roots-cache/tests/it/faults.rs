@@ -1,23 +1,20 @@
 //! Faulty trust sources through the public API: fresh `RootsCache` instances with a scripted
-//! source, a recording (never sleeping) backoff and, where a source hangs, a 50 ms deadline.
+//! source, no backoff (a zero one; the unit tests record backoffs) and, where a source hangs, a
+//! 50 ms deadline.
 //!
-//! `src/cache_tests.rs` unit-tests each row of the decision table once; this file adds what only
+//! `src/cache/tests.rs` unit-tests each row of the decision table once; this file adds what only
 //! shows at the public surface: the retry count as a table of k transient failures, panics
 //! without a message or in a later attempt or a refresh, many callers waiting on one hung load,
 //! a hung refresh or backoff, and every way a source can call back into its own cache.
-#![allow(clippy::unwrap_used)]
 
-mod common;
-
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::thread;
 use std::time::Duration;
 
+use crate::common::{self, Fake};
 use native_roots_cache::{
-    NativeRootsError, NativeRootsErrorKind, RetryPolicy, RootsCache, Sleep, SourceError,
-    SourceOutput, TrustOrigin, TrustSource,
+    LoadPolicy, NativeRootsError, NativeRootsErrorKind, RootsCache, SourceError, SourceOutput,
 };
 use rustls::pki_types::CertificateDer;
 
@@ -54,64 +51,15 @@ fn transient() -> SourceOutput {
     )
 }
 
-type Script = dyn Fn(u32) -> SourceOutput + Send + Sync;
+type Scripted = Fake;
+type Cache = RootsCache<Fake>;
 
-/// A source that answers call `n` (from 1) with `script(n)` and counts its calls.
-#[derive(Clone)]
-struct Scripted {
-    calls: Arc<AtomicU32>,
-    script: Arc<Script>,
-}
+/// No backoff: the retries run back to back.
+const NO_BACKOFF: LoadPolicy = LoadPolicy::DEFAULT.with_backoff(Duration::ZERO, Duration::ZERO);
 
-impl Scripted {
-    fn new(script: impl Fn(u32) -> SourceOutput + Send + Sync + 'static) -> Self {
-        Self {
-            calls: Arc::new(AtomicU32::new(0)),
-            script: Arc::new(script),
-        }
-    }
-
-    fn calls(&self) -> u32 {
-        self.calls.load(Ordering::SeqCst)
-    }
-}
-
-impl TrustSource for Scripted {
-    fn load(&self) -> SourceOutput {
-        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        (self.script)(n)
-    }
-
-    fn origin(&self) -> TrustOrigin {
-        TrustOrigin::Custom("the scripted source".into())
-    }
-}
-
-/// A backoff that records what it was asked to wait and returns at once.
-#[derive(Clone, Default)]
-struct Recorded(Arc<Mutex<Vec<Duration>>>);
-
-impl Recorded {
-    fn count(&self) -> usize {
-        self.0.lock().unwrap().len()
-    }
-}
-
-impl Sleep for Recorded {
-    fn sleep(&self, duration: Duration) {
-        self.0.lock().unwrap().push(duration);
-    }
-}
-
-type Cache = RootsCache<Scripted, Recorded>;
-
-/// A cache for `source` with the default policy and a recording backoff.
-fn cache(source: &Scripted) -> (Cache, Recorded) {
-    let sleep = Recorded::default();
-    (
-        RootsCache::with_source(source.clone(), sleep.clone()),
-        sleep,
-    )
+/// A cache for `source` with the default policy but no backoff.
+fn cache(source: &Scripted) -> Cache {
+    RootsCache::with_source(source.clone()).with_policy(NO_BACKOFF)
 }
 
 /// A latch a hung source waits on; the test opens it at the end so the worker thread finishes.
@@ -140,17 +88,12 @@ impl Latch {
 fn k_transient_failures() {
     for k in [0, 1, 2, 3, 5] {
         let source = Scripted::new(move |n| if n <= k { transient() } else { good() });
-        let (cache, sleep) = cache(&source);
+        let cache = cache(&source);
         let result = cache.native_roots();
         let report = cache.report().unwrap();
         if k < 3 {
             assert_eq!(result.unwrap().len(), 2, "k = {k}");
             assert_eq!((report.attempts, source.calls()), (k + 1, k + 1), "k = {k}");
-            assert_eq!(
-                sleep.count(),
-                k as usize,
-                "one backoff per failed attempt, k = {k}"
-            );
             assert!(
                 report.errors.is_empty(),
                 "the report is the last attempt's, k = {k}"
@@ -162,11 +105,7 @@ fn k_transient_failures() {
                 NativeRootsErrorKind::TransientExhausted,
                 "k = {k}"
             );
-            assert_eq!(
-                (err.attempts(), source.calls(), sleep.count()),
-                (3, 3, 2),
-                "k = {k}"
-            );
+            assert_eq!((err.attempts(), source.calls()), (3, 3), "k = {k}");
             assert!(err.to_string().contains("errSecIO"), "{err}");
             assert_eq!(cache.native_roots().unwrap_err(), err, "sticky, k = {k}");
             assert_eq!(
@@ -187,23 +126,23 @@ fn permanent_errors_are_recorded_or_fatal_but_never_retried() {
     };
     let with_anchors =
         Scripted::new(move |_| SourceOutput::new(roots()[..1].to_vec(), vec![missing()]));
-    let (cache_a, sleep_a) = cache(&with_anchors);
+    let cache_a = cache(&with_anchors);
     assert_eq!(cache_a.native_roots().unwrap().len(), 1);
     let report = cache_a.report().unwrap();
     assert_eq!(report.errors, vec![missing()]);
-    assert_eq!((with_anchors.calls(), sleep_a.count()), (1, 0));
+    assert_eq!((with_anchors.calls(), report.attempts), (1, 1));
 
     let alone = Scripted::new(move |_| {
         SourceOutput::new(Vec::<CertificateDer<'static>>::new(), vec![missing()])
     });
-    let (cache_b, sleep_b) = cache(&alone);
+    let cache_b = cache(&alone);
     let err = cache_b.native_roots().unwrap_err();
     assert_eq!(
         (err.kind(), err.attempts()),
         (NativeRootsErrorKind::NoAnchors, 1)
     );
     assert!(err.to_string().contains("/nowhere/ca.pem"), "{err}");
-    assert_eq!((alone.calls(), sleep_b.count()), (1, 0));
+    assert_eq!(alone.calls(), 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -213,7 +152,7 @@ fn permanent_errors_are_recorded_or_fatal_but_never_retried() {
 #[test]
 fn a_panic_without_a_message_is_a_sticky_error() {
     let source = Scripted::new(|_| std::panic::panic_any(42_u32));
-    let (cache, _) = cache(&source);
+    let cache = cache(&source);
     let err = cache.native_roots().unwrap_err();
     assert_eq!(
         (err.kind(), err.attempts()),
@@ -234,14 +173,14 @@ fn a_panic_in_a_retry_names_its_attempt() {
             panic!("keychain gone")
         }
     });
-    let (cache, sleep) = cache(&source);
+    let cache = cache(&source);
     let err = cache.native_roots().unwrap_err();
     assert_eq!(
         (err.kind(), err.attempts()),
         (NativeRootsErrorKind::Panicked, 2)
     );
     assert!(err.to_string().contains("keychain gone"), "{err}");
-    assert_eq!((source.calls(), sleep.count()), (2, 1));
+    assert_eq!(source.calls(), 2);
 }
 
 /// A panicking refresh returns its error and leaves the store in use untouched.
@@ -254,7 +193,7 @@ fn a_panicking_refresh_keeps_the_store() {
             panic!("refresh exploded")
         }
     });
-    let (cache, _) = cache(&source);
+    let cache = cache(&source);
     let store = cache.native_roots().unwrap();
     let err = cache.refresh().unwrap_err();
     assert_eq!(err.kind(), NativeRootsErrorKind::Panicked);
@@ -275,10 +214,9 @@ fn every_caller_of_a_hung_load_gets_the_deadline() {
         latch.wait();
         good()
     });
-    let sleep = Recorded::default();
     let cache: &'static Cache = Box::leak(Box::new(
-        RootsCache::with_source(source.clone(), sleep)
-            .with_policy(RetryPolicy::DEFAULT.with_deadline(DEADLINE)),
+        RootsCache::with_source(source.clone())
+            .with_policy(LoadPolicy::DEFAULT.with_deadline(DEADLINE)),
     ));
     let start = Arc::new(Barrier::new(CALLERS));
     let callers: Vec<_> = (0..CALLERS)
@@ -295,9 +233,10 @@ fn every_caller_of_a_hung_load_gets_the_deadline() {
     assert_eq!(errors[0].attempts(), 1);
     assert!(errors[0].to_string().contains("50ms"), "{}", errors[0]);
     assert!(
-        errors[0]
-            .to_string()
-            .contains("(stuck in attempt 1 or the backoff after it)"),
+        errors[0].to_string().contains(
+            "(stuck inside the source, before it opened any file, in attempt 1 or the backoff \
+             after it)"
+        ),
         "{}",
         errors[0]
     );
@@ -326,8 +265,8 @@ fn a_hung_refresh_keeps_the_store() {
         }
         good()
     });
-    let cache = RootsCache::with_source(source.clone(), Recorded::default())
-        .with_policy(RetryPolicy::DEFAULT.with_deadline(DEADLINE));
+    let cache = RootsCache::with_source(source.clone())
+        .with_policy(LoadPolicy::DEFAULT.with_deadline(DEADLINE));
     let store = cache.native_roots().unwrap();
     let err = cache.refresh().unwrap_err();
     assert_eq!(err.kind(), NativeRootsErrorKind::Deadline);
@@ -336,20 +275,61 @@ fn a_hung_refresh_keeps_the_store() {
     open.send(()).unwrap();
 }
 
-/// A backoff that never ends (a sleep that hangs) is bounded by the deadline as well.
+/// A cache never has more than one stuck loader: while the first is stuck past its deadline, a
+/// refresh returns at once with an error that says so, without calling the source again; once
+/// the stuck load ends, refreshes read the source again.
+#[test]
+fn a_stuck_loader_is_never_joined_by_a_second() {
+    let (open, latch) = Latch::new();
+    let (returned_tx, returned) = mpsc::channel();
+    let source = Scripted::new(move |n| {
+        if n == 1 {
+            latch.wait();
+            returned_tx.send(()).unwrap();
+        }
+        good()
+    });
+    let cache = RootsCache::with_source(source.clone())
+        .with_policy(LoadPolicy::DEFAULT.with_deadline(DEADLINE));
+    assert_eq!(
+        cache.native_roots().unwrap_err().kind(),
+        NativeRootsErrorKind::Deadline
+    );
+    for _ in 0..5 {
+        let err = cache.refresh().unwrap_err();
+        assert_eq!(err.kind(), NativeRootsErrorKind::LoaderStuck);
+        assert!(
+            err.to_string().contains("still stuck inside the source"),
+            "{err}"
+        );
+    }
+    // Five refreshes, no second loader: the source was entered once.
+    assert_eq!(source.calls(), 1);
+    open.send(()).unwrap();
+    returned.recv().unwrap();
+    // The stuck loader's thread marks itself finished as it ends, right after the source returns.
+    let refreshed = loop {
+        match cache.refresh() {
+            Err(err) if err.kind() == NativeRootsErrorKind::LoaderStuck => thread::yield_now(),
+            other => break other,
+        }
+    };
+    assert_eq!(refreshed.unwrap().roots.len(), 2);
+    assert_eq!(source.calls(), 2);
+}
+
+/// A backoff longer than the deadline is bounded by the deadline as well (the loader thread,
+/// asleep for an hour, is left to end with the test process).
 #[test]
 fn a_hung_backoff_meets_the_deadline() {
-    #[derive(Clone)]
-    struct HungSleep(Latch);
-    impl Sleep for HungSleep {
-        fn sleep(&self, _: Duration) {
-            self.0.wait();
-        }
-    }
-    let (open, latch) = Latch::new();
+    let hour = Duration::from_secs(3600);
     let source = Scripted::new(|_| transient());
-    let cache = RootsCache::with_source(source.clone(), HungSleep(latch))
-        .with_policy(RetryPolicy::DEFAULT.with_deadline(DEADLINE));
+    let cache = RootsCache::with_source(source.clone()).with_policy(
+        LoadPolicy::DEFAULT
+            .with_backoff(hour, hour)
+            .with_jitter_percent(0)
+            .with_deadline(DEADLINE),
+    );
     let err = cache.native_roots().unwrap_err();
     assert_eq!(
         (err.kind(), err.attempts()),
@@ -357,11 +337,10 @@ fn a_hung_backoff_meets_the_deadline() {
     );
     assert!(
         err.to_string()
-            .contains("(stuck in attempt 1 or the backoff after it)"),
+            .contains("in attempt 1 or the backoff after it)"),
         "{err}"
     );
     assert_eq!(source.calls(), 1);
-    open.send(()).unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,10 +381,7 @@ fn a_source_calling_its_own_cache_gets_errors_not_a_deadlock() {
             good()
         })
     };
-    let cache: &'static Cache = Box::leak(Box::new(RootsCache::with_source(
-        source,
-        Recorded::default(),
-    )));
+    let cache: &'static Cache = Box::leak(Box::new(RootsCache::with_source(source)));
     cell.set(cache).ok().unwrap();
 
     assert_eq!(cache.native_roots().unwrap().len(), 2);
@@ -452,8 +428,7 @@ fn re_entry_from_a_helper_thread_is_bounded_by_the_deadline() {
         })
     };
     let cache: &'static Cache = Box::leak(Box::new(
-        RootsCache::with_source(source, Recorded::default())
-            .with_policy(RetryPolicy::DEFAULT.with_deadline(DEADLINE)),
+        RootsCache::with_source(source).with_policy(LoadPolicy::DEFAULT.with_deadline(DEADLINE)),
     ));
     cell.set(cache).ok().unwrap();
 
@@ -469,14 +444,14 @@ fn re_entry_from_a_helper_thread_is_bounded_by_the_deadline() {
 #[test]
 fn a_source_reading_another_cache_is_not_re_entry() {
     let base = Scripted::new(|_| good());
-    let (inner, _) = cache(&base);
+    let inner = cache(&base);
     let inner: &'static Cache = Box::leak(Box::new(inner));
     let outer_source = Scripted::new(move |_| {
         let mut certs = roots()[2..].to_vec();
         certs.extend(inner.native_roots().map(|_| roots()[..2].to_vec()).unwrap());
         SourceOutput::new(certs, vec![])
     });
-    let (outer, _) = cache(&outer_source);
+    let outer = cache(&outer_source);
     assert_eq!(outer.native_roots().unwrap().len(), 3);
     assert_eq!(base.calls(), 1);
 }

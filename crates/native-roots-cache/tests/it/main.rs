@@ -1,0 +1,12 @@
+//! The in-process integration tests, one binary with a module per subject (as once_cell's
+//! `tests/it/`): each builds fresh `RootsCache` instances over scripted sources or `PemFiles`, so
+//! none needs the environment or a process of its own. Tests about the process-wide cache and the
+//! environment variables stay in their own binaries next to this directory.
+#![allow(clippy::unwrap_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod faults;
+mod never_blocks;
+mod torn_reads;
