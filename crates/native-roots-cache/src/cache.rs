@@ -7,15 +7,20 @@
 
 use std::cell::RefCell;
 use std::sync::{Arc, PoisonError};
+use std::time::Duration;
 
 use rustls::RootCertStore;
 
+use crate::certificate::ReportedCertificate;
 use crate::error::NativeRootsError;
+use crate::notify::Notifier;
 use crate::platform::PlatformSource;
 use crate::policy::{LoadPolicy, Sleeper};
 use crate::report::LoadReport;
 use crate::source::TrustSource;
 use crate::sync::{AtomicU64, Mutex, Ordering, Slot};
+use crate::wait::{FirstLoad, NextGeneration};
+use crate::watch::{ChangeCheck, Debounce, Decision};
 use crate::worker;
 
 /// A cache of one trust store: loaded on first use, shared as `Arc<RootCertStore>`, replaced only
@@ -55,6 +60,13 @@ pub struct RootsCache<S = PlatformSource> {
     /// The generation of `current`, written after it (under `load_lock`), so that the hot
     /// generation check of derived caches is one atomic load and never runs ahead of the store.
     generation: AtomicU64,
+    /// Callers waiting for a publish (blocking or as futures).
+    notifier: Notifier,
+    /// Whether a watcher (or a caller of `check_for_changes`) follows this cache, so that loads
+    /// take the source's signature; off, a load pays nothing for live trust.
+    watching: std::sync::atomic::AtomicBool,
+    /// Which signature the store in use was read at, and which change waits to hold still.
+    debounce: std::sync::Mutex<Debounce>,
 }
 
 /// The outcome callers see, swapped in as one unit so that a store and its report always agree.
@@ -74,6 +86,11 @@ pub struct Refresh {
     pub changed: bool,
     /// The generation now published.
     pub generation: u64,
+    /// The anchors' certificates the new store has and the previous one had not (empty when
+    /// unchanged, or when the previous outcome was an error).
+    pub added: Vec<ReportedCertificate>,
+    /// The anchors' certificates the previous store had and the new one has not.
+    pub removed: Vec<ReportedCertificate>,
 }
 
 #[cfg(not(loom))]
@@ -120,6 +137,9 @@ macro_rules! constructors {
                     loads: AtomicU64::new(0),
                     epoch: AtomicU64::new(0),
                     generation: AtomicU64::new(0),
+                    notifier: Notifier::new(),
+                    watching: std::sync::atomic::AtomicBool::new(false),
+                    debounce: std::sync::Mutex::new(Debounce::new()),
                 }
             }
         }
@@ -258,6 +278,7 @@ impl<S: TrustSource> RootsCache<S> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let loaded = self.run_load();
+        self.record_signature(&loaded);
         let previous = self.current.load_full();
         // Publishes are serialised by `load_lock`, so the mirror is exact here.
         let previous_generation = self.generation.load(Ordering::Acquire);
@@ -274,18 +295,27 @@ impl<S: TrustSource> RootsCache<S> {
                         roots: Arc::clone(old),
                         changed: false,
                         generation: previous_generation,
+                        added: Vec::new(),
+                        removed: Vec::new(),
                     });
                 }
                 let generation = previous_generation + 1;
+                let (added, removed) = match previous.as_ref().filter(|p| p.roots.is_ok()) {
+                    Some(previous) => anchor_changes(&previous.report, &loaded.report),
+                    None => (Vec::new(), Vec::new()),
+                };
                 log::info!(
-                    "trust store refreshed, generation {generation}: {}",
-                    loaded.report
+                    "trust store changed, generation {generation}: {}{}",
+                    loaded.report,
+                    describe_changes(&added, &removed)
                 );
                 self.publish(Ok(Arc::clone(&new)), loaded.report, generation);
                 Ok(Refresh {
                     roots: new,
                     changed: true,
                     generation,
+                    added,
+                    removed,
                 })
             }
             Err(err) => {
@@ -296,6 +326,97 @@ impl<S: TrustSource> RootsCache<S> {
                 }
                 Err(err)
             }
+        }
+    }
+
+    /// Look whether the trust source changed, and reload it if so: one poll of what a
+    /// [`Watcher`](crate::Watcher) does on its timer, for callers with a scheduler of their own.
+    ///
+    /// For a source with a [`signature`](TrustSource::signature) (files), this costs a `stat`
+    /// pass; a change is read only once it held across two calls (a bundle being written is not
+    /// read half-way), and a signature that failed to load is not retried until the files change
+    /// again. A source without one (the macOS and Windows stores) is reloaded at every call, as
+    /// [`refresh`](Self::refresh) does. Loads the store first if nobody has yet.
+    ///
+    /// A published change advances the [`generation`](Self::generation), is logged at `info` with
+    /// the anchors added and removed, and wakes every waiter; a failed reload is logged at `warn`
+    /// and keeps the store in use.
+    pub fn check_for_changes(&self) -> ChangeCheck {
+        self.start_watching();
+        if self.epoch.load(Ordering::Acquire) == 0 {
+            let _ = self.native_roots();
+        }
+        let decision = match self.source.signature() {
+            Some(now) => self.lock_debounce().observe(now),
+            None => Decision::Reload,
+        };
+        match decision {
+            Decision::Unchanged => ChangeCheck::Unchanged,
+            Decision::Pending => ChangeCheck::Pending,
+            Decision::Reload => match self.refresh() {
+                Ok(refresh) => ChangeCheck::Reloaded(refresh),
+                Err(err) => ChangeCheck::Failed(err),
+            },
+        }
+    }
+
+    /// Block until a generation newer than `seen` is published, at most `timeout`; the new
+    /// generation, or `None` on timeout. Pass the [`generation`](Self::generation) you built from.
+    pub fn wait_for_generation(&self, seen: u64, timeout: Duration) -> Option<u64> {
+        self.notifier
+            .wait_until(timeout, || self.generation() > seen)
+            .then(|| self.generation())
+    }
+
+    /// A future of the first generation newer than `seen`: [`wait_for_generation`] for async
+    /// code, built on std's `Waker` alone, so it runs on any executor and blocks none.
+    ///
+    /// [`wait_for_generation`]: Self::wait_for_generation
+    pub fn next_generation(&self, seen: u64) -> NextGeneration<'_, S> {
+        NextGeneration::new(self, seen)
+    }
+
+    /// A future of the first load's outcome, for async code that must not block a runtime
+    /// thread on the load. It does not start the load: a [`Watcher`](crate::Watcher) does, on its
+    /// own thread (the process-wide [`native_roots_async`](crate::native_roots_async) starts one
+    /// for you).
+    pub fn loaded(&self) -> FirstLoad<'_, S> {
+        FirstLoad::new(self)
+    }
+
+    /// The outcome published now, if any (no load is started).
+    pub(crate) fn published_roots(&self) -> Option<Result<Arc<RootCertStore>, NativeRootsError>> {
+        self.current.load_full().map(|p| p.roots.clone())
+    }
+
+    /// Whether anything has been published.
+    pub(crate) fn has_outcome(&self) -> bool {
+        self.epoch.load(Ordering::Acquire) != 0
+    }
+
+    pub(crate) fn notifier(&self) -> &Notifier {
+        &self.notifier
+    }
+
+    /// From now on, loads take the source's signature.
+    pub(crate) fn start_watching(&self) {
+        self.watching
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the source has a cheap signature (files) or must be reloaded on a timer.
+    pub(crate) fn has_signature(&self) -> bool {
+        self.source.signature().is_some()
+    }
+
+    fn lock_debounce(&self) -> std::sync::MutexGuard<'_, Debounce> {
+        self.debounce.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn record_signature(&self, loaded: &worker::Loaded) {
+        if self.watching.load(std::sync::atomic::Ordering::Relaxed) {
+            self.lock_debounce()
+                .loaded(loaded.signature.clone(), loaded.roots.is_ok());
         }
     }
 
@@ -331,6 +452,7 @@ impl<S: TrustSource> RootsCache<S> {
             return published.roots.clone();
         }
         let loaded = self.run_load();
+        self.record_signature(&loaded);
         let generation = u64::from(loaded.roots.is_ok());
         self.publish(loaded.roots.clone(), loaded.report, generation);
         loaded.roots
@@ -351,6 +473,7 @@ impl<S: TrustSource> RootsCache<S> {
             Ordering::Release,
         );
         self.generation.store(generation, Ordering::Release);
+        self.notifier.notify();
     }
 
     fn id(&self) -> usize {
@@ -373,8 +496,60 @@ impl<S: TrustSource> RootsCache<S> {
             &self.policy,
             self.id(),
             &self.stuck,
+            self.watching.load(std::sync::atomic::Ordering::Relaxed),
         )
     }
+}
+
+/// The anchors' certificates in `new` and not in `old`, and in `old` and not in `new`.
+fn anchor_changes(
+    old: &LoadReport,
+    new: &LoadReport,
+) -> (Vec<ReportedCertificate>, Vec<ReportedCertificate>) {
+    use std::collections::HashSet;
+    let ders = |report: &LoadReport| -> HashSet<Vec<u8>> {
+        report
+            .anchor_certificates
+            .iter()
+            .map(|c| c.der.as_ref().to_vec())
+            .collect()
+    };
+    let (old_ders, new_ders) = (ders(old), ders(new));
+    let only = |report: &LoadReport, other: &HashSet<Vec<u8>>| {
+        report
+            .anchor_certificates
+            .iter()
+            .filter(|c| !other.contains(c.der.as_ref()))
+            .cloned()
+            .collect()
+    };
+    (only(new, &old_ders), only(old, &new_ders))
+}
+
+/// `; added: A, B; removed: C` by subject, for the log line of a published change.
+fn describe_changes(added: &[ReportedCertificate], removed: &[ReportedCertificate]) -> String {
+    let subjects = |certs: &[ReportedCertificate]| {
+        certs
+            .iter()
+            .map(|c| {
+                c.subject()
+                    .unwrap_or_else(|| format!("SHA-256 {}", c.sha256_hex()))
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let mut text = String::new();
+    if !added.is_empty() {
+        text.push_str(&format!("; added {}: {}", added.len(), subjects(added)));
+    }
+    if !removed.is_empty() {
+        text.push_str(&format!(
+            "; removed {}: {}",
+            removed.len(),
+            subjects(removed)
+        ));
+    }
+    text
 }
 
 /// Whether two stores hold the same set of anchors, whatever their order.

@@ -136,6 +136,7 @@ impl fmt::Display for ReportedCertificate {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
 

@@ -28,6 +28,7 @@ use rustls::pki_types::CertificateDer;
 use crate::certificate::{CertificateLocation, ReportedCertificate};
 use crate::os_error;
 use crate::progress;
+use crate::signature::SourceSignature;
 use crate::source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};
 
 /// A file modified this recently may still be being written: file systems with coarse timestamps
@@ -152,6 +153,13 @@ impl TrustSource for PemFiles {
             file: self.file.clone(),
             dirs: self.dirs.clone(),
         }
+    }
+
+    fn signature(&self) -> Option<SourceSignature> {
+        Some(SourceSignature::of_paths(
+            self.file.as_deref(),
+            self.dirs.iter().map(PathBuf::as_path),
+        ))
     }
 }
 

@@ -1,10 +1,14 @@
 //! The process-wide cache of the operating system's trust store and the free functions over it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls::RootCertStore;
 
-use crate::{LoadReport, NativeRootsError, Refresh, RootsCache};
+use crate::{
+    ChangeCheck, FirstLoad, LoadReport, NativeRootsError, Refresh, RootsCache, WatchHandle, Watcher,
+};
 
 static GLOBAL: RootsCache = RootsCache::new();
 
@@ -71,4 +75,51 @@ pub fn native_roots_report() -> Option<Arc<LoadReport>> {
 /// How many times this process has read the OS trust store (the first load plus refreshes).
 pub fn native_roots_loads() -> u64 {
     GLOBAL.loads()
+}
+
+/// Start following the process-wide store: a [`Watcher`] thread polls `SSL_CERT_FILE`,
+/// `SSL_CERT_DIR` or the system CA files by signature (every 5 s by default), or reloads the macOS
+/// and Windows stores in full (every 5 minutes), and publishes each change. Dropping the handle
+/// stops it. Nothing of this runs in a process that does not call it.
+///
+/// # Errors
+/// The operating system's error when the thread cannot be started.
+pub fn watch_native_roots(watcher: Watcher) -> std::io::Result<WatchHandle> {
+    watcher.start(&GLOBAL)
+}
+
+/// One poll of the process-wide store, for callers with a scheduler of their own. See
+/// [`RootsCache::check_for_changes`].
+pub fn check_native_roots() -> ChangeCheck {
+    GLOBAL.check_for_changes()
+}
+
+/// Block until the process-wide store publishes a generation newer than `seen`, at most
+/// `timeout`; the new generation, or `None` on timeout.
+pub fn wait_for_native_roots_generation(seen: u64, timeout: Duration) -> Option<u64> {
+    GLOBAL.wait_for_generation(seen, timeout)
+}
+
+/// The process-wide store for async code: the first load runs on a thread of its own (started
+/// here if no load has started yet), so no executor thread blocks on it; later calls resolve at
+/// once with the cached outcome.
+///
+/// # Errors
+/// As [`native_roots`], when the future resolves.
+pub fn native_roots_async() -> FirstLoad<'static, crate::PlatformSource> {
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    if !GLOBAL.has_outcome() && !STARTED.swap(true, Ordering::AcqRel) {
+        let spawned = std::thread::Builder::new()
+            .name("native-roots-load".into())
+            .spawn(|| drop(GLOBAL.native_roots()));
+        if let Err(err) = spawned {
+            // Load on this thread rather than never: a blocked executor beats a future that
+            // never resolves.
+            log::warn!(
+                "could not start a thread for the first trust-store load ({err}); loading inline"
+            );
+            let _ = GLOBAL.native_roots();
+        }
+    }
+    GLOBAL.loaded()
 }

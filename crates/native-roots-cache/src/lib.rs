@@ -11,11 +11,13 @@ mod files;
 #[cfg(not(loom))]
 mod global;
 mod load;
+mod notify;
 mod os_error;
 mod platform;
 mod policy;
 mod progress;
 mod report;
+mod signature;
 mod source;
 mod sync;
 #[cfg(test)]
@@ -23,6 +25,8 @@ mod test_support;
 // The shared test support names the crate by its public name, as integration tests do.
 #[cfg(test)]
 extern crate self as native_roots_cache;
+mod wait;
+mod watch;
 mod worker;
 
 pub use cache::{Refresh, RootsCache};
@@ -31,10 +35,14 @@ pub use error::{NativeRootsError, NativeRootsErrorKind};
 pub use files::PemFiles;
 #[cfg(not(loom))]
 pub use global::{
-    native_roots, native_roots_generation, native_roots_loads, native_roots_report,
-    refresh_native_roots, warm_native_roots, with_native_roots,
+    check_native_roots, native_roots, native_roots_async, native_roots_generation,
+    native_roots_loads, native_roots_report, refresh_native_roots,
+    wait_for_native_roots_generation, warm_native_roots, watch_native_roots, with_native_roots,
 };
 pub use platform::PlatformSource;
 pub use policy::LoadPolicy;
 pub use report::{LoadReport, NonCaAnchor, SkippedCertificate};
+pub use signature::SourceSignature;
 pub use source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};
+pub use wait::{FirstLoad, NextGeneration};
+pub use watch::{ChangeCheck, WatchHandle, Watcher};

@@ -13,12 +13,15 @@ use crate::constraints::non_ca_subject;
 use crate::error::NativeRootsError;
 use crate::policy::{jitter_seed, LoadPolicy, Sleeper};
 use crate::report::{LoadReport, NonCaAnchor, SkippedCertificate};
+use crate::signature::SourceSignature;
 use crate::source::{TrustOrigin, TrustSource};
 
 /// The verdict of one load and the report that explains it.
 pub(crate) struct Loaded {
     pub(crate) roots: Result<Arc<RootCertStore>, NativeRootsError>,
     pub(crate) report: LoadReport,
+    /// The source's signature taken just before the read, when a watcher asked for it.
+    pub(crate) signature: Option<SourceSignature>,
 }
 
 /// Run attempts until one has no transient error or the policy's attempts run out.
@@ -63,7 +66,11 @@ pub(crate) fn load<S: TrustSource>(
         report.elapsed = started.elapsed();
         let roots = judge(built.store, &report, transient, policy);
         log_outcome(&roots, &report);
-        return Loaded { roots, report };
+        return Loaded {
+            roots,
+            report,
+            signature: None,
+        };
     }
 }
 

@@ -12,6 +12,7 @@ use crate::certificate::{CertificateLocation, ReportedCertificate};
 use crate::files;
 use crate::files::PemFiles;
 use crate::os_error;
+use crate::signature::SourceSignature;
 use crate::source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};
 
 /// The operating system's trust store, read the way `rustls-native-certs` reads it.
@@ -41,6 +42,13 @@ impl TrustSource for PlatformSource {
         match env_files() {
             Some(files) => files.read(),
             None => load_platform_store(),
+        }
+    }
+
+    fn signature(&self) -> Option<SourceSignature> {
+        match env_files() {
+            Some(files) => files.signature(),
+            None => platform_signature(),
         }
     }
 
@@ -75,18 +83,32 @@ fn env_files() -> Option<PemFiles> {
     Some(dirs.into_iter().fold(files, PemFiles::with_dir))
 }
 
+/// The system bundle and directory openssl-probe finds.
 #[cfg(all(unix, not(target_os = "macos")))]
-fn load_platform_store() -> SourceOutput {
+fn system_files() -> PemFiles {
     let probe = openssl_probe::probe();
     let mut files = PemFiles::new().bundle_called("the system CA bundle");
     if let Some(file) = probe.cert_file {
         files = files.with_file(file);
     }
-    probe
-        .cert_dir
-        .into_iter()
-        .fold(files, PemFiles::with_dir)
-        .read()
+    probe.cert_dir.into_iter().fold(files, PemFiles::with_dir)
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+fn load_platform_store() -> SourceOutput {
+    system_files().read()
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+fn platform_signature() -> Option<SourceSignature> {
+    system_files().signature()
+}
+
+/// The Security framework and the Windows store offer no cheap signature: a watcher reloads them
+/// on a timer.
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn platform_signature() -> Option<SourceSignature> {
+    None
 }
 
 #[cfg(not(all(unix, not(target_os = "macos"))))]

@@ -75,6 +75,7 @@ pub(crate) fn reading(path: &Path) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::certificate::ReportedCertificate;
+use crate::signature::SourceSignature;
 
 /// A place the cache reads trust anchors from.
 ///
@@ -18,6 +19,14 @@ pub trait TrustSource: Clone + Send + Sync + 'static {
 
     /// Where the certificates will come from, for reports and error messages.
     fn origin(&self) -> TrustOrigin;
+
+    /// A cheap fingerprint of what [`load`](TrustSource::load) would read (file metadata, no
+    /// parse), so that a [`Watcher`](crate::Watcher) reloads only after a change. `None` (the
+    /// default) when there is no cheap way to tell: the watcher then reloads in full on its
+    /// reload interval.
+    fn signature(&self) -> Option<SourceSignature> {
+        None
+    }
 }
 
 /// What one read of a [`TrustSource`] produced: the certificates found and the errors met.

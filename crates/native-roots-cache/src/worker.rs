@@ -63,6 +63,7 @@ pub(crate) fn run<S: TrustSource>(
     policy: &LoadPolicy,
     cache_id: usize,
     stuck: &StuckLoader,
+    with_signature: bool,
 ) -> Loaded {
     let origin = source.origin();
     {
@@ -85,7 +86,11 @@ pub(crate) fn run<S: TrustSource>(
             let _mark = LoadingMark::set(cache_id);
             let _tracking = Tracking::start(progress);
             catch_unwind(AssertUnwindSafe(|| {
-                load(&source, &sleep, &policy, origin, &attempts)
+                // Taken before the read: a change during the read then shows as a change.
+                let signature = with_signature.then(|| source.signature()).flatten();
+                let mut loaded = load(&source, &sleep, &policy, origin, &attempts);
+                loaded.signature = signature;
+                loaded
             }))
             .map_err(|payload| panic_message(payload.as_ref()))
         }
@@ -93,12 +98,14 @@ pub(crate) fn run<S: TrustSource>(
     let finished = wait(job, policy);
     let attempts = attempts.load(Ordering::Acquire);
     match finished {
-        Finished::Done(Ok(loaded)) => loaded,
-        Finished::Done(Err(panic)) => failed(
-            NativeRootsError::panicked(attempts, &panic),
-            origin,
-            attempts,
-        ),
+        Finished::Done(done) => match *done {
+            Ok(loaded) => loaded,
+            Err(panic) => failed(
+                NativeRootsError::panicked(attempts, &panic),
+                origin,
+                attempts,
+            ),
+        },
         Finished::Deadline => {
             let err = NativeRootsError::deadline(
                 &origin,
@@ -118,7 +125,7 @@ type Outcome = Result<Loaded, String>;
 // Under loom the load runs inline, so it never misses a deadline or fails to start.
 #[cfg_attr(loom, allow(dead_code))]
 enum Finished {
-    Done(Outcome),
+    Done(Box<Outcome>),
     Deadline,
     NotStarted(String),
 }
@@ -136,17 +143,17 @@ fn wait(job: impl FnOnce() -> Outcome + Send + 'static, policy: &LoadPolicy) -> 
     }
     // A worker past its deadline is left to finish on its own; its result is dropped.
     match rx.recv_timeout(policy.deadline()) {
-        Ok(outcome) => Finished::Done(outcome),
+        Ok(outcome) => Finished::Done(Box::new(outcome)),
         Err(mpsc::RecvTimeoutError::Timeout) => Finished::Deadline,
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            Finished::Done(Err("the loader thread ended without a result".to_owned()))
-        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => Finished::Done(Box::new(Err(
+            "the loader thread ended without a result".to_owned(),
+        ))),
     }
 }
 
 #[cfg(loom)]
 fn wait(job: impl FnOnce() -> Outcome + Send + 'static, _policy: &LoadPolicy) -> Finished {
-    Finished::Done(job())
+    Finished::Done(Box::new(job()))
 }
 
 fn failed(err: NativeRootsError, origin: TrustOrigin, attempts: u32) -> Loaded {
@@ -156,6 +163,7 @@ fn failed(err: NativeRootsError, origin: TrustOrigin, attempts: u32) -> Loaded {
     Loaded {
         roots: Err(err),
         report,
+        signature: None,
     }
 }
 

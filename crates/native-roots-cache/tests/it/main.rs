@@ -8,5 +8,6 @@
 mod common;
 
 mod faults;
+mod live_trust;
 mod never_blocks;
 mod torn_reads;

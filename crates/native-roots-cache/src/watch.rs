@@ -1,0 +1,268 @@
+//! Live trust, opt-in: a [`Watcher`] thread that follows trust-store changes (stopped when its
+//! [`WatchHandle`] drops), and the debounce that decides when a change is worth a reload.
+//!
+//! File sources are polled by [`SourceSignature`]: a reload runs only when the signature changed
+//! and then held still across two polls, so a bundle being written is not even read. Sources
+//! without a signature (the macOS and Windows stores) are reloaded in full on a longer timer;
+//! either way a reload publishes only a changed anchor set, and a failed one keeps the last good
+//! store. A process that starts no watcher has no thread and no timer.
+
+use std::ops::Deref;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::cache::{Refresh, RootsCache};
+use crate::error::NativeRootsError;
+use crate::signature::SourceSignature;
+use crate::source::TrustSource;
+
+/// What one [`RootsCache::check_for_changes`] found and did.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum ChangeCheck {
+    /// The source's files look as they did when the store in use was read: nothing to do.
+    Unchanged,
+    /// The files changed since the last look: the change must hold still until the next check
+    /// before it is read (a bundle being written is not read half-way).
+    Pending,
+    /// The source was read again: [`Refresh::changed`] says whether a new store was published.
+    Reloaded(Refresh),
+    /// The source was read again and failed; the last good store stays in use.
+    Failed(NativeRootsError),
+}
+
+/// The debounce: which signature the store in use was read at, which change is waiting to hold
+/// still, and which signature last failed to load (not retried until the files change again).
+#[derive(Debug, Default)]
+pub(crate) struct Debounce {
+    published: Option<SourceSignature>,
+    candidate: Option<SourceSignature>,
+    failed: Option<SourceSignature>,
+}
+
+/// What the debounce decided about one look at the files.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    Unchanged,
+    Pending,
+    Reload,
+}
+
+impl Debounce {
+    pub(crate) const fn new() -> Self {
+        Self {
+            published: None,
+            candidate: None,
+            failed: None,
+        }
+    }
+
+    pub(crate) fn observe(&mut self, now: SourceSignature) -> Decision {
+        if self.published.as_ref() == Some(&now) || self.failed.as_ref() == Some(&now) {
+            self.candidate = None;
+            return Decision::Unchanged;
+        }
+        if self.candidate.as_ref() == Some(&now) {
+            self.candidate = None;
+            return Decision::Reload;
+        }
+        self.candidate = Some(now);
+        Decision::Pending
+    }
+
+    /// Record a load read at `signature`: the store in use now matches it, or, when the load
+    /// failed, it is not retried until the files change again.
+    pub(crate) fn loaded(&mut self, signature: Option<SourceSignature>, ok: bool) {
+        if ok {
+            self.published = signature;
+            self.failed = None;
+        } else {
+            self.failed = signature;
+        }
+    }
+}
+
+/// Starts a thread that follows a [`RootsCache`]'s trust source and publishes its changes.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use native_roots_cache::Watcher;
+///
+/// // The process-wide store: polled every 5 s (files) or reloaded every 5 min (macOS, Windows).
+/// let watching = native_roots_cache::watch_native_roots(Watcher::new());
+/// // ... later, wait for the next published change:
+/// let seen = native_roots_cache::native_roots_generation();
+/// if let Some(generation) =
+///     native_roots_cache::wait_for_native_roots_generation(seen, Duration::from_secs(60))
+/// {
+///     println!("trust store generation {generation}");
+/// }
+/// drop(watching); // stops the thread
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Watcher {
+    poll_interval: Duration,
+    reload_interval: Duration,
+}
+
+impl Default for Watcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Watcher {
+    /// Poll file sources every 5 s; reload sources without a signature every 5 minutes (the
+    /// period .NET uses and the rustls-platform-verifier maintainers suggest).
+    pub const fn new() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(5),
+            reload_interval: Duration::from_secs(300),
+        }
+    }
+
+    /// How often the signature of a file source is taken (a `stat` pass, no parse). A change is
+    /// published at most one interval plus one more (the debounce) after it is made.
+    pub const fn with_poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// How often a source without a signature (the macOS and Windows stores) is read in full.
+    pub const fn with_reload_interval(mut self, interval: Duration) -> Self {
+        self.reload_interval = interval;
+        self
+    }
+
+    /// Start following `cache` (an `Arc<RootsCache<S>>`, or a `&'static RootsCache<S>`) on a
+    /// thread of its own, which first loads the store if nobody has yet. The thread stops when the
+    /// returned handle is dropped.
+    ///
+    /// # Errors
+    /// The operating system's error when the thread cannot be started.
+    pub fn start<S, C>(self, cache: C) -> std::io::Result<WatchHandle>
+    where
+        S: TrustSource,
+        C: Deref<Target = RootsCache<S>> + Send + 'static,
+    {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("native-roots-watch".into())
+            .spawn(move || self.run(&cache, &stopped))?;
+        Ok(WatchHandle {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    fn run<S: TrustSource>(self, cache: &RootsCache<S>, stopped: &mpsc::Receiver<()>) {
+        let checked = catch_unwind(AssertUnwindSafe(|| {
+            cache.start_watching();
+            // The first load, on this thread rather than a caller's; its outcome is cached.
+            let _ = cache.native_roots();
+            let interval = if cache.has_signature() {
+                self.poll_interval
+            } else {
+                self.reload_interval
+            };
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                if let ChangeCheck::Failed(err) = cache.check_for_changes() {
+                    log::debug!("trust-store watcher: reload failed: {err}");
+                }
+            }
+        }));
+        if let Err(panic) = checked {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_owned());
+            log::error!(
+                "the trust-store watcher panicked and stopped ({what}); the cache keeps serving \
+                 the store in use, but changes are no longer followed: start a new watcher"
+            );
+        }
+    }
+}
+
+/// A running [`Watcher`]: dropping it stops the thread (without waiting for it).
+#[derive(Debug)]
+pub struct WatchHandle {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl WatchHandle {
+    /// Whether the watcher thread still runs (it ends when stopped, or if it panicked).
+    pub fn is_running(&self) -> bool {
+        self.thread
+            .as_ref()
+            .is_some_and(|thread| !thread.is_finished())
+    }
+
+    /// Stop the watcher and wait for its thread to end (at most one check in progress, itself
+    /// bounded by the cache's deadline).
+    pub fn stop(mut self) {
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for WatchHandle {
+    fn drop(&mut self) {
+        // Dropping the sender wakes the thread's wait with `Disconnected`.
+        self.stop.take();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::path::Path;
+
+    fn sig(name: &str) -> SourceSignature {
+        // Distinct signatures from distinct (missing) paths.
+        SourceSignature::of_paths([Path::new(name)], [])
+    }
+
+    #[test]
+    fn a_change_is_reloaded_only_once_it_held_across_two_looks() {
+        let mut debounce = Debounce::default();
+        debounce.loaded(Some(sig("/a")), true);
+        assert_eq!(debounce.observe(sig("/a")), Decision::Unchanged);
+        assert_eq!(debounce.observe(sig("/b")), Decision::Pending);
+        // Still moving: the new look differs from the candidate.
+        assert_eq!(debounce.observe(sig("/c")), Decision::Pending);
+        assert_eq!(debounce.observe(sig("/c")), Decision::Reload);
+        debounce.loaded(Some(sig("/c")), true);
+        assert_eq!(debounce.observe(sig("/c")), Decision::Unchanged);
+    }
+
+    #[test]
+    fn a_failed_signature_is_not_retried_until_the_files_change_again() {
+        let mut debounce = Debounce::default();
+        debounce.loaded(Some(sig("/good")), true);
+        assert_eq!(debounce.observe(sig("/bad")), Decision::Pending);
+        assert_eq!(debounce.observe(sig("/bad")), Decision::Reload);
+        debounce.loaded(Some(sig("/bad")), false);
+        for _ in 0..5 {
+            assert_eq!(debounce.observe(sig("/bad")), Decision::Unchanged);
+        }
+        assert_eq!(debounce.observe(sig("/fixed")), Decision::Pending);
+        assert_eq!(debounce.observe(sig("/fixed")), Decision::Reload);
+    }
+
+    #[test]
+    fn going_back_to_the_published_files_cancels_a_pending_change() {
+        let mut debounce = Debounce::default();
+        debounce.loaded(Some(sig("/a")), true);
+        assert_eq!(debounce.observe(sig("/b")), Decision::Pending);
+        assert_eq!(debounce.observe(sig("/a")), Decision::Unchanged);
+        assert_eq!(debounce.observe(sig("/b")), Decision::Pending);
+    }
+}

@@ -1,0 +1,80 @@
+//! The process-wide store, live: `native_roots_async()` loads off the calling thread, and
+//! `watch_native_roots()` follows `SSL_CERT_FILE` without a call from the test.
+//! Its own binary: the cache is per process and the environment is set once, first.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use native_roots_cache::{
+    native_roots, native_roots_async, native_roots_generation, native_roots_loads,
+    wait_for_native_roots_generation, watch_native_roots, Watcher,
+};
+
+/// Poll `future` once with a waker that records being woken; `Some` if it was ready.
+fn poll_once<F: Future>(future: std::pin::Pin<&mut F>, waker: &Waker) -> Option<F::Output> {
+    match future.poll(&mut Context::from_waker(waker)) {
+        Poll::Ready(value) => Some(value),
+        Poll::Pending => None,
+    }
+}
+
+struct Flag(std::sync::Mutex<bool>, std::sync::Condvar);
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        *self.0.lock().unwrap() = true;
+        self.1.notify_all();
+    }
+}
+
+#[test]
+fn the_global_store_loads_off_thread_and_follows_its_file() {
+    common::clear_cert_env();
+    let dir = common::fresh_dir("env-live");
+    let (a, b) = (common::ca_pem("live a"), common::ca_pem("live b"));
+    let bundle = common::write_settled(dir.join("bundle.pem"), &a);
+    std::env::set_var("SSL_CERT_FILE", &bundle);
+
+    // The first poll starts the load on another thread and returns at once; the waker fires
+    // when the outcome is published.
+    let flag = Arc::new(Flag(
+        std::sync::Mutex::new(false),
+        std::sync::Condvar::new(),
+    ));
+    let waker = Waker::from(Arc::clone(&flag));
+    let mut future = pin!(native_roots_async());
+    let store = match poll_once(future.as_mut(), &waker) {
+        Some(ready) => ready.unwrap(), // the load thread was quicker than this poll
+        None => {
+            let woken = flag.0.lock().unwrap();
+            let (woken, _) = flag
+                .1
+                .wait_timeout_while(woken, Duration::from_secs(30), |woken| !*woken)
+                .unwrap();
+            assert!(*woken, "woken by the publish");
+            drop(woken);
+            poll_once(future.as_mut(), &waker)
+                .expect("ready once woken")
+                .unwrap()
+        }
+    };
+    assert_eq!(store.len(), 1);
+    assert!(Arc::ptr_eq(&store, &native_roots().unwrap()));
+    assert_eq!(native_roots_loads(), 1);
+
+    let seen = native_roots_generation();
+    let watching =
+        watch_native_roots(Watcher::new().with_poll_interval(Duration::from_millis(10))).unwrap();
+    std::fs::write(&bundle, format!("{a}{b}")).unwrap();
+    let generation = wait_for_native_roots_generation(seen, Duration::from_secs(30))
+        .expect("the watcher published the change");
+    assert_eq!(generation, seen + 1);
+    assert_eq!(native_roots().unwrap().len(), 2);
+    watching.stop();
+}
