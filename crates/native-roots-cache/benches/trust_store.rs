@@ -1,5 +1,6 @@
 //! What a trust-store read costs: one real load (the baseline every other figure divides by),
-//! and the cached reads this crate offers beside a bare `Arc` clone, from one and two threads.
+//! the cached reads this crate offers beside a bare `Arc` clone, from one and two threads, and
+//! what live trust costs (an unchanged poll; the latency of a change).
 //!
 //! `cargo bench -p native-roots-cache` (the platform store: `SSL_CERT_*` are cleared first).
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -10,7 +11,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use native_roots_cache::{native_roots, with_native_roots, RootsCache};
+use native_roots_cache::{
+    native_roots, with_native_roots, PemFiles, PlatformSource, RootsCache, TrustSource, Watcher,
+};
 use rustls::RootCertStore;
 
 fn load(c: &mut Criterion) {
@@ -89,6 +92,65 @@ fn cached_two_threads(c: &mut Criterion) {
     group.finish();
 }
 
+/// Live trust: a poll that finds nothing changed (a stat pass over the same files a load reads,
+/// to compare with the first load above), and how long a real file change takes to be published
+/// by a watcher polling every 50 ms (expected: between one and two intervals, plus the read).
+fn live_trust(c: &mut Criterion) {
+    let mut group = c.benchmark_group("live_trust");
+    let cache = RootsCache::new();
+    // Watching from the first load on, so that the store's signature is known.
+    let _ = cache.check_for_changes();
+    group.bench_function("check_for_changes, nothing changed", |b| {
+        b.iter(|| black_box(cache.check_for_changes()))
+    });
+    group.bench_function("signature only", |b| {
+        b.iter(|| black_box(PlatformSource::new().signature()))
+    });
+
+    let dir = std::env::temp_dir().join(format!("nrc-bench-latency-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bundle = dir.join("bundle.pem");
+    let pems: Vec<String> = (0..2)
+        .map(|i| test_ca_pem(&format!("latency CA {i}")))
+        .collect();
+    std::fs::write(&bundle, &pems[0]).unwrap();
+    let watched = Arc::new(RootsCache::with_source(PemFiles::new().with_file(&bundle)));
+    watched.native_roots().unwrap();
+    let interval = Duration::from_millis(50);
+    let _watching = Watcher::new()
+        .with_poll_interval(interval)
+        .start(Arc::clone(&watched))
+        .unwrap();
+    group.sample_size(10);
+    group.bench_function("detection latency, 50 ms poll", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for i in 0..iters {
+                let seen = watched.generation();
+                let started = Instant::now();
+                std::fs::write(&bundle, &pems[(seen as usize + i as usize) % 2]).unwrap();
+                watched
+                    .wait_for_generation(seen, Duration::from_secs(30))
+                    .expect("published");
+                total += started.elapsed();
+            }
+            total
+        })
+    });
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn test_ca_pem(name: &str) -> String {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    params.self_signed(&key).unwrap().pem()
+}
+
 fn main() {
     // Measure the platform store, not whatever this shell points SSL_CERT_FILE at.
     std::env::remove_var("SSL_CERT_FILE");
@@ -97,5 +159,6 @@ fn main() {
     load(&mut criterion);
     cached(&mut criterion);
     cached_two_threads(&mut criterion);
+    live_trust(&mut criterion);
     criterion.final_summary();
 }

@@ -173,8 +173,10 @@ pub(crate) struct ConnectArgs {
 /// `tls-probe watch`.
 #[derive(Debug, Args)]
 pub(crate) struct WatchArgs {
-    /// Reload the trust store every this many seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 300,
+    /// Look for changes every this many seconds. File stores (SSL_CERT_FILE, SSL_CERT_DIR, the
+    /// system CA files on Linux) are compared by metadata and read once a change has held for
+    /// two looks; the macOS and Windows stores are read in full at every look.
+    #[arg(long, value_name = "SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) interval: u64,
     /// Print each line as one JSON object.
