@@ -9,4 +9,5 @@ mod common;
 
 mod faults;
 mod never_blocks;
+mod reader;
 mod torn_reads;
