@@ -10,4 +10,5 @@ mod common;
 mod faults;
 mod live_trust;
 mod never_blocks;
+mod reader;
 mod torn_reads;
