@@ -9,7 +9,7 @@
 //! - A read is **torn** when the file's identity, size or modification time differ before and
 //!   after the read, when it is still being written (modified within [`RACY_WINDOW`], even after
 //!   waiting that long once), or when it is empty or its last PEM section ends at end-of-file
-//!   without its END line and it was modified within the last second ([`WRITER_WINDOW`]; older,
+//!   without its END line and it was modified within the last 2 s ([`WRITER_WINDOW`]; older,
 //!   such a file is an operator's mistake: a permanent error that costs that file only).
 //!   A directory scan is torn when an entry vanished between the listing and its open, or when the
 //!   directory itself changed during the scan. A torn read is a *transient* error: the load is
@@ -41,7 +41,7 @@ pub(crate) const RACY_WINDOW: Duration = Duration::from_millis(20);
 /// one being rewritten (`cp`, `cat >` and most configuration tools truncate first, then write):
 /// a torn read. Older, it is taken for what it is, an operator's empty or cut-short file: a
 /// permanent error that costs that file, not the whole store.
-const WRITER_WINDOW: Duration = Duration::from_secs(1);
+const WRITER_WINDOW: Duration = Duration::from_secs(2);
 
 /// A CA bundle is well under a megabyte; a file this large is not one, and is not read whole.
 const MAX_FILE_SIZE: u64 = 64 << 20;
@@ -59,7 +59,7 @@ const MAX_FILE_SIZE: u64 = 64 << 20;
 ///   (procfs and sysfs files report size 0 and may never end), so a read cannot block forever;
 /// - a file that is being rewritten is not half-read: a **torn read** (the file changed during
 ///   the read, was modified within the last few milliseconds, or is empty or cut short mid-section
-///   and was modified within the last second) is a transient error, which the cache retries;
+///   and was modified within the last 2 s) is a transient error, which the cache retries;
 /// - a certificate file may hold other PEM sections (keys, CRLs), which are passed over.
 ///
 /// ```
@@ -78,8 +78,42 @@ const MAX_FILE_SIZE: u64 = 64 << 20;
 pub struct PemFiles {
     file: Option<PathBuf>,
     dirs: Vec<PathBuf>,
-    /// What the bundle is called in errors: `SSL_CERT_FILE`, the system CA bundle, the CA bundle.
-    file_name: &'static str,
+    /// What the bundle is, for the words of its errors.
+    bundle: Bundle,
+}
+
+/// Whose bundle a [`PemFiles`] reads: its errors name it and say how to fix it accordingly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Bundle {
+    /// A path from the application's configuration.
+    Configured,
+    /// `SSL_CERT_FILE`.
+    SslCertFile,
+    /// The system bundle openssl-probe found.
+    System,
+}
+
+impl Bundle {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Configured => "the CA bundle",
+            Self::SslCertFile => "SSL_CERT_FILE",
+            Self::System => "the system CA bundle",
+        }
+    }
+
+    fn fix(self) -> &'static str {
+        match self {
+            Self::Configured => "configure the path of a PEM bundle file",
+            Self::SslCertFile => {
+                "point SSL_CERT_FILE at a PEM bundle file, or unset it to use the platform store"
+            }
+            Self::System => {
+                "reinstall the system CA bundle (the ca-certificates package), or set \
+                 SSL_CERT_FILE to a PEM bundle file"
+            }
+        }
+    }
 }
 
 impl Default for PemFiles {
@@ -94,7 +128,7 @@ impl PemFiles {
         Self {
             file: None,
             dirs: Vec::new(),
-            file_name: "the CA bundle",
+            bundle: Bundle::Configured,
         }
     }
 
@@ -120,9 +154,9 @@ impl PemFiles {
         &self.dirs
     }
 
-    /// The same files, with the bundle called `name` in errors (`SSL_CERT_FILE`).
-    pub(crate) fn bundle_called(mut self, name: &'static str) -> Self {
-        self.file_name = name;
+    /// The same files, their bundle being `bundle` (`SSL_CERT_FILE`, the system's) in errors.
+    pub(crate) fn bundle_is(mut self, bundle: Bundle) -> Self {
+        self.bundle = bundle;
         self
     }
 
@@ -131,14 +165,22 @@ impl PemFiles {
         let mut out = SourceOutput::default();
         let mut seen = SeenFiles::default();
         if let Some(file) = &self.file {
-            load_bundle(file, self.file_name, &mut out, &mut seen);
+            load_bundle(file, self.bundle, &mut out, &mut seen);
         }
         for dir in &self.dirs {
             load_dir(dir, &mut out, &mut seen);
         }
-        // Stable: of a certificate found in several files, the first one read is named.
-        out.certs.sort_by(|a, b| a.der.as_ref().cmp(b.der.as_ref()));
-        out.certs.dedup_by(|a, b| a.der == b.der);
+        // A certificate found in several files counts once, named by the first file read; the
+        // others keep the order they were read in, so that "certificate #N" can be found.
+        let first: Vec<bool> = {
+            let mut seen = std::collections::HashSet::new();
+            out.certs
+                .iter()
+                .map(|c| seen.insert(c.der.as_ref()))
+                .collect()
+        };
+        let mut first = first.into_iter();
+        out.certs.retain(|_| first.next().unwrap_or(false));
         out
     }
 }
@@ -165,16 +207,16 @@ impl TrustSource for PemFiles {
 
 /// The bundle named by `SSL_CERT_FILE` (or the system bundle): unlike a directory entry, a bundle
 /// that yields nothing is worth an error, since the operator named it on purpose.
-fn load_bundle(file: &Path, name: &str, out: &mut SourceOutput, seen: &mut SeenFiles) {
+fn load_bundle(file: &Path, bundle: Bundle, out: &mut SourceOutput, seen: &mut SeenFiles) {
     if file.as_os_str().is_empty() {
         out.errors.push(SourceError::permanent(
-            format!("{name} is set but empty"),
-            "unset it to use the platform store, or point it at a PEM bundle",
+            format!("{} is set but empty", bundle.name()),
+            bundle.fix(),
         ));
         return;
     }
     progress::reading(file);
-    if let Some(refused) = not_a_regular_file(file, name) {
+    if let Some(refused) = not_a_regular_file(file, bundle) {
         out.errors.push(refused);
         return;
     }
@@ -444,35 +486,42 @@ impl SeenFiles {
     }
 }
 
-/// A permanent error when `path` exists but is a FIFO, socket or device, which must not be opened:
-/// reading it could block forever.
-#[cfg(unix)]
-fn not_a_regular_file(path: &Path, name: &str) -> Option<SourceError> {
-    use std::os::unix::fs::FileTypeExt;
+/// A permanent error when the bundle `path` exists but is a directory, a FIFO, a socket or a
+/// device: a directory is not a bundle, and reading the others could block forever.
+fn not_a_regular_file(path: &Path, bundle: Bundle) -> Option<SourceError> {
     let kind = fs::metadata(path).ok()?.file_type();
-    let what = if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_socket() {
-        "a socket"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "a device"
+    let what = if kind.is_dir() {
+        "a directory, which is read as a bundle of PEM files only when named as a directory \
+         (SSL_CERT_DIR, PemFiles::with_dir)"
     } else {
-        return None;
+        special_kind(&kind)?
     };
     Some(
         SourceError::permanent(
-            format!("{name} is not a regular file"),
-            format!(
-                "it is {what}, which is not opened because reading it could block forever; point \
-                 {name} at a PEM bundle"
-            ),
+            format!("{} is not a regular file", bundle.name()),
+            format!("it is {what}; {}", bundle.fix()),
         )
         .with_path(path),
     )
 }
 
+/// How a FIFO, socket or device is named in the refusal; `None` for anything else.
+#[cfg(unix)]
+fn special_kind(kind: &fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        Some("a FIFO, which is not opened because reading it could block forever")
+    } else if kind.is_socket() {
+        Some("a socket, which is not opened because reading it could block forever")
+    } else if kind.is_char_device() || kind.is_block_device() {
+        Some("a device, which is not opened because reading it could block forever")
+    } else {
+        None
+    }
+}
+
 #[cfg(not(unix))]
-fn not_a_regular_file(_path: &Path, _name: &str) -> Option<SourceError> {
+fn special_kind(_kind: &fs::FileType) -> Option<&'static str> {
     None
 }
 

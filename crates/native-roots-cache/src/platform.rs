@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use crate::certificate::{CertificateLocation, ReportedCertificate};
 #[cfg(not(all(unix, not(target_os = "macos"))))]
 use crate::files;
-use crate::files::PemFiles;
+use crate::files::{Bundle, PemFiles};
 use crate::os_error;
 use crate::signature::SourceSignature;
 use crate::source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};
@@ -76,7 +76,7 @@ fn env_files() -> Option<PemFiles> {
     if file.is_none() && dirs.is_empty() {
         return None;
     }
-    let mut files = PemFiles::new().bundle_called(ENV_CERT_FILE);
+    let mut files = PemFiles::new().bundle_is(Bundle::SslCertFile);
     if let Some(file) = file {
         files = files.with_file(file);
     }
@@ -87,7 +87,7 @@ fn env_files() -> Option<PemFiles> {
 #[cfg(all(unix, not(target_os = "macos")))]
 fn system_files() -> PemFiles {
     let probe = openssl_probe::probe();
-    let mut files = PemFiles::new().bundle_called("the system CA bundle");
+    let mut files = PemFiles::new().bundle_is(Bundle::System);
     if let Some(file) = probe.cert_file {
         files = files.with_file(file);
     }

@@ -67,7 +67,7 @@ fn env_origin(file: impl Into<PathBuf>, dirs: Vec<PathBuf>) -> TrustOrigin {
 
 /// What `SSL_CERT_FILE=""` records, with no path: it names none.
 fn empty_file_var() -> SourceError {
-    let advice = "unset it to use the platform store, or point it at a PEM bundle";
+    let advice = "point SSL_CERT_FILE at a PEM bundle file, or unset it to use the platform store";
     SourceError::permanent("SSL_CERT_FILE is set but empty", advice)
 }
 
