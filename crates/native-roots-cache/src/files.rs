@@ -224,7 +224,7 @@ fn load_bundle(file: &Path, bundle: Bundle, out: &mut SourceOutput, seen: &mut S
         seen.first_visit(&metadata);
     }
     let (certs, errors) = (out.certs.len(), out.errors.len());
-    if !load_pem_file(file, out) {
+    if !load_pem_file(file, None, out) {
         // procfs and sysfs report size 0 and may never end (`/proc/kmsg`): never opened.
         out.errors.push(
             SourceError::permanent(
@@ -248,7 +248,7 @@ fn load_bundle(file: &Path, bundle: Bundle, out: &mut SourceOutput, seen: &mut S
 
 fn load_dir(dir: &Path, out: &mut SourceOutput, seen: &mut SeenFiles) {
     progress::reading(dir);
-    let before = match settled_metadata(dir, "opening directory") {
+    let before = match settled_metadata(dir, None, "opening directory") {
         Ok(metadata) => metadata,
         Err(err) => {
             out.errors.push(err);
@@ -289,7 +289,7 @@ fn load_dir(dir: &Path, out: &mut SourceOutput, seen: &mut SeenFiles) {
         };
         // An empty entry is passed over like any file without certificates.
         if metadata.is_file() && seen.first_visit(&metadata) {
-            load_pem_file(&path, out);
+            load_pem_file(&path, Some(metadata), out);
         }
     }
     if let Some(change) = fs::metadata(dir)
@@ -320,9 +320,9 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
 
 /// Every certificate of one PEM file, or none of them when the read was torn; every error names
 /// the file. `false` when the file is empty, and so was not opened.
-fn load_pem_file(path: &Path, out: &mut SourceOutput) -> bool {
+fn load_pem_file(path: &Path, known: Option<fs::Metadata>, out: &mut SourceOutput) -> bool {
     progress::reading(path);
-    let (bytes, metadata) = match read_whole(path) {
+    let (bytes, metadata) = match read_whole(path, known) {
         Ok(Some(read)) => read,
         Ok(None) => return false,
         Err(err) => {
@@ -360,8 +360,14 @@ fn load_pem_file(path: &Path, out: &mut SourceOutput) -> bool {
 /// The whole content of the regular file `path` and its metadata, read only when its metadata
 /// says it holds something and is not being rewritten; `None` for a file that is empty, and not
 /// just emptied by a writer.
-fn read_whole(path: &Path) -> Result<Option<(Vec<u8>, fs::Metadata)>, SourceError> {
-    let before = settled_metadata(path, "failed to read PEM from file")?;
+///
+/// `known` is the metadata the caller just took of `path` (a directory scan does), to save a
+/// second look.
+fn read_whole(
+    path: &Path,
+    known: Option<fs::Metadata>,
+) -> Result<Option<(Vec<u8>, fs::Metadata)>, SourceError> {
+    let before = settled_metadata(path, known, "failed to read PEM from file")?;
     if before.len() == 0 {
         if age_below(&before, WRITER_WINDOW) {
             return Err(torn(
@@ -409,9 +415,16 @@ fn read_whole(path: &Path) -> Result<Option<(Vec<u8>, fs::Metadata)>, SourceErro
 /// The metadata of `path` (through symlinks) once it is older than [`RACY_WINDOW`]: a path
 /// modified just now is given that long once, so that a file written right before the load
 /// still loads in the first attempt; one that changes again meanwhile is a torn read.
-fn settled_metadata(path: &Path, context: &str) -> Result<fs::Metadata, SourceError> {
+fn settled_metadata(
+    path: &Path,
+    known: Option<fs::Metadata>,
+    context: &str,
+) -> Result<fs::Metadata, SourceError> {
     let look = || fs::metadata(path).map_err(|err| io_error(context, &err, path));
-    let metadata = look()?;
+    let metadata = match known {
+        Some(metadata) => metadata,
+        None => look()?,
+    };
     let Some(age) = age(&metadata).filter(|age| *age < RACY_WINDOW) else {
         return Ok(metadata);
     };
