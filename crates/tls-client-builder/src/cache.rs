@@ -127,6 +127,7 @@ impl ClientConfigCache {
     /// `ring`) and the process-wide system store ([`ProcessRoots`]), bounded to
     /// [`DEFAULT_MAX_ENTRIES`].
     #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "ring", feature = "aws-lc-rs"))))]
     pub fn new() -> Self {
         Self::with_provider(provider::feature_provider())
     }
@@ -380,6 +381,7 @@ impl ClientConfigCache {
 }
 
 #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "ring", feature = "aws-lc-rs"))))]
 impl Default for ClientConfigCache {
     fn default() -> Self {
         Self::new()
