@@ -3,9 +3,9 @@
 //! Guarantees: a hit is a read lock on one shard and an `Arc` clone; concurrent misses on one
 //! fingerprint build once (they wait on the entry's `OnceLock`, outside any map lock) while
 //! different fingerprints build in parallel; configs of one trust set share one verifier and one
-//! root store; each config has its own session store; an entry built from the system store
-//! before `native_roots_generation()` advanced is rebuilt on its next lookup; the number of
-//! entries is bounded, oldest inserted evicted first.
+//! root store; each config has its own session store; an entry built from the cache's native
+//! roots before their generation advanced is rebuilt on its next lookup; the number of entries is
+//! bounded, oldest inserted evicted first.
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
@@ -17,11 +17,13 @@ use rustls::crypto::CryptoProvider;
 use rustls::ClientConfig;
 
 use crate::error::BuildError;
-use crate::fingerprint::{SessionResumption, UpstreamTls};
+use crate::fingerprint::UpstreamTls;
 use crate::provider;
+use crate::roots::{current_generation, NativeRoots, ProcessRoots};
 use crate::session::LazySessionStore;
+use crate::settings::SessionResumption;
 use crate::shards::Shards;
-use crate::trust::{current_generation, TrustProvenance, TrustSets};
+use crate::trust::{TrustProvenance, TrustSets};
 
 /// A built config with the facts behind it: which fingerprint, and where its trust came from.
 #[derive(Debug)]
@@ -49,7 +51,7 @@ impl BuiltConfig {
     }
 
     /// The server-certificate verifier, shared by every config of the same trust set (and
-    /// system-store generation).
+    /// native-roots generation).
     pub fn verifier(&self) -> &Arc<WebPkiServerVerifier> {
         &self.verifier
     }
@@ -68,20 +70,20 @@ impl fmt::Display for BuiltConfig {
 pub struct CacheStats {
     /// Lookups answered with an entry already built (or being built by another thread).
     pub hits: u64,
-    /// Configs built (first builds and rebuilds after a system-store change), failed builds
-    /// included.
+    /// Configs built (first builds and rebuilds after a change of the native roots), failed
+    /// builds included.
     pub builds: u64,
     /// Entries dropped to stay within the bound.
     pub evictions: u64,
-    /// Times this cache obtained a store from `native_roots()` to build a verifier: once per
-    /// trust set per system-store generation.
+    /// Times this cache obtained a store from its native roots to build a verifier: once per
+    /// trust set per generation of the roots.
     pub trust_store_loads: u64,
-    /// Trust sets built from webpki-roots because the system store failed.
+    /// Trust sets built from webpki-roots because the native roots failed.
     pub fallbacks: u64,
 }
 
-/// One fingerprint's config, built by the first thread to ask; tagged with the system-store
-/// generation it was built for (0 when its trust does not use the system store).
+/// One fingerprint's config, built by the first thread to ask; tagged with the native roots'
+/// generation it was built for (0 when its trust does not use them).
 struct Slot {
     /// Survives rebuilds, so that the eviction queue still recognises the entry.
     id: u64,
@@ -107,7 +109,8 @@ pub const DEFAULT_MAX_ENTRIES: usize = 4096;
 /// # fn main() {}
 /// ```
 ///
-/// One cache uses one crypto provider for every config it builds.
+/// One cache uses one crypto provider and one [`NativeRoots`] for every config it builds: the
+/// process-wide system store unless [`with_roots`](Self::with_roots) gives it others.
 pub struct ClientConfigCache {
     entries: Shards<Arc<Slot>>,
     /// Insertion order for eviction: (fingerprint, slot id).
@@ -121,19 +124,22 @@ pub struct ClientConfigCache {
 
 impl ClientConfigCache {
     /// A cache using the crypto provider of the crate features (`aws-lc-rs` if enabled, else
-    /// `ring`), bounded to [`DEFAULT_MAX_ENTRIES`].
+    /// `ring`) and the process-wide system store ([`ProcessRoots`]), bounded to
+    /// [`DEFAULT_MAX_ENTRIES`].
     #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "ring", feature = "aws-lc-rs"))))]
     pub fn new() -> Self {
         Self::with_provider(provider::feature_provider())
     }
 
-    /// A cache whose configs all use `provider`.
+    /// A cache whose configs all use `provider`, building from the process-wide system store
+    /// ([`ProcessRoots`]).
     pub fn with_provider(provider: Arc<CryptoProvider>) -> Self {
         Self {
             entries: Shards::new(),
             order: Mutex::default(),
             max_entries: DEFAULT_MAX_ENTRIES,
-            trust: TrustSets::new(provider),
+            trust: TrustSets::new(provider, Arc::new(ProcessRoots)),
             next_id: AtomicU64::new(0),
             builds: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
@@ -147,7 +153,38 @@ impl ClientConfigCache {
     pub fn with_process_default_provider() -> Result<Self, BuildError> {
         provider::process_default()
             .map(Self::with_provider)
-            .ok_or(BuildError::NoProvider)
+            .ok_or_else(BuildError::no_provider)
+    }
+
+    /// Build `Trust::Native` (and `Trust::NativeWithWebpkiFallback`) configs from `roots`
+    /// instead of the process-wide system store: a `native_roots_cache::RootsCache` of your own
+    /// (its `PemFiles` source reads trust paths from your configuration), or an `Arc` or
+    /// `&'static` reference to one, so that you can still call its `refresh()`. A refresh that
+    /// publishes changed anchors advances their generation, and configs built from the old
+    /// anchors are rebuilt on their next lookup.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use native_roots_cache::{PemFiles, RootsCache};
+    /// use tls_client_builder::ClientConfigCache;
+    ///
+    /// static ROOTS: RootsCache = RootsCache::new(); // the system store, with your own policy
+    /// # #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+    /// # {
+    /// let system = ClientConfigCache::new().with_roots(&ROOTS);
+    /// let private = Arc::new(RootsCache::with_source(PemFiles::new().with_dir("/etc/my-app/ca.d")));
+    /// let from_files = ClientConfigCache::new().with_roots(Arc::clone(&private));
+    /// # }
+    /// ```
+    ///
+    /// Set it before the first lookup: entries already built are dropped.
+    #[must_use]
+    pub fn with_roots(mut self, roots: impl NativeRoots + 'static) -> Self {
+        if !self.is_empty() {
+            self.retain(|_| false);
+        }
+        self.trust.set_roots(Arc::new(roots));
+        self
     }
 
     /// Bound the cache to `max` entries (at least 1); beyond it the oldest inserted entry is
@@ -166,10 +203,10 @@ impl ClientConfigCache {
     /// The config for `fingerprint`, built on the first call and shared afterwards.
     ///
     /// # Errors
-    /// The [`BuildError`] of the build, cached like a config: the system store's error
+    /// The [`BuildError`] of the build, cached like a config: the native roots' error
     /// ([`BuildError::NativeRoots`], unchanged), an unusable extra anchor, a client identity
-    /// rustls rejects, versions the provider cannot do. An entry that failed because the system
-    /// store failed is rebuilt once a refresh publishes a store.
+    /// rustls rejects, versions the provider cannot do. An entry that failed because the native
+    /// roots failed is rebuilt once a refresh publishes a store.
     pub fn get(&self, fingerprint: &UpstreamTls) -> Result<Arc<ClientConfig>, BuildError> {
         self.lookup(fingerprint, |built| Arc::clone(&built.config))
     }
@@ -224,7 +261,7 @@ impl ClientConfigCache {
         answer: impl Fn(&Arc<BuiltConfig>) -> R,
     ) -> Result<R, BuildError> {
         let generation = if fingerprint.trust().uses_native() {
-            current_generation()
+            current_generation(self.trust.roots())
         } else {
             0
         };
@@ -318,17 +355,12 @@ impl ClientConfigCache {
         let versions = fingerprint.versions();
         let builder = ClientConfig::builder_with_provider(Arc::clone(self.trust.provider()))
             .with_protocol_versions(versions.rustls())
-            .map_err(|err| BuildError::Versions {
-                versions: versions.to_string(),
-                reason: err.to_string(),
-            })?
+            .map_err(|err| BuildError::versions(versions, err))?
             .with_webpki_verifier(Arc::clone(&trust.verifier));
         let mut config = match fingerprint.client_identity() {
-            Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|err| {
-                BuildError::ClientIdentity {
-                    reason: err.to_string(),
-                }
-            })?,
+            Some((chain, key)) => builder
+                .with_client_auth_cert(chain, key)
+                .map_err(BuildError::client_identity)?,
             None => builder.with_no_client_auth(),
         };
         config.alpn_protocols = fingerprint.alpn().to_vec();
@@ -349,6 +381,7 @@ impl ClientConfigCache {
 }
 
 #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "ring", feature = "aws-lc-rs"))))]
 impl Default for ClientConfigCache {
     fn default() -> Self {
         Self::new()

@@ -1,21 +1,36 @@
-//! [`BuildError`]: why a fingerprint or its `ClientConfig` could not be built.
+//! [`BuildError`]: why a fingerprint or its `ClientConfig` could not be built, and the one place
+//! each kind is made (one constructor per kind, which also logs what an operator can do).
 //!
 //! Every variant is `Clone` because a failed build is cached next to successful ones: the same
-//! fingerprint gets the same error back without rebuilding. Sources that are not `Clone` (rustls
-//! and PEM errors) are rendered to strings when the error is made.
+//! fingerprint gets the same error back without rebuilding. The typed sources are `Clone` too
+//! (`rustls::Error`, `rustls::client::VerifierBuilderError`, `NativeRootsError`) and are kept as
+//! they are; only the PEM parser's error, which may hold an `io::Error`, is kept as text.
 
 use native_roots_cache::NativeRootsError;
+use rustls::client::VerifierBuilderError;
+
+use crate::settings::{TlsVersions, Trust};
 
 /// Why an [`UpstreamTls`](crate::UpstreamTls) or its `ClientConfig` could not be built.
 ///
-/// Each message names the part of the fingerprint at fault and what the operator can do.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// `Display` is one short line naming the part of the fingerprint at fault; the cause is the
+/// [`source`](std::error::Error::source) (a `rustls::Error`, a
+/// `rustls::client::VerifierBuilderError` or a `NativeRootsError`), so print the chain. Each
+/// variant's docs say what the operator can do; the same advice is logged at `warn` when the
+/// error is made.
+///
+/// Equality compares the sources as rustls does (a `rustls::Error::Other` never equals
+/// anything), and a `VerifierBuilderError`, which has no `PartialEq`, by its text.
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// PEM given to the fingerprint builder could not be used.
+    /// PEM given to the fingerprint builder could not be used: no block of the expected kind, a
+    /// truncated or undecodable section, or a block of another kind (a key in a CA bundle).
+    ///
+    /// Pass PEM text with at least one `-----BEGIN {expected}-----` block, and nothing else
+    /// where certificates are expected.
     #[error(
-        "bad PEM in {argument}{}: {reason}; pass PEM text with at least one \
-         `-----BEGIN {expected}-----` block",
+        "bad PEM in `{argument}`{}: {reason}",
         item.map(|i| format!(" (item #{i})")).unwrap_or_default()
     )]
     #[non_exhaustive]
@@ -28,84 +43,92 @@ pub enum BuildError {
         item: Option<usize>,
         /// The kind of block that was expected (`CERTIFICATE`, `PRIVATE KEY`).
         expected: &'static str,
-        /// What the parser said.
+        /// What was wrong, in words (the parser's error may hold an `io::Error`, which is not
+        /// `Clone`).
         reason: String,
     },
 
     /// An extra trust anchor is not a certificate webpki can use as an anchor.
-    #[error(
-        "extra trust anchor #{index} ({der_len} bytes of DER) is unusable: {reason}; pass the \
-         CA's X.509 certificate (PEM or DER)"
-    )]
+    ///
+    /// Pass the CA's X.509 certificate (PEM or DER), not a leaf's key or a CSR.
+    #[error("extra trust anchor #{index} is unusable")]
     #[non_exhaustive]
     ExtraAnchor {
         /// Its position among the fingerprint's extra anchors (0-based).
         index: usize,
         /// Its DER length in bytes.
         der_len: usize,
-        /// What webpki said.
-        reason: String,
+        /// What rustls said.
+        #[source]
+        source: rustls::Error,
     },
 
-    /// The trust set has no anchors at all (`Trust::AnchorsOnly` without extra anchors).
-    #[error(
-        "the trust set has no anchors: Trust::AnchorsOnly needs at least one extra anchor \
-         (extra_anchors_pem or extra_anchor_der); use Trust::Native to trust the system store"
-    )]
+    /// The trust set has no anchors at all: `Trust::AnchorsOnly` without extra anchors.
+    ///
+    /// Add at least one with `extra_anchors_pem` or `extra_anchor_der`, or use `Trust::Native`
+    /// to trust the system store.
+    #[error("`Trust::AnchorsOnly` without extra anchors trusts nothing")]
     NoAnchors,
 
-    /// The system trust store could not be loaded. The error is the one `native_roots()` returns,
-    /// unchanged.
-    #[error("the fingerprint trusts the system store, which failed to load: {0}")]
+    /// The cache's native roots (the system trust store by default) could not be loaded; the
+    /// source is the [`NativeRootsError`] they returned, unchanged.
+    ///
+    /// Its message says what failed and what to do. The error is cached by the roots until a
+    /// refresh succeeds; entries that failed with it are rebuilt once a refresh publishes a
+    /// store. `Trust::AnchorsOnly` (and, with the `webpki-roots` feature,
+    /// `Trust::NativeWithWebpkiFallback`) do not need the system store.
+    #[error("the system trust store failed to load")]
     NativeRoots(#[source] NativeRootsError),
 
     /// The client identity (mTLS chain and key) was rejected by rustls or the crypto provider.
-    #[error(
-        "the client identity was rejected: {reason}; check that the key matches the chain's \
-         first certificate and is an RSA, ECDSA or Ed25519 key the crypto provider supports"
-    )]
+    ///
+    /// Check that the key matches the chain's first certificate and is an RSA, ECDSA or Ed25519
+    /// key the crypto provider supports.
+    #[error("the client identity was rejected")]
     #[non_exhaustive]
     ClientIdentity {
         /// What rustls said.
-        reason: String,
+        #[source]
+        source: rustls::Error,
     },
 
-    /// The crypto provider cannot serve the fingerprint's protocol versions.
-    #[error(
-        "the crypto provider cannot do {versions}: {reason}; choose other versions or another \
-         provider"
-    )]
+    /// The crypto provider cannot serve the fingerprint's protocol versions (it has no cipher
+    /// suite for them).
+    ///
+    /// Choose other versions, or a provider with suites for these.
+    #[error("the crypto provider cannot do {versions}")]
     #[non_exhaustive]
     Versions {
         /// The versions asked for.
-        versions: String,
+        versions: TlsVersions,
         /// What rustls said.
-        reason: String,
+        #[source]
+        source: rustls::Error,
     },
 
     /// The server-certificate verifier could not be built for the trust set.
-    #[error("the certificate verifier for {trust} could not be built: {reason}")]
+    #[error("the certificate verifier for {trust} could not be built")]
     #[non_exhaustive]
     Verifier {
-        /// The trust set, as described in the fingerprint.
-        trust: String,
+        /// The trust choice of the fingerprint.
+        trust: Trust,
         /// What rustls said.
-        reason: String,
+        #[source]
+        source: VerifierBuilderError,
     },
 
     /// No crypto provider was chosen: the crate was built without the `ring` and `aws-lc-rs`
     /// features and no process-wide default provider is installed.
-    #[error(
-        "no crypto provider: enable the `ring` or `aws-lc-rs` feature of tls-client-builder, \
-         install a process default with CryptoProvider::install_default, or use \
-         ClientConfigCache::with_provider"
-    )]
+    ///
+    /// Enable the `ring` or `aws-lc-rs` feature, install a process default with
+    /// `CryptoProvider::install_default`, or use
+    /// [`ClientConfigCache::with_provider`](crate::ClientConfigCache::with_provider).
+    #[error("no crypto provider")]
     NoProvider,
 }
 
 impl BuildError {
-    /// The system store's error when the build failed because of it, exactly as
-    /// `native_roots()` returned it.
+    /// The native roots' error when the build failed because of it, exactly as they returned it.
     pub fn native_roots_error(&self) -> Option<&NativeRootsError> {
         match self {
             Self::NativeRoots(err) => Some(err),
@@ -119,11 +142,159 @@ impl BuildError {
         expected: &'static str,
         reason: impl Into<String>,
     ) -> Self {
-        Self::Pem {
+        let err = Self::Pem {
             argument,
             item,
             expected,
             reason: reason.into(),
+        };
+        log::warn!("{err}; pass PEM text with at least one `-----BEGIN {expected}-----` block");
+        err
+    }
+
+    pub(crate) fn extra_anchor(index: usize, der_len: usize, source: rustls::Error) -> Self {
+        log::warn!(
+            "extra trust anchor #{index} ({der_len} bytes of DER) is unusable: {source}; pass the \
+             CA's X.509 certificate (PEM or DER)"
+        );
+        Self::ExtraAnchor {
+            index,
+            der_len,
+            source,
         }
+    }
+
+    pub(crate) fn no_anchors() -> Self {
+        log::warn!(
+            "Trust::AnchorsOnly without extra anchors trusts nothing; add one with \
+             extra_anchors_pem or extra_anchor_der, or use Trust::Native"
+        );
+        Self::NoAnchors
+    }
+
+    /// Not logged here: the roots log their own failure, with its advice, when it happens.
+    pub(crate) fn native_roots(source: NativeRootsError) -> Self {
+        Self::NativeRoots(source)
+    }
+
+    pub(crate) fn client_identity(source: rustls::Error) -> Self {
+        log::warn!(
+            "the client identity was rejected: {source}; check that the key matches the chain's \
+             first certificate and is an RSA, ECDSA or Ed25519 key the crypto provider supports"
+        );
+        Self::ClientIdentity { source }
+    }
+
+    pub(crate) fn versions(versions: TlsVersions, source: rustls::Error) -> Self {
+        log::warn!(
+            "the crypto provider cannot do {versions}: {source}; choose other versions or a \
+             provider with cipher suites for them"
+        );
+        Self::Versions { versions, source }
+    }
+
+    pub(crate) fn verifier(trust: Trust, source: VerifierBuilderError) -> Self {
+        log::warn!("the certificate verifier for {trust} could not be built: {source}");
+        Self::Verifier { trust, source }
+    }
+
+    pub(crate) fn no_provider() -> Self {
+        log::warn!(
+            "no crypto provider: enable the `ring` or `aws-lc-rs` feature of tls-client-builder, \
+             install a process default with CryptoProvider::install_default, or use \
+             ClientConfigCache::with_provider"
+        );
+        Self::NoProvider
+    }
+}
+
+impl PartialEq for BuildError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (
+                Self::Pem {
+                    argument,
+                    item,
+                    expected,
+                    reason,
+                },
+                Self::Pem {
+                    argument: other_argument,
+                    item: other_item,
+                    expected: other_expected,
+                    reason: other_reason,
+                },
+            ) => {
+                argument == other_argument
+                    && item == other_item
+                    && expected == other_expected
+                    && reason == other_reason
+            }
+            (
+                Self::ExtraAnchor {
+                    index,
+                    der_len,
+                    source,
+                },
+                Self::ExtraAnchor {
+                    index: other_index,
+                    der_len: other_der_len,
+                    source: other_source,
+                },
+            ) => index == other_index && der_len == other_der_len && source == other_source,
+            (Self::NoAnchors, Self::NoAnchors) | (Self::NoProvider, Self::NoProvider) => true,
+            (Self::NativeRoots(source), Self::NativeRoots(other_source)) => source == other_source,
+            (
+                Self::ClientIdentity { source },
+                Self::ClientIdentity {
+                    source: other_source,
+                },
+            ) => source == other_source,
+            (
+                Self::Versions { versions, source },
+                Self::Versions {
+                    versions: other_versions,
+                    source: other_source,
+                },
+            ) => versions == other_versions && source == other_source,
+            (
+                Self::Verifier { trust, source },
+                Self::Verifier {
+                    trust: other_trust,
+                    source: other_source,
+                },
+            ) => trust == other_trust && source.to_string() == other_source.to_string(),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn display_is_short_and_the_cause_is_the_source() {
+        let source = rustls::Error::General("bad anchor".into());
+        let err = BuildError::extra_anchor(2, 5, source.clone());
+        assert_eq!(err.to_string(), "extra trust anchor #2 is unusable");
+        let found = err.source().and_then(|s| s.downcast_ref::<rustls::Error>());
+        assert_eq!(found, Some(&source));
+    }
+
+    #[test]
+    fn verifier_errors_compare_by_their_text() {
+        let a = BuildError::verifier(Trust::Native, VerifierBuilderError::NoRootAnchors);
+        assert_eq!(a, a.clone());
+        assert!(a
+            .source()
+            .and_then(|s| s.downcast_ref::<VerifierBuilderError>())
+            .is_some());
+        assert_ne!(
+            a,
+            BuildError::verifier(Trust::AnchorsOnly, VerifierBuilderError::NoRootAnchors)
+        );
     }
 }

@@ -2,8 +2,8 @@
 //! set of extra anchors, shared by every config that uses them.
 //!
 //! Guarantees: concurrent builders of one trust set wait on one build; a set that reads the
-//! system store is rebuilt once after `native_roots_generation()` advances, and is never tagged
-//! with a generation newer than its store (the generation is read before the store); the system
+//! cache's native roots is rebuilt once after their generation advances, and is never tagged
+//! with a generation newer than its store (the generation is read before the store); the native
 //! store's `Arc` goes to the verifier unchanged when there are no extra anchors (no deep copy).
 
 use std::collections::HashMap;
@@ -12,15 +12,17 @@ use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use native_roots_cache::{native_roots, native_roots_generation, NativeRootsError};
+use native_roots_cache::NativeRootsError;
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
 
 use crate::error::BuildError;
-use crate::fingerprint::{Trust, UpstreamTls};
+use crate::fingerprint::UpstreamTls;
 use crate::hasher::BuildPrehashed;
+use crate::roots::NativeRoots;
+use crate::settings::Trust;
 
 /// Where a config's trust anchors came from: shown by
 /// [`BuiltConfig::provenance`](crate::BuiltConfig::provenance) so that a fallback is never
@@ -28,12 +30,13 @@ use crate::hasher::BuildPrehashed;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TrustProvenance {
-    /// The system store at `generation` (see `native_roots_generation()`), plus extra anchors.
+    /// The cache's native roots (the system store by default) at `generation`, plus extra
+    /// anchors.
     #[non_exhaustive]
     Native {
-        /// The generation of the system store the config was built from.
+        /// The generation of the native roots the config was built from.
         generation: u64,
-        /// Anchors in the system store.
+        /// Anchors in the native roots.
         anchors: usize,
         /// Extra anchors added from the fingerprint.
         extra_anchors: usize,
@@ -46,11 +49,11 @@ pub enum TrustProvenance {
         /// Extra anchors added from the fingerprint.
         extra_anchors: usize,
     },
-    /// The bundled Mozilla roots because the system store failed to load
+    /// The bundled Mozilla roots because the native roots failed to load
     /// (`Trust::NativeWithWebpkiFallback`), plus extra anchors.
     #[non_exhaustive]
     WebpkiFallback {
-        /// Why the system store could not be used, as `native_roots()` returned it.
+        /// Why the native roots could not be used, as they returned it.
         native_error: NativeRootsError,
         /// Anchors in the bundle.
         anchors: usize,
@@ -119,7 +122,7 @@ pub(crate) struct TrustEntry {
     pub(crate) provenance: TrustProvenance,
 }
 
-/// A trust set's build, waited on by every concurrent builder; tagged with the system-store
+/// A trust set's build, waited on by every concurrent builder; tagged with the native roots'
 /// generation read before the store.
 struct TrustSlot {
     generation: u64,
@@ -163,6 +166,7 @@ impl Hash for TrustKey {
 /// The trust sets of one cache, with their counters.
 pub(crate) struct TrustSets {
     provider: Arc<CryptoProvider>,
+    roots: Arc<dyn NativeRoots>,
     sets: Mutex<HashMap<TrustKey, Arc<TrustSlot>, BuildPrehashed>>,
     store_loads: AtomicU64,
     fallbacks: AtomicU64,
@@ -171,9 +175,10 @@ pub(crate) struct TrustSets {
 }
 
 impl TrustSets {
-    pub(crate) fn new(provider: Arc<CryptoProvider>) -> Self {
+    pub(crate) fn new(provider: Arc<CryptoProvider>, roots: Arc<dyn NativeRoots>) -> Self {
         Self {
             provider,
+            roots,
             sets: Mutex::default(),
             store_loads: AtomicU64::new(0),
             fallbacks: AtomicU64::new(0),
@@ -186,7 +191,21 @@ impl TrustSets {
         &self.provider
     }
 
-    /// Times a store was obtained from `native_roots()` to build a verifier.
+    /// The native roots trust sets are built from.
+    pub(crate) fn roots(&self) -> &dyn NativeRoots {
+        &*self.roots
+    }
+
+    /// Build from `roots` from now on, forgetting every trust set built from the previous ones.
+    pub(crate) fn set_roots(&mut self, roots: Arc<dyn NativeRoots>) {
+        self.roots = roots;
+        self.sets
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Times a store was obtained from the native roots to build a verifier.
     pub(crate) fn store_loads(&self) -> u64 {
         self.store_loads.load(Ordering::Relaxed)
     }
@@ -233,7 +252,7 @@ impl TrustSets {
         });
     }
 
-    /// The system store as a trust set's base, counted as a trust-store load.
+    /// The native roots as a trust set's base, counted as a trust-store load.
     fn native(
         &self,
         roots: Arc<RootCertStore>,
@@ -253,7 +272,7 @@ impl TrustSets {
         let extra = fingerprint.extra_anchors();
         let (base, provenance) = match fingerprint.trust() {
             Trust::Native => {
-                let roots = native_roots().map_err(BuildError::NativeRoots)?;
+                let roots = self.roots.roots().map_err(BuildError::native_roots)?;
                 self.native(roots, generation, extra.len())
             }
             Trust::AnchorsOnly => (
@@ -272,7 +291,7 @@ impl TrustSets {
                 (Some(roots), provenance)
             }
             #[cfg(feature = "webpki-roots")]
-            Trust::NativeWithWebpkiFallback => match native_roots() {
+            Trust::NativeWithWebpkiFallback => match self.roots.roots() {
                 Ok(roots) => self.native(roots, generation, extra.len()),
                 Err(native_error) => {
                     self.fallbacks.fetch_add(1, Ordering::Relaxed);
@@ -296,10 +315,7 @@ impl TrustSets {
         let verifier =
             WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&self.provider))
                 .build()
-                .map_err(|err| BuildError::Verifier {
-                    trust: fingerprint.trust().to_string(),
-                    reason: err.to_string(),
-                })?;
+                .map_err(|err| BuildError::verifier(fingerprint.trust(), err))?;
         Ok(TrustEntry {
             verifier,
             provenance,
@@ -313,17 +329,13 @@ fn with_extra_anchors(
     extra: &[CertificateDer<'static>],
 ) -> Result<Arc<RootCertStore>, BuildError> {
     if extra.is_empty() {
-        return base.ok_or(BuildError::NoAnchors);
+        return base.ok_or_else(BuildError::no_anchors);
     }
     let mut roots = base.map_or_else(RootCertStore::empty, |base| (*base).clone());
     for (index, der) in extra.iter().enumerate() {
         roots
             .add(der.clone())
-            .map_err(|err| BuildError::ExtraAnchor {
-                index,
-                der_len: der.len(),
-                reason: err.to_string(),
-            })?;
+            .map_err(|err| BuildError::extra_anchor(index, der.len(), err))?;
     }
     Ok(Arc::new(roots))
 }
@@ -342,22 +354,5 @@ mod webpki {
                 roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
             })
         }))
-    }
-}
-
-/// The system-store generation to tag a new build with.
-///
-/// Before the first load the generation is 0 and would advance as soon as the build loads the
-/// store, making everything built first look stale; so the store is loaded (once per process)
-/// before the generation is read. A failed load keeps 0, and a later successful refresh then
-/// advances it, which rebuilds what was built from the failure.
-pub(crate) fn current_generation() -> u64 {
-    match native_roots_generation() {
-        0 => {
-            // The outcome is cached by native_roots_cache; a failure surfaces in the build.
-            let _loaded = native_roots();
-            native_roots_generation()
-        }
-        generation => generation,
     }
 }

@@ -1,14 +1,16 @@
-//! The system store read from `SSL_CERT_FILE` (a bundle holding a test CA), through the
-//! process-wide `native_roots()`. Its own binary: the store is loaded once per process.
+//! The default native roots, `ProcessRoots`: the process-wide store of `native_roots_cache`, read
+//! from `SSL_CERT_FILE` (a bundle holding a test CA). Its own binary, because its subject is the
+//! environment variables and the process-wide store, loaded once per process.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+#[path = "it/support.rs"]
+mod support;
 
 use std::sync::{Arc, OnceLock};
 
-use common::{cache, exchange, spawn_server, temp_file, Ca, ServerOptions};
 use rustls::CertificateError;
-use tls_client_builder::{Trust, TrustProvenance, UpstreamTls};
+use support::{cache, exchange, spawn_server, temp_file, Ca, ServerOptions};
+use tls_client_builder::{ProcessRoots, Trust, TrustProvenance, UpstreamTls};
 
 /// The CA in the `SSL_CERT_FILE` bundle; set up once, before any test reads the store.
 fn system_ca() -> &'static Ca {
@@ -90,5 +92,16 @@ fn configs_of_one_trust_set_share_one_verifier() {
     assert!(Arc::ptr_eq(a.verifier(), b.verifier()));
     assert_eq!(cache.stats().trust_store_loads, 1);
     // The process read the OS store once, whatever the number of caches and tests.
+    assert_eq!(native_roots_cache::native_roots_loads(), 1);
+}
+
+#[test]
+fn process_roots_given_explicitly_are_the_default() {
+    system_ca();
+    let native = UpstreamTls::builder(Trust::Native).build();
+    let default = cache().get_built(&native).unwrap();
+    let explicit = cache().with_roots(ProcessRoots).get_built(&native).unwrap();
+    // Two caches, two configs, but built from the one process-wide store.
+    assert_eq!(default.provenance(), explicit.provenance());
     assert_eq!(native_roots_cache::native_roots_loads(), 1);
 }

@@ -1,11 +1,16 @@
-//! Test PKI (rcgen) and a loopback rustls server, shared by the integration tests.
+//! Test helpers written once: a CA from rcgen, a trust source whose answers the test scripts, and
+//! a loopback HTTPS server. The in-process tests (`tests/it/`) use it as a module,
+//! `tests/system_store_file.rs` and the `client-recipes` crate include it by path. Public paths
+//! only, so that it compiles the same in all three places.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
+use native_roots_cache::{RootsCache, SourceError, SourceOutput, TrustOrigin, TrustSource};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose,
@@ -20,18 +25,27 @@ pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// A cache on *ring*, available with any feature set.
+/// A cache on *ring* (available with any feature set), building from the process-wide store.
 pub fn cache() -> ClientConfigCache {
     ClientConfigCache::with_provider(provider())
 }
 
+/// A cache on *ring* whose native roots are a fresh `RootsCache` over `source`, also returned so
+/// that the test can refresh it and read its counters.
+pub fn cache_over(source: &ScriptedSource) -> (ClientConfigCache, Arc<RootsCache<ScriptedSource>>) {
+    let roots = Arc::new(RootsCache::with_source(source.clone()));
+    (cache().with_roots(Arc::clone(&roots)), roots)
+}
+
 /// A CA that can issue server and client certificates.
 pub struct Ca {
+    /// The self-signed CA certificate.
     pub cert: rcgen::Certificate,
     key: KeyPair,
 }
 
 impl Ca {
+    /// A fresh CA named `name`.
     pub fn new(name: &str) -> Self {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -42,10 +56,12 @@ impl Ca {
         Self { cert, key }
     }
 
+    /// The CA certificate as PEM.
     pub fn pem(&self) -> String {
         self.cert.pem()
     }
 
+    /// The CA certificate as DER.
     pub fn der(&self) -> CertificateDer<'static> {
         self.cert.der().clone()
     }
@@ -68,10 +84,12 @@ impl Ca {
         }
     }
 
+    /// A server certificate for `localhost` and 127.0.0.1.
     pub fn server_leaf(&self) -> Leaf {
         self.issue(ExtendedKeyUsagePurpose::ServerAuth)
     }
 
+    /// A client certificate (for mTLS).
     pub fn client_leaf(&self) -> Leaf {
         self.issue(ExtendedKeyUsagePurpose::ClientAuth)
     }
@@ -80,28 +98,105 @@ impl Ca {
 /// A certificate chain and its key.
 #[derive(Clone)]
 pub struct Leaf {
+    /// The chain (DER), leaf first.
     pub chain: Vec<CertificateDer<'static>>,
+    /// The chain as PEM.
     pub chain_pem: String,
+    /// The key as PKCS#8 PEM.
     pub key_pem: String,
+    /// The key as PKCS#8 DER.
     pub key_der: Vec<u8>,
 }
 
 impl Leaf {
+    /// The key, for rustls.
     pub fn key(&self) -> PrivateKeyDer<'static> {
         PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()))
+    }
+}
+
+/// What a [`ScriptedSource`] answers now.
+#[derive(Clone, Debug)]
+enum Answer {
+    Anchors(Vec<CertificateDer<'static>>),
+    Fails,
+}
+
+/// A trust source whose answers the test scripts: the anchors it yields, or a permanent error
+/// and no certificate (which a `RootsCache` turns into a `NoAnchors` error). It counts its loads.
+#[derive(Clone)]
+pub struct ScriptedSource {
+    answer: Arc<Mutex<Answer>>,
+    loads: Arc<AtomicU32>,
+}
+
+impl ScriptedSource {
+    /// A source yielding the certificates of `cas`.
+    pub fn trusting(cas: &[&Ca]) -> Self {
+        Self::with(Answer::Anchors(cas.iter().map(|ca| ca.der()).collect()))
+    }
+
+    /// A source that yields nothing but a permanent error.
+    pub fn failing() -> Self {
+        Self::with(Answer::Fails)
+    }
+
+    fn with(answer: Answer) -> Self {
+        Self {
+            answer: Arc::new(Mutex::new(answer)),
+            loads: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
+    /// From the next load on, yield the certificates of `cas`.
+    pub fn now_trusting(&self, cas: &[&Ca]) {
+        *self.answer.lock().unwrap_or_else(PoisonError::into_inner) =
+            Answer::Anchors(cas.iter().map(|ca| ca.der()).collect());
+    }
+
+    /// How many times a cache read it.
+    pub fn loads(&self) -> u32 {
+        self.loads.load(Ordering::SeqCst)
+    }
+}
+
+impl TrustSource for ScriptedSource {
+    fn load(&self) -> SourceOutput {
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        let answer = self
+            .answer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        match answer {
+            Answer::Anchors(certs) => SourceOutput::new(certs, Vec::new()),
+            Answer::Fails => SourceOutput::new(
+                Vec::<CertificateDer<'static>>::new(),
+                vec![SourceError::permanent(
+                    "failed to read the scripted store",
+                    "it is scripted to fail",
+                )],
+            ),
+        }
+    }
+
+    fn origin(&self) -> TrustOrigin {
+        TrustOrigin::Custom("the scripted test source".into())
     }
 }
 
 /// How the loopback server is set up.
 #[derive(Default)]
 pub struct ServerOptions {
+    /// The ALPN protocols the server accepts, in preference order.
     pub alpn: Vec<Vec<u8>>,
     /// Require a client certificate issued by this CA.
     pub client_ca: Option<CertificateDer<'static>>,
 }
 
-/// A rustls server on 127.0.0.1:0 that answers every connection's "ping" with "pong"; it runs
-/// until the test process exits.
+/// A rustls server on 127.0.0.1:0 speaking just enough HTTP/1.1: each connection's request is
+/// answered `200 OK` with the body `alpn=<negotiated protocol or none>`, then closed. It runs until
+/// the process exits.
 pub fn spawn_server(leaf: &Leaf, options: ServerOptions) -> SocketAddr {
     let builder = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
@@ -139,24 +234,60 @@ fn serve(config: Arc<ServerConfig>, mut tcp: TcpStream) {
         return;
     };
     let mut tls = rustls::Stream::new(&mut conn, &mut tcp);
-    let mut ping = [0u8; 4];
-    if tls.read_exact(&mut ping).is_ok() {
-        let _ = tls.write_all(b"pong");
+    if read_head(&mut tls).is_ok() {
+        let body = match tls.conn.alpn_protocol() {
+            Some(alpn) => format!("alpn={}", String::from_utf8_lossy(alpn)),
+            None => "alpn=none".to_owned(),
+        };
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = tls.write_all(response.as_bytes());
         let _ = tls.flush();
     }
     conn.send_close_notify();
     let _ = conn.complete_io(&mut tcp);
 }
 
+/// Read up to the blank line that ends an HTTP request head.
+fn read_head(stream: &mut impl Read) -> std::io::Result<()> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte)?;
+        head.push(byte[0]);
+    }
+    Ok(())
+}
+
+/// Send `GET /` over `stream` and return the response's body; the status must be 200.
+pub fn http_get(mut stream: impl Read + Write) -> std::io::Result<String> {
+    stream.write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")?;
+    stream.flush()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    assert!(
+        head.starts_with("HTTP/1.1 200 "),
+        "unexpected response: {response}"
+    );
+    Ok(body.to_owned())
+}
+
 /// What a completed exchange negotiated.
 #[derive(Debug)]
 pub struct Negotiated {
+    /// The protocol version.
     pub protocol: rustls::ProtocolVersion,
+    /// The ALPN protocol, if one was agreed.
     pub alpn: Option<Vec<u8>>,
+    /// The cipher suite.
     pub suite: rustls::SupportedCipherSuite,
 }
 
-/// Connect to `addr` as `localhost`, complete the handshake, send "ping" and read "pong".
+/// Connect to `addr` as `localhost`, complete the handshake and a `GET /`.
 ///
 /// The rustls error that ended the exchange comes back as is.
 pub fn exchange(config: Arc<ClientConfig>, addr: SocketAddr) -> Result<Negotiated, rustls::Error> {
@@ -167,15 +298,10 @@ pub fn exchange(config: Arc<ClientConfig>, addr: SocketAddr) -> Result<Negotiate
         while conn.is_handshaking() {
             conn.complete_io(&mut tcp)?;
         }
-        let mut tls = rustls::Stream::new(&mut conn, &mut tcp);
-        tls.write_all(b"ping")?;
-        let mut pong = [0u8; 4];
-        tls.read_exact(&mut pong)?;
-        assert_eq!(&pong, b"pong");
-        Ok::<_, std::io::Error>(())
+        http_get(rustls::Stream::new(&mut conn, &mut tcp))
     })();
     match outcome {
-        Ok(()) => Ok(Negotiated {
+        Ok(_body) => Ok(Negotiated {
             protocol: conn.protocol_version().unwrap(),
             alpn: conn.alpn_protocol().map(<[u8]>::to_vec),
             suite: conn.negotiated_cipher_suite().unwrap(),
@@ -194,9 +320,9 @@ fn rustls_error(err: std::io::Error) -> rustls::Error {
     }
 }
 
-/// Write `pem` to a fresh file in the target's tmp dir and return its path.
+/// Write `contents` to a fresh file in the system's temporary directory and return its path.
 pub fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tls-client-builder");
+    let dir = std::env::temp_dir().join("tls-client-builder-tests");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}-{}.pem", std::process::id()));
     std::fs::write(&path, contents).unwrap();

@@ -1,31 +1,19 @@
-//! With the `webpki-roots` feature: the system store fails (`SSL_CERT_FILE` is an empty file),
-//! and `Trust::NativeWithWebpkiFallback` builds from the bundled roots, saying so. Its own binary.
+//! With the `webpki-roots` feature: the native roots fail to load, and
+//! `Trust::NativeWithWebpkiFallback` builds from the bundled roots, saying so.
 #![cfg(feature = "webpki-roots")]
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use std::sync::Arc;
 
-use std::sync::{Arc, OnceLock};
-
-use common::{cache, temp_file};
-use native_roots_cache::native_roots;
 use tls_client_builder::{BuildError, Trust, TrustProvenance, UpstreamTls};
 
-fn empty_store() {
-    static SET: OnceLock<()> = OnceLock::new();
-    SET.get_or_init(|| {
-        std::env::set_var("SSL_CERT_FILE", temp_file("fallback-empty", ""));
-        std::env::remove_var("SSL_CERT_DIR");
-    });
-}
+use crate::support::{cache_over, ScriptedSource};
 
 #[test]
 fn fallback_builds_from_webpki_roots_and_says_so() {
-    empty_store();
-    let cache = cache();
+    let (cache, roots) = cache_over(&ScriptedSource::failing());
     let fingerprint = UpstreamTls::builder(Trust::NativeWithWebpkiFallback).build();
     let built = cache.get_built(&fingerprint).unwrap();
-    let native = native_roots().unwrap_err();
+    let native = roots.native_roots().unwrap_err();
     match built.provenance() {
         TrustProvenance::WebpkiFallback {
             native_error,
@@ -60,17 +48,19 @@ fn fallback_builds_from_webpki_roots_and_says_so() {
 
 #[test]
 fn native_without_fallback_still_fails_with_the_native_error() {
-    empty_store();
-    let err = cache()
+    let (cache, roots) = cache_over(&ScriptedSource::failing());
+    let err = cache
         .get(&UpstreamTls::builder(Trust::Native).build())
         .unwrap_err();
-    assert_eq!(err, BuildError::NativeRoots(native_roots().unwrap_err()));
+    assert_eq!(
+        err,
+        BuildError::NativeRoots(roots.native_roots().unwrap_err())
+    );
 }
 
 #[test]
 fn webpki_roots_trust_is_not_a_fallback() {
-    empty_store();
-    let cache = cache();
+    let (cache, roots) = cache_over(&ScriptedSource::failing());
     let built = cache
         .get_built(&UpstreamTls::builder(Trust::WebpkiRoots).build())
         .unwrap();
@@ -79,4 +69,6 @@ fn webpki_roots_trust_is_not_a_fallback() {
         TrustProvenance::WebpkiRoots { .. }
     ));
     assert_eq!(cache.stats().fallbacks, 0);
+    // Trust that does not use the native roots never loads them.
+    assert_eq!(roots.loads(), 0);
 }

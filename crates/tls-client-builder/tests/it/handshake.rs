@@ -1,12 +1,9 @@
 //! Real handshakes over loopback with configs from the cache; trust comes from extra anchors only,
 //! so nothing here reads the machine's store.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::sync::Arc;
 
-use common::{cache, exchange, spawn_server, Ca, ServerOptions};
+use crate::support::{cache, exchange, spawn_server, Ca, ServerOptions};
 use rustls::{CertificateError, ProtocolVersion};
 use tls_client_builder::{BuildError, SessionResumption, TlsVersions, Trust, UpstreamTls};
 

@@ -1,12 +1,9 @@
 //! Bounded size, eviction order, `retain`, counters and build errors. Anchors-only trust: the
 //! machine's store is not involved.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::sync::Arc;
 
-use common::{cache, Ca};
+use crate::support::{cache, Ca};
 use tls_client_builder::{BuildError, CacheStats, Trust, UpstreamTls};
 
 fn fingerprint(ca: &Ca, alpn: &str) -> UpstreamTls {

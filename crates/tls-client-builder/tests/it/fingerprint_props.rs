@@ -1,12 +1,9 @@
 //! Property: fingerprints that differ in any one field are unequal and never share a config;
 //! equal ones always do. Trust is anchors-only so that the machine's store is not involved.
-#![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::sync::{Arc, OnceLock};
 
-use common::{Ca, Leaf};
+use crate::support::{Ca, Leaf};
 use proptest::prelude::*;
 use tls_client_builder::{ClientConfigCache, SessionResumption, TlsVersions, Trust, UpstreamTls};
 
@@ -103,7 +100,7 @@ fn fields() -> impl Strategy<Value = Fields> {
 
 fn cache() -> &'static ClientConfigCache {
     static CACHE: OnceLock<ClientConfigCache> = OnceLock::new();
-    CACHE.get_or_init(|| common::cache().max_entries(100_000))
+    CACHE.get_or_init(|| crate::support::cache().max_entries(100_000))
 }
 
 proptest! {

@@ -1,0 +1,14 @@
+//! The README's reqwest 0.13 recipe against a loopback HTTPS server:
+//! `cargo run -p client-recipes --example reqwest`.
+
+use client_recipes::loopback::{runtime, Loopback};
+use client_recipes::{with_reqwest, Error};
+
+fn main() -> Result<(), Error> {
+    let server = Loopback::start();
+    let client = with_reqwest::client(&server.cache())?;
+    let request = client.get(server.url()).send();
+    let body = runtime().block_on(async { request.await?.error_for_status()?.text().await })?;
+    println!("reqwest 0.13: {body}");
+    Ok(())
+}

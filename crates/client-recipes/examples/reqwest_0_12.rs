@@ -1,0 +1,14 @@
+//! The README's reqwest 0.12 recipe against a loopback HTTPS server:
+//! `cargo run -p client-recipes --example reqwest_0_12`.
+
+use client_recipes::loopback::{runtime, Loopback};
+use client_recipes::{with_reqwest_0_12, Error};
+
+fn main() -> Result<(), Error> {
+    let server = Loopback::start();
+    let client = with_reqwest_0_12::client(&server.cache())?;
+    let request = client.get(server.url()).send();
+    let body = runtime().block_on(async { request.await?.error_for_status()?.text().await })?;
+    println!("reqwest 0.12: {body}");
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! The README's rustls recipe against a loopback HTTPS server:
+//! `cargo run -p client-recipes --example rustls`.
+
+use client_recipes::loopback::{http_get, Loopback};
+use client_recipes::{with_rustls, Error};
+
+fn main() -> Result<(), Error> {
+    let server = Loopback::start();
+    let tls = with_rustls::connect(&server.cache(), server.host(), server.port())?;
+    println!("rustls: {}", http_get(tls)?);
+    Ok(())
+}

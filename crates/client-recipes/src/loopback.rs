@@ -1,0 +1,72 @@
+//! The loopback HTTPS server the recipes run against: the test support of `tls-client-builder`
+//! (an rcgen CA, a scripted trust source, a rustls server on 127.0.0.1 that answers
+//! `alpn=<negotiated protocol>`), included from its tests so that it is written once, plus
+//! [`Loopback`], which puts them together for a recipe.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use native_roots_cache::RootsCache;
+use tls_client_builder::ClientConfigCache;
+
+#[path = "../../tls-client-builder/tests/it/support.rs"]
+mod support;
+
+pub use support::*;
+
+/// A CA, a server on 127.0.0.1 it certified for `localhost` (accepting `http/1.1`), and caches
+/// whose native roots trust that CA, as the system store would trust a public one.
+pub struct Loopback {
+    addr: SocketAddr,
+    source: ScriptedSource,
+}
+
+impl Loopback {
+    /// Start the server; it runs until the process exits.
+    pub fn start() -> Self {
+        // A name of its own: a server certified by another loopback CA is then of an unknown
+        // issuer, not a bad signature from a namesake.
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, Ordering::Relaxed);
+        let ca = Ca::new(&format!("client-recipes loopback CA {n}"));
+        let addr = spawn_server(
+            &ca.server_leaf(),
+            ServerOptions {
+                alpn: vec![b"http/1.1".to_vec()],
+                ..ServerOptions::default()
+            },
+        );
+        Self {
+            addr,
+            source: ScriptedSource::trusting(&[&ca]),
+        }
+    }
+
+    /// A cache on the crate features' provider whose native roots hold the loopback CA.
+    pub fn cache(&self) -> ClientConfigCache {
+        ClientConfigCache::new().with_roots(RootsCache::with_source(self.source.clone()))
+    }
+
+    /// The host name the server's certificate is for.
+    pub fn host(&self) -> &'static str {
+        "localhost"
+    }
+
+    /// The server's port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `https://localhost:<port>/`.
+    pub fn url(&self) -> String {
+        format!("https://{}:{}/", self.host(), self.port())
+    }
+}
+
+/// A current-thread tokio runtime with I/O and timers, for the async recipes.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}

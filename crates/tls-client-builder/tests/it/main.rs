@@ -1,0 +1,18 @@
+//! The in-process integration tests, one binary with a module per subject (as once_cell's
+//! `tests/it/`). Each builds fresh caches; those that trust the native roots give the cache a
+//! fresh `RootsCache` over a scripted source (`support::ScriptedSource`), so none reads the
+//! machine's store or the environment. The process-wide store read through `SSL_CERT_FILE` is
+//! tested in its own binary, `tests/system_store_file.rs`.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod cache_bounds;
+mod errors;
+mod fallback;
+mod fingerprint_props;
+mod generation;
+mod handshake;
+mod native_failure;
+mod roots;
+mod storm;
