@@ -68,9 +68,10 @@ fn connect(args: &ConnectArgs, mut report: ConnectionReport) -> (Status, Connect
             let key_pem = read(key, "--client-key")?;
             upstream.client_identity_pem(chain, key_pem).map_err(|err| {
                 format!(
-                    "--client-cert {} / --client-key {}: {err}",
+                    "--client-cert {} / --client-key {}: {}",
                     cert.display(),
-                    key.display()
+                    key.display(),
+                    crate::output::chain(&err)
                 )
             })
         }) {
@@ -87,7 +88,7 @@ fn connect(args: &ConnectArgs, mut report: ConnectionReport) -> (Status, Connect
                 Some(_) => Status::TrustStore,
                 None => Status::BadArguments,
             };
-            return (status, report.failed("config", err.to_string()));
+            return (status, report.failed("config", crate::output::chain(&err)));
         }
     };
     report.trust = Some(built.provenance().to_string());
@@ -116,7 +117,7 @@ fn read_anchors(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let pem = read(path, "--ca")?;
     let parsed = UpstreamTls::builder(Trust::AnchorsOnly)
         .extra_anchors_pem(pem)
-        .map_err(|err| format!("--ca {}: {err}", path.display()))?
+        .map_err(|err| format!("--ca {}: {}", path.display(), crate::output::chain(&err)))?
         .build();
     Ok(parsed.extra_anchors().to_vec())
 }

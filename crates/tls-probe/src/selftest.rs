@@ -56,7 +56,12 @@ fn selftest() -> (Status, ConnectionReport) {
         .build();
     let built = match ClientConfigCache::new().get_built(&upstream) {
         Ok(built) => built,
-        Err(err) => return (Status::Failed, report.failed("config", err.to_string())),
+        Err(err) => {
+            return (
+                Status::Failed,
+                report.failed("config", crate::output::chain(&err)),
+            )
+        }
     };
     report.trust = Some(built.provenance().to_string());
     let mut tcp = match serve_once(&pki) {
