@@ -166,6 +166,7 @@ impl<S: TrustSource> RootsCache<S> {
 
     /// The same cache waiting with `sleep` between attempts (unit tests record the waits).
     #[cfg(test)]
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn with_sleeper(mut self, sleep: impl Into<Sleeper>) -> Self {
         self.sleep = sleep.into();
         self

@@ -145,6 +145,7 @@ pub(crate) enum Sleeper {
     #[default]
     Thread,
     #[cfg(test)]
+    #[cfg_attr(loom, allow(dead_code))]
     Recorded(std::sync::Arc<std::sync::Mutex<Vec<Duration>>>),
 }
 
