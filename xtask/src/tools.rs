@@ -100,16 +100,18 @@ pub(crate) fn ensure_miri() -> Result<(), String> {
         })
         .collect();
     if !missing.is_empty() {
-        rustup(&["component", "add"])
+        let add = rustup(&["component", "add"])
             .args(&missing)
-            .args(&["--toolchain", "nightly"])
-            .run()
-            .map_err(|err| {
-                format!(
-                    "nightly has no {} and rustup could not add it: {err}",
-                    missing.join(" or ")
-                )
-            })?;
+            .args(&["--toolchain", "nightly"]);
+        // Read, not run: rustup's own reason (such as "unavailable for download") goes into the
+        // skip message.
+        println!("$ {add}");
+        add.read().map_err(|err| {
+            format!(
+                "nightly has no {} and rustup could not add it: {err}",
+                missing.join(" or ")
+            )
+        })?;
     }
     Ok(())
 }

@@ -28,8 +28,8 @@ pub(super) fn run() -> StepResult {
         .args(&selection);
     if let Err(err) = dry_run.run() {
         return Ok(Done::Partly(format!(
-            "the publish dry run did not complete ({err}; its output is above): it needs the \
-             registry's index, and a cargo that publishes several packages at once (1.90 or later)"
+            "no publish dry run: {err} (it needs the registry's index, and cargo 1.90 or later \
+             to publish several packages at once)"
         )));
     }
     Ok(Done::Passed)
