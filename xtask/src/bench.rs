@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::cmd::Cmd;
-use crate::{json, workspace};
+use crate::criterion::{self, Figure};
+use crate::workspace;
 
 const BENCHES: [(&str, &str); 2] = [
     ("native-roots-cache", "trust_store"),
@@ -17,13 +18,6 @@ const BENCHES: [(&str, &str); 2] = [
 ];
 /// Quick mode: enough samples for a median, in a few minutes on two cores.
 const QUICK_CRITERION: [&str; 4] = ["--warm-up-time", "1", "--measurement-time", "2"];
-
-/// One criterion result, in nanoseconds.
-struct Figure {
-    median: f64,
-    low: f64,
-    high: f64,
-}
 
 /// How `cargo xtask bench` was asked to run.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -120,9 +114,8 @@ fn collect(home: &Path) -> Result<BTreeMap<String, Figure>, String> {
                 continue;
             }
             if path.file_name().is_some_and(|name| name == "new") {
-                if let Some((id, figure)) = read_result(&path) {
-                    figures.insert(id, figure);
-                }
+                let (id, figure) = criterion::read(&path)?;
+                figures.insert(id, figure);
             } else {
                 dirs.push(path);
             }
@@ -132,20 +125,6 @@ fn collect(home: &Path) -> Result<BTreeMap<String, Figure>, String> {
         return Err(format!("no criterion results under {}", home.display()));
     }
     Ok(figures)
-}
-
-fn read_result(dir: &Path) -> Option<(String, Figure)> {
-    let bench = fs::read_to_string(dir.join("benchmark.json")).ok()?;
-    let estimates = fs::read_to_string(dir.join("estimates.json")).ok()?;
-    let median = json::after_key(&estimates, "median")?;
-    Some((
-        json::string(&bench, "full_id")?,
-        Figure {
-            median: json::number(median, "point_estimate")?,
-            low: json::number(median, "lower_bound")?,
-            high: json::number(median, "upper_bound")?,
-        },
-    ))
 }
 
 /// A target of the issue, read off the measured figures.
@@ -379,7 +358,10 @@ fn machine(quick: bool) -> Vec<(&'static str, String)> {
         .arg("-V")
         .read()
         .map_or_else(|e| e, |v| v.trim().to_owned());
-    let lock = fs::read_to_string(workspace::root().join("Cargo.lock")).unwrap_or_default();
+    let locked = workspace::locked_versions().unwrap_or_else(|err| {
+        eprintln!("warning: crate versions left out of the report: {err}");
+        BTreeMap::new()
+    });
     let versions: Vec<String> = [
         "rustls",
         "rustls-native-certs",
@@ -388,7 +370,12 @@ fn machine(quick: bool) -> Vec<(&'static str, String)> {
         "criterion",
     ]
     .iter()
-    .map(|name| format!("{name} {}", locked_version(&lock, name).unwrap_or("?")))
+    .map(|name| {
+        let versions = locked
+            .get(*name)
+            .map_or("?".to_owned(), |v| v.join(" and "));
+        format!("{name} {versions}")
+    })
     .collect();
     vec![
         ("cpu", format!("{cpu}, {cores} cores available")),
@@ -408,13 +395,6 @@ fn machine(quick: bool) -> Vec<(&'static str, String)> {
             },
         ),
     ]
-}
-
-/// The version of `name` in Cargo.lock (the first, if several).
-fn locked_version<'a>(lock: &'a str, name: &str) -> Option<&'a str> {
-    let entry = format!("name = \"{name}\"\nversion = \"");
-    let at = lock.find(&entry)? + entry.len();
-    lock[at..].split('"').next()
 }
 
 /// Today's UTC date, from the system clock (days-to-civil, as in Howard Hinnant's algorithm).
@@ -437,13 +417,6 @@ fn today() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn versions_are_read_from_the_lock() {
-        let lock = "[[package]]\nname = \"rustls\"\nversion = \"0.23.46\"\n";
-        assert_eq!(locked_version(lock, "rustls"), Some("0.23.46"));
-        assert_eq!(locked_version(lock, "ring"), None);
-    }
 
     #[test]
     fn small_ratios_are_fractions() {

@@ -101,7 +101,8 @@ impl Cmd {
         }
     }
 
-    /// Run it silently and return its standard output, for questions such as "is it installed?".
+    /// Run it silently and return its standard output, for questions such as "is it installed?";
+    /// on failure, the error is its first `error` line on standard error.
     pub(crate) fn read(&self) -> Result<String, String> {
         let output = self
             .command()
@@ -112,9 +113,15 @@ impl Cmd {
             Ok(String::from_utf8_lossy(&output.stdout).into_owned())
         } else {
             let stderr = String::from_utf8_lossy(&output.stderr);
-            let reason = stderr
+            // The error itself, not the progress lines (`info: ...`) before it.
+            let mut lines = stderr
                 .lines()
-                .find(|line| !line.trim().is_empty())
+                .map(str::trim)
+                .filter(|line| !line.is_empty());
+            let reason = lines
+                .clone()
+                .find(|line| line.starts_with("error"))
+                .or_else(|| lines.next())
                 .unwrap_or("no output");
             Err(format!(
                 "`{self}` exited with {}: {}",

@@ -1,25 +1,39 @@
 //! `cargo xtask`: the workspace's own tooling, run by the cargo that started it (`$CARGO`).
 //!
 //! `cargo xtask ci` is the gate a change must pass before it is sent: the same steps, in the same
-//! order, as the CI workflow. It needs nothing beyond std, so it compiles in seconds.
+//! order, as the CI workflow. Its only dependencies are serde and serde_json (for `cargo metadata`
+//! and criterion's results), so it compiles in seconds.
 
 mod bench;
 mod ci;
 mod cmd;
-mod json;
+mod criterion;
 mod steps;
 mod tools;
 mod workspace;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "\
+/// The help text; the step list comes from [`steps::ALL`], the list `ci` runs.
+fn usage() -> String {
+    let width = steps::ALL
+        .iter()
+        .map(|step| step.name.len())
+        .max()
+        .unwrap_or(0);
+    let steps: String = steps::ALL
+        .iter()
+        .map(|step| format!("          {:width$}  {}\n", step.name, step.about))
+        .collect();
+    format!(
+        "\
 usage: cargo xtask ci [--only STEP]... [--skip STEP]...
        cargo xtask bench [--quick | --report-only]
        cargo xtask fuzz [--quick]
 
-ci      runs every check in order and stops at the first failure:
-          fmt clippy test doc cross msrv deny miri loom fuzz examples
+ci      runs every check in this order and stops at the first failure:
+{steps}        a step whose tool is missing (a rustup component or toolchain, nightly's
+        miri, cargo-deny) installs it; if it cannot, it is skipped and says why
         --only STEP   run only this step (repeatable)
         --skip STEP   leave this step out (repeatable)
 bench   runs the criterion benchmarks and the memory example, then writes BENCHMARKS.md
@@ -27,7 +41,9 @@ bench   runs the criterion benchmarks and the memory example, then writes BENCHM
         --report-only rewrite BENCHMARKS.md from the last run, measuring nothing
 fuzz    runs libFuzzer on operator PEM for 10 minutes
         --quick       for 60 seconds
-";
+"
+    )
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -61,7 +77,7 @@ fn main() -> ExitCode {
             }
         }
         Some((help, _)) if matches!(help.as_str(), "help" | "-h" | "--help") => {
-            print!("{USAGE}");
+            print!("{}", usage());
             ExitCode::SUCCESS
         }
         Some((other, _)) => usage_error(&format!("unknown command `{other}`")),
@@ -70,7 +86,7 @@ fn main() -> ExitCode {
 }
 
 fn usage_error(message: &str) -> ExitCode {
-    eprintln!("error: {message}\n\n{USAGE}");
+    eprintln!("error: {message}\n\n{}", usage());
     ExitCode::from(2)
 }
 

@@ -1,4 +1,5 @@
-//! Getting what a step needs: rustup components, targets and toolchains, cargo-deny, cargo-fuzz.
+//! Getting what a step needs: rustup components, targets and toolchains (nightly with miri too),
+//! cargo-deny, cargo-fuzz.
 //!
 //! Each function returns `Err(reason)` when the tool cannot be had; the step reports that reason
 //! as "skipped", never as "passed".
@@ -75,29 +76,44 @@ pub(crate) fn ensure_toolchain(toolchain: &str) -> Result<(), String> {
     })
 }
 
-/// Whether a nightly toolchain is installed (cargo-fuzz needs one for its sanitizer flags).
-pub(crate) fn has_nightly() -> Result<(), String> {
-    Cmd::cargo_with("nightly")
-        .arg("--version")
-        .read()
-        .map(drop)
-        .map_err(|_| {
-            "no nightly toolchain; install it with `rustup toolchain install nightly`".to_owned()
-        })
+/// Make sure the nightly toolchain is installed (miri, cargo-fuzz's sanitizer flags and
+/// `-Z direct-minimal-versions` need it).
+pub(crate) fn ensure_nightly() -> Result<(), String> {
+    ensure_toolchain("nightly")
 }
 
-/// Whether the nightly toolchain has miri; never installs it (it is a large download that not
-/// every contributor wants), so a missing miri is a skip with this reason.
-pub(crate) fn has_miri() -> Result<(), String> {
-    let hint = "install it with `rustup toolchain install nightly --component miri,rust-src`";
-    let components = rustup(&["component", "list", "--installed", "--toolchain", "nightly"])
+/// Make sure `cargo +nightly miri` can run: nightly with its `miri` and `rust-src` components,
+/// added when missing. A nightly that has no miri (some days' nightlies ship none) is a skip
+/// with rustup's reason.
+pub(crate) fn ensure_miri() -> Result<(), String> {
+    ensure_nightly()?;
+    let installed = rustup(&["component", "list", "--installed", "--toolchain", "nightly"])
         .read()
-        .map_err(|_| format!("no nightly toolchain; {hint}"))?;
-    if components.lines().any(|line| line.starts_with("miri")) {
-        Ok(())
-    } else {
-        Err(format!("nightly has no miri; {hint}"))
+        .map_err(|err| format!("rustup cannot list nightly's components: {err}"))?;
+    // rustup lists `miri-<host>` and a bare `rust-src`.
+    let missing: Vec<&str> = ["miri", "rust-src"]
+        .into_iter()
+        .filter(|component| {
+            !installed
+                .lines()
+                .any(|line| line == *component || line.starts_with(&format!("{component}-")))
+        })
+        .collect();
+    if !missing.is_empty() {
+        let add = rustup(&["component", "add"])
+            .args(&missing)
+            .args(&["--toolchain", "nightly"]);
+        // Read, not run: rustup's own reason (such as "unavailable for download") goes into the
+        // skip message.
+        println!("$ {add}");
+        add.read().map_err(|err| {
+            format!(
+                "nightly has no {} and rustup could not add it: {err}",
+                missing.join(" or ")
+            )
+        })?;
     }
+    Ok(())
 }
 
 /// cargo-deny from `target/tools`, installed there when missing.
@@ -118,11 +134,7 @@ fn cargo_tool(name: &str, version: &str) -> Result<Cmd, String> {
         .join("bin")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     let wanted = format!("{name} {version}");
-    let shown_as = binary
-        .strip_prefix(workspace::root())
-        .unwrap_or(&binary)
-        .to_string_lossy()
-        .into_owned();
+    let shown_as = workspace::shown(&binary);
     let tool = || Cmd::new(&binary, &shown_as);
     if tool()
         .arg("--version")

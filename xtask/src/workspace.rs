@@ -1,7 +1,13 @@
-//! Facts read from the workspace itself: where it is, its declared MSRV, its examples.
+//! Facts about the workspace: where it is (from this crate's own path), and its packages as
+//! `cargo metadata` describes them (targets with their required features, `rust-version`,
+//! whether they are published), so that no step reads a manifest by hand.
 
-use std::fs;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::cmd::Cmd;
 
 /// The workspace root: the parent of this crate's directory.
 pub(crate) fn root() -> &'static Path {
@@ -18,84 +24,101 @@ pub(crate) fn target_dir() -> PathBuf {
     }
 }
 
-/// `rust-version` from `[workspace.package]` in the root `Cargo.toml`.
-pub(crate) fn rust_version() -> Result<String, String> {
-    let manifest = read(&root().join("Cargo.toml"))?;
-    table_value(&manifest, "workspace.package", "rust-version")
-        .ok_or_else(|| "no `rust-version` in `[workspace.package]` of Cargo.toml".to_owned())
+/// `path` as a command line shows it: relative to the root (where every command runs) if it is
+/// inside it.
+pub(crate) fn shown(path: &Path) -> String {
+    path.strip_prefix(root())
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
 }
 
-/// An example target: the package it belongs to and its name.
-pub(crate) struct Example {
-    pub(crate) package: String,
+/// The part of `cargo metadata --format-version 1` that the steps use.
+#[derive(Deserialize)]
+struct Metadata {
+    packages: Vec<Package>,
+}
+
+/// A package: a workspace member, or with [`locked_versions`] any package in the lock.
+#[derive(Deserialize)]
+pub(crate) struct Package {
     pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) manifest_path: PathBuf,
+    /// `rust-version`, inherited from `[workspace.package]` or its own; `None` if it has none.
+    pub(crate) rust_version: Option<String>,
+    /// The registries it may be published to: `None` is any, an empty list is `publish = false`.
+    publish: Option<Vec<String>>,
+    targets: Vec<Target>,
 }
 
-/// Every example under `crates/*/examples/`, found the way cargo finds them: `NAME.rs` or
-/// `NAME/main.rs`.
-pub(crate) fn examples() -> Result<Vec<Example>, String> {
-    let mut examples = Vec::new();
-    for crate_dir in entries(&root().join("crates"))? {
-        let Ok(manifest) = read(&crate_dir.join("Cargo.toml")) else {
-            continue;
-        };
-        let Some(package) = table_value(&manifest, "package", "name") else {
-            continue;
-        };
-        let dir = crate_dir.join("examples");
-        if !dir.is_dir() {
-            continue;
-        }
-        for path in entries(&dir)? {
-            let name = if path.extension().is_some_and(|ext| ext == "rs") {
-                path.file_stem()
-            } else if path.join("main.rs").is_file() {
-                path.file_name()
-            } else {
-                None
-            };
-            if let Some(name) = name {
-                examples.push(Example {
-                    package: package.clone(),
-                    name: name.to_string_lossy().into_owned(),
-                });
-            }
-        }
+/// A build target of a package: its library, a binary, an example, a test or a bench.
+#[derive(Deserialize)]
+pub(crate) struct Target {
+    pub(crate) name: String,
+    kind: Vec<String>,
+    /// `required-features`: cargo skips the target unless these are on.
+    #[serde(rename = "required-features", default)]
+    pub(crate) required_features: Vec<String>,
+}
+
+impl Package {
+    /// Whether `cargo publish` may upload it (its `publish` is not `false` or `[]`).
+    pub(crate) fn is_published(&self) -> bool {
+        self.publish
+            .as_ref()
+            .is_none_or(|registries| !registries.is_empty())
     }
-    Ok(examples)
-}
 
-fn entries(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let listing =
-        fs::read_dir(dir).map_err(|err| format!("could not list {}: {err}", dir.display()))?;
-    let mut paths: Vec<PathBuf> = listing
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .collect();
-    paths.sort();
-    Ok(paths)
-}
-
-fn read(path: &Path) -> Result<String, String> {
-    fs::read_to_string(path).map_err(|err| format!("could not read {}: {err}", path.display()))
-}
-
-/// `key = "value"` inside `[table]`: enough TOML for our own manifests, without a TOML parser.
-fn table_value(manifest: &str, table: &str, key: &str) -> Option<String> {
-    let header = format!("[{table}]");
-    let mut in_table = false;
-    for line in manifest.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_table = line == header;
-        } else if in_table {
-            let Some((name, value)) = line.split_once('=') else {
-                continue;
-            };
-            if name.trim() == key {
-                return Some(value.trim().trim_matches('"').to_owned());
-            }
-        }
+    /// The directory that holds its `Cargo.toml`.
+    pub(crate) fn dir(&self) -> &Path {
+        self.manifest_path
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
     }
-    None
+
+    /// Its targets of one kind (`"example"`, `"bin"`, ...), wherever `[[example]] path` puts them.
+    pub(crate) fn targets(&self, kind: &'static str) -> impl Iterator<Item = &Target> + '_ {
+        self.targets
+            .iter()
+            .filter(move |target| target.kind.iter().any(|k| k == kind))
+    }
+}
+
+/// The workspace's members, in the order `cargo metadata` lists them.
+pub(crate) fn members() -> Result<Vec<Package>, String> {
+    metadata(&["--no-deps"]).map(|metadata| metadata.packages)
+}
+
+/// The members that `cargo publish` may upload.
+pub(crate) fn published() -> Result<Vec<Package>, String> {
+    let mut members = members()?;
+    members.retain(Package::is_published);
+    Ok(members)
+}
+
+/// The version(s) of each package in `Cargo.lock` (several when the lock holds several).
+pub(crate) fn locked_versions() -> Result<BTreeMap<String, Vec<String>>, String> {
+    let mut versions: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for package in metadata(&[])?.packages {
+        versions
+            .entry(package.name)
+            .or_default()
+            .push(package.version);
+    }
+    Ok(versions)
+}
+
+fn metadata(extra: &[&str]) -> Result<Metadata, String> {
+    let command = Cmd::cargo()
+        .args(&["metadata", "--format-version", "1", "--locked"])
+        .args(extra);
+    parse(&command.read()?)
+        .map_err(|err| format!("could not read the output of `{command}`: {err}"))
+}
+
+fn parse(json: &str) -> Result<Metadata, serde_json::Error> {
+    serde_json::from_str(json)
 }
 
 #[cfg(test)]
@@ -103,18 +126,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_a_value_from_its_own_table_only() {
-        let manifest =
-            "[package]\nrust-version = \"1.70\"\n\n[workspace.package]\nrust-version = \"1.83\"\n";
-        assert_eq!(
-            table_value(manifest, "workspace.package", "rust-version").as_deref(),
-            Some("1.83")
-        );
-        assert_eq!(table_value(manifest, "workspace", "rust-version"), None);
+    fn reads_what_cargo_metadata_says() {
+        // Trimmed from real output: a library with an example that needs a feature, and a tool.
+        let json = r#"{"packages": [
+            {"name": "lib", "version": "0.1.0", "manifest_path": "/w/crates/lib/Cargo.toml",
+             "rust_version": "1.85", "publish": null, "targets": [
+                {"kind": ["lib"], "name": "lib", "src_path": "/w/crates/lib/src/lib.rs"},
+                {"kind": ["example"], "name": "demo", "required-features": ["extra"]}]},
+            {"name": "xtask", "version": "0.0.0", "manifest_path": "/w/xtask/Cargo.toml",
+             "rust_version": null, "publish": [], "targets": [
+                {"kind": ["bin"], "name": "xtask"}]}],
+            "workspace_root": "/w"}"#;
+        let metadata = parse(json).expect("valid metadata");
+        let [lib, xtask] = &metadata.packages[..] else {
+            panic!("two packages")
+        };
+        assert!(lib.is_published());
+        assert!(!xtask.is_published(), "`publish = false` is an empty list");
+        assert_eq!(lib.rust_version.as_deref(), Some("1.85"));
+        assert_eq!(lib.dir(), Path::new("/w/crates/lib"));
+        let examples: Vec<_> = lib.targets("example").collect();
+        assert_eq!(examples.len(), 1);
+        assert_eq!(examples[0].name, "demo");
+        assert_eq!(examples[0].required_features, ["extra"]);
+        assert_eq!(xtask.targets("bin").count(), 1);
+        assert_eq!(xtask.targets("example").count(), 0);
     }
 
     #[test]
-    fn the_workspace_declares_its_msrv() {
-        assert!(rust_version().is_ok());
+    fn the_workspace_has_published_packages_with_an_msrv() {
+        let published = published().expect("cargo metadata runs");
+        assert!(!published.is_empty());
+        assert!(published.iter().all(|p| p.rust_version.is_some()));
     }
 }

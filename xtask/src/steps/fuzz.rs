@@ -1,6 +1,6 @@
 //! A bounded libFuzzer run of `fuzz/fuzz_targets/upstream_pem.rs` (operator PEM into an
 //! `UpstreamTls`): 30 s in `ci`, longer with `cargo xtask fuzz`. Needs nightly (sanitizers) and
-//! cargo-fuzz, which is installed into `target/tools` when missing.
+//! cargo-fuzz; both are installed when missing (cargo-fuzz into `target/tools`).
 
 use super::{Done, StepResult};
 use crate::{tools, workspace};
@@ -15,7 +15,7 @@ pub(super) fn run() -> StepResult {
 
 /// Run the target for `seconds`; a crash fails with the command that replays it.
 pub(crate) fn fuzz(seconds: u32) -> StepResult {
-    if let Err(why) = tools::has_nightly() {
+    if let Err(why) = tools::ensure_nightly() {
         return Ok(Done::Skipped(why));
     }
     let cargo_fuzz = match tools::cargo_fuzz() {

@@ -1,6 +1,7 @@
 //! The core crate's unit tests (the cache logic: one load, stickiness, refresh, deadlines) under
 //! miri, which catches undefined behaviour and data races in the code they drive. The tests are
 //! meant to shrink their thread and iteration counts under `cfg(miri)`, not to be skipped.
+//! Nightly, miri and rust-src are installed when missing, as the msrv step installs its toolchain.
 
 use super::{Done, StepResult};
 use crate::cmd::Cmd;
@@ -12,9 +13,12 @@ use crate::tools;
 const MIRIFLAGS: &str = "";
 
 pub(super) fn run() -> StepResult {
-    if let Err(why) = tools::has_miri() {
+    if let Err(why) = tools::ensure_miri() {
         return Ok(Done::Skipped(why));
     }
+    // Builds miri's own standard library once; a no-op when it is already built. Run on its own
+    // so that a failure here is told apart from a failing test.
+    Cmd::cargo_with("nightly").args(&["miri", "setup"]).run()?;
     Cmd::cargo_with("nightly")
         .env("MIRIFLAGS", MIRIFLAGS)
         .args(&[

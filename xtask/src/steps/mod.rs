@@ -6,8 +6,10 @@ mod examples;
 pub(crate) mod fuzz;
 mod host;
 mod loom;
+mod minimal_versions;
 mod miri;
 mod msrv;
+mod package;
 
 /// How a step that did not fail ended.
 pub(crate) enum Done {
@@ -33,13 +35,15 @@ pub(crate) const ALL: &[Step] = &[
     Step { name: "clippy", about: "each package, each feature set, all targets, -D warnings", run: host::clippy },
     Step { name: "test", about: "each package, each feature set, --locked", run: host::test },
     Step { name: "doc", about: "rustdoc with -D warnings, and doctests", run: host::doc },
+    Step { name: "package", about: "cargo package of every published crate, and a publish dry run", run: package::run },
     Step { name: "cross", about: "check and clippy for macOS, Windows and Android", run: cross::run },
-    Step { name: "msrv", about: "cargo check with the declared rust-version", run: msrv::run },
+    Step { name: "msrv", about: "cargo check of each published crate with its rust-version", run: msrv::run },
+    Step { name: "minimal-versions", about: "tests with every direct dependency at its lowest allowed version", run: minimal_versions::run },
     Step { name: "deny", about: "cargo deny: bans, licenses, sources, advisories", run: deny::run },
-    Step { name: "miri", about: "the cache logic's unit tests under miri", run: miri::run },
+    Step { name: "miri", about: "the cache logic's unit tests under miri (nightly, installed if missing)", run: miri::run },
     Step { name: "loom", about: "the cache's state machine model-checked with loom", run: loom::run },
     Step { name: "fuzz", about: "30 s of libFuzzer on operator PEM", run: fuzz::run },
-    Step { name: "examples", about: "build every example, run the main one", run: examples::run },
+    Step { name: "examples", about: "build every example with its required features, run each one", run: examples::run },
 ];
 
 /// The library crates' feature sets that matter, one line per combination. Each package is built
@@ -55,6 +59,21 @@ const LIBRARY_FEATURE_SETS: &[(&str, &[&str])] = &[
     ("tls-client-builder", &["--no-default-features", "--features", "aws-lc-rs"]),
     ("tls-client-builder", &["--all-features"]),
 ];
+
+/// The feature sets of `package` in [`LIBRARY_FEATURE_SETS`], or only its default features for a
+/// package the table does not list (a tool such as `tls-probe`).
+fn feature_sets(package: &str) -> Vec<&'static [&'static str]> {
+    let listed: Vec<_> = LIBRARY_FEATURE_SETS
+        .iter()
+        .filter(|(name, _)| *name == package)
+        .map(|(_, features)| *features)
+        .collect();
+    if listed.is_empty() {
+        vec![&[]]
+    } else {
+        listed
+    }
+}
 
 /// The tooling crate is linted and tested too (its test checks formatting).
 const TOOLING: (&str, &[&str]) = ("xtask", &[]);

@@ -1,0 +1,94 @@
+//! Every version requirement we write is honest: with each direct dependency at the lowest version
+//! its requirement allows (nightly's `cargo update -Z direct-minimal-versions`; the dependencies
+//! of our dependencies stay at their newest), the workspace builds and its tests pass.
+//!
+//! This runs in a copy of the workspace under `target/minimal-versions/`, with its own lock file
+//! and target directory: the committed `Cargo.lock` and the normal build are never touched.
+
+use std::fs;
+use std::path::Path;
+
+use super::{Done, StepResult};
+use crate::cmd::Cmd;
+use crate::{tools, workspace};
+
+pub(super) fn run() -> StepResult {
+    if let Err(why) = tools::ensure_nightly() {
+        return Ok(Done::Skipped(why));
+    }
+    let home = workspace::target_dir().join("minimal-versions");
+    let copy = home.join("workspace");
+    copy_workspace(&copy)?;
+    let manifest = workspace::shown(&copy.join("Cargo.toml"));
+    let target_dir = workspace::shown(&home.join("target"));
+    // Rewrites the copy's lock file only.
+    Cmd::cargo_with("nightly")
+        .args(&["update", "-Z", "direct-minimal-versions"])
+        .args(&["--manifest-path", &manifest])
+        .run()?;
+    // With the toolchain that runs the other steps. Every feature, so that optional dependencies
+    // (webpki-roots) are built at their lowest version too; every target, so that the benches'
+    // and examples' dependencies are; then the tests, doctests included.
+    let cargo = |args: &[&str]| {
+        Cmd::cargo()
+            .args(args)
+            .args(&["--locked", "--workspace", "--all-features"])
+            .args(&["--manifest-path", &manifest, "--target-dir", &target_dir])
+    };
+    cargo(&["test", "--all-targets", "--no-run"]).run()?;
+    cargo(&["test"]).run()?;
+    Ok(Done::Passed)
+}
+
+/// A fresh copy of the root manifest, the lock file and every member's directory (without any
+/// `target/` inside them) at `to`.
+fn copy_workspace(to: &Path) -> Result<(), String> {
+    if to.exists() {
+        fs::remove_dir_all(to)
+            .map_err(|err| format!("could not remove {}: {err}", to.display()))?;
+    }
+    let root = workspace::root();
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        copy_file(&root.join(file), &to.join(file))?;
+    }
+    for package in workspace::members()? {
+        let relative = package.dir().strip_prefix(root).map_err(|_| {
+            format!(
+                "member {} is outside the workspace root ({})",
+                package.name,
+                package.dir().display()
+            )
+        })?;
+        copy_dir(package.dir(), &to.join(relative))?;
+    }
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+    let entries = fs::read_dir(from).map_err(|err| format!("{}: {err}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|err| format!("{}: {err}", from.display()))?;
+        let path = entry.path();
+        if path.is_dir() {
+            if entry.file_name() != "target" {
+                copy_dir(&path, &to.join(entry.file_name()))?;
+            }
+        } else {
+            copy_file(&path, &to.join(entry.file_name()))?;
+        }
+    }
+    Ok(())
+}
+
+fn copy_file(from: &Path, to: &Path) -> Result<(), String> {
+    if let Some(dir) = to.parent() {
+        fs::create_dir_all(dir).map_err(|err| format!("{}: {err}", dir.display()))?;
+    }
+    fs::copy(from, to).map(drop).map_err(|err| {
+        format!(
+            "could not copy {} to {}: {err}",
+            from.display(),
+            to.display()
+        )
+    })
+}
