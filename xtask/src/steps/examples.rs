@@ -1,4 +1,6 @@
-//! Every example of every member builds, with the features it requires, and runs to completion.
+//! Every example of every member builds, with the features it requires, and runs to completion;
+//! then the README's main command: the `tls-probe` binary with no arguments (the trust-store
+//! report, then a loopback handshake).
 
 use super::{Done, StepResult};
 use crate::cmd::Cmd;
@@ -47,6 +49,7 @@ pub(super) fn run() -> StepResult {
         "--release",
         "--workspace",
         "--examples",
+        "--bins",
     ]);
     if !features.is_empty() {
         build = build.args(&["--features", &features.join(",")]);
@@ -69,5 +72,10 @@ pub(super) fn run() -> StepResult {
             .args(args)
             .run()?;
     }
+    // The README's main command, `cargo run --release -p tls-probe`, from the build above.
+    let probe = workspace::target_dir()
+        .join("release")
+        .join(format!("tls-probe{}", std::env::consts::EXE_SUFFIX));
+    Cmd::new(&probe, &workspace::shown(&probe)).run()?;
     Ok(Done::Passed)
 }
