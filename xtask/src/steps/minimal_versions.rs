@@ -40,16 +40,22 @@ pub(super) fn run() -> StepResult {
     Ok(Done::Passed)
 }
 
-/// A fresh copy of the root manifest, the lock file and every member's directory (without any
-/// `target/` inside them) at `to`.
+/// A fresh copy at `to` of the files at the root (the manifest, the lock file, and the README a
+/// crate may include) and of every member's directory, without any `target/` inside them.
 fn copy_workspace(to: &Path) -> Result<(), String> {
     if to.exists() {
         fs::remove_dir_all(to)
             .map_err(|err| format!("could not remove {}: {err}", to.display()))?;
     }
     let root = workspace::root();
-    for file in ["Cargo.toml", "Cargo.lock"] {
-        copy_file(&root.join(file), &to.join(file))?;
+    let entries = fs::read_dir(root).map_err(|err| format!("{}: {err}", root.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|err| format!("{}: {err}", root.display()))?;
+        // Not `.git`, which is a file in a git worktree.
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if entry.path().is_file() && !hidden {
+            copy_file(&entry.path(), &to.join(entry.file_name()))?;
+        }
     }
     for package in workspace::members()? {
         let relative = package.dir().strip_prefix(root).map_err(|_| {
