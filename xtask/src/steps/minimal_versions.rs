@@ -21,11 +21,18 @@ pub(super) fn run() -> StepResult {
     copy_workspace(&copy)?;
     let manifest = workspace::shown(&copy.join("Cargo.toml"));
     let target_dir = workspace::shown(&home.join("target"));
+    let hint = |err: String| {
+        format!(
+            "{err}; a requirement in a Cargo.toml is lower than what works: raise it to the lowest \
+             version that does (try one in {manifest} with `cargo update -p NAME --precise VERSION`)"
+        )
+    };
     // Rewrites the copy's lock file only.
     Cmd::cargo_with("nightly")
         .args(&["update", "-Z", "direct-minimal-versions"])
         .args(&["--manifest-path", &manifest])
-        .run()?;
+        .run()
+        .map_err(hint)?;
     // With the toolchain that runs the other steps. Every feature, so that optional dependencies
     // (webpki-roots) are built at their lowest version too; every target, so that the benches'
     // and examples' dependencies are; then the tests, doctests included.
@@ -35,8 +42,10 @@ pub(super) fn run() -> StepResult {
             .args(&["--locked", "--workspace", "--all-features"])
             .args(&["--manifest-path", &manifest, "--target-dir", &target_dir])
     };
-    cargo(&["test", "--all-targets", "--no-run"]).run()?;
-    cargo(&["test"]).run()?;
+    cargo(&["test", "--all-targets", "--no-run"])
+        .run()
+        .map_err(hint)?;
+    cargo(&["test"]).run().map_err(hint)?;
     Ok(Done::Passed)
 }
 
