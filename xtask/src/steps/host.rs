@@ -1,8 +1,9 @@
-//! The checks of the host build: formatting, clippy, tests and docs, over the feature matrix.
+//! The checks of the host build: formatting, clippy, tests and docs, over the feature matrix, for
+//! every member `cargo metadata` lists (a new crate is checked without a change here).
 
-use super::{Done, StepResult, LIBRARY_FEATURE_SETS, TOOLING};
+use super::{feature_sets, Done, StepResult};
 use crate::cmd::Cmd;
-use crate::tools;
+use crate::{tools, workspace};
 
 pub(super) fn fmt() -> StepResult {
     if let Err(why) = tools::ensure_component("fmt", "rustfmt") {
@@ -16,12 +17,14 @@ pub(super) fn clippy() -> StepResult {
     if let Err(why) = tools::ensure_component("clippy", "clippy") {
         return Ok(Done::Skipped(why));
     }
-    for (package, features) in LIBRARY_FEATURE_SETS.iter().chain([&TOOLING]) {
-        Cmd::cargo()
-            .args(&["clippy", "--locked", "-p", package])
-            .args(features)
-            .args(&["--all-targets", "--", "-D", "warnings"])
-            .run()?;
+    for package in workspace::members()? {
+        for features in feature_sets(&package.name) {
+            Cmd::cargo()
+                .args(&["clippy", "--locked", "-p", &package.name])
+                .args(features)
+                .args(&["--all-targets", "--", "-D", "warnings"])
+                .run()?;
+        }
     }
     Ok(Done::Passed)
 }
@@ -29,27 +32,35 @@ pub(super) fn clippy() -> StepResult {
 /// Unit and integration tests; the doctests run in the `doc` step. Tests that read the machine's
 /// real trust store are `#[ignore]`d and run in their own CI job.
 pub(super) fn test() -> StepResult {
-    for (package, features) in LIBRARY_FEATURE_SETS.iter().chain([&TOOLING]) {
-        Cmd::cargo()
-            .args(&["test", "--locked", "-p", package])
-            .args(features)
-            .arg("--tests")
-            .run()?;
+    for package in workspace::members()? {
+        for features in feature_sets(&package.name) {
+            Cmd::cargo()
+                .args(&["test", "--locked", "-p", &package.name])
+                .args(features)
+                .arg("--tests")
+                .run()?;
+        }
     }
     Ok(Done::Passed)
 }
 
+/// The published libraries: what docs.rs builds. A binary-only package has no doctests to run.
 pub(super) fn doc() -> StepResult {
-    for (package, features) in LIBRARY_FEATURE_SETS {
-        Cmd::cargo()
-            .env("RUSTDOCFLAGS", "-D warnings")
-            .args(&["doc", "--locked", "--no-deps", "-p", package])
-            .args(features)
-            .run()?;
-        Cmd::cargo()
-            .args(&["test", "--locked", "--doc", "-p", package])
-            .args(features)
-            .run()?;
+    for package in workspace::published()? {
+        if package.targets("lib").next().is_none() {
+            continue;
+        }
+        for features in feature_sets(&package.name) {
+            Cmd::cargo()
+                .env("RUSTDOCFLAGS", "-D warnings")
+                .args(&["doc", "--locked", "--no-deps", "-p", &package.name])
+                .args(features)
+                .run()?;
+            Cmd::cargo()
+                .args(&["test", "--locked", "--doc", "-p", &package.name])
+                .args(features)
+                .run()?;
+        }
     }
     Ok(Done::Passed)
 }

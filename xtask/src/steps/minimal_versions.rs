@@ -21,11 +21,18 @@ pub(super) fn run() -> StepResult {
     copy_workspace(&copy)?;
     let manifest = workspace::shown(&copy.join("Cargo.toml"));
     let target_dir = workspace::shown(&home.join("target"));
+    let hint = |err: String| {
+        format!(
+            "{err}; a requirement in a Cargo.toml is lower than what works: raise it to the lowest \
+             version that does (try one in {manifest} with `cargo update -p NAME --precise VERSION`)"
+        )
+    };
     // Rewrites the copy's lock file only.
     Cmd::cargo_with("nightly")
         .args(&["update", "-Z", "direct-minimal-versions"])
         .args(&["--manifest-path", &manifest])
-        .run()?;
+        .run()
+        .map_err(hint)?;
     // With the toolchain that runs the other steps. Every feature, so that optional dependencies
     // (webpki-roots) are built at their lowest version too; every target, so that the benches'
     // and examples' dependencies are; then the tests, doctests included.
@@ -35,21 +42,29 @@ pub(super) fn run() -> StepResult {
             .args(&["--locked", "--workspace", "--all-features"])
             .args(&["--manifest-path", &manifest, "--target-dir", &target_dir])
     };
-    cargo(&["test", "--all-targets", "--no-run"]).run()?;
-    cargo(&["test"]).run()?;
+    cargo(&["test", "--all-targets", "--no-run"])
+        .run()
+        .map_err(hint)?;
+    cargo(&["test"]).run().map_err(hint)?;
     Ok(Done::Passed)
 }
 
-/// A fresh copy of the root manifest, the lock file and every member's directory (without any
-/// `target/` inside them) at `to`.
+/// A fresh copy at `to` of the files at the root (the manifest, the lock file, and the README a
+/// crate may include) and of every member's directory, without any `target/` inside them.
 fn copy_workspace(to: &Path) -> Result<(), String> {
     if to.exists() {
         fs::remove_dir_all(to)
             .map_err(|err| format!("could not remove {}: {err}", to.display()))?;
     }
     let root = workspace::root();
-    for file in ["Cargo.toml", "Cargo.lock"] {
-        copy_file(&root.join(file), &to.join(file))?;
+    let entries = fs::read_dir(root).map_err(|err| format!("{}: {err}", root.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|err| format!("{}: {err}", root.display()))?;
+        // Not `.git`, which is a file in a git worktree.
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if entry.path().is_file() && !hidden {
+            copy_file(&entry.path(), &to.join(entry.file_name()))?;
+        }
     }
     for package in workspace::members()? {
         let relative = package.dir().strip_prefix(root).map_err(|_| {

@@ -46,13 +46,14 @@ pub(crate) const ALL: &[Step] = &[
     Step { name: "examples", about: "build every example with its required features, run each one", run: examples::run },
 ];
 
-/// The library crates' feature sets that matter, one line per combination. Each package is built
-/// on its own (`-p`), so a feature another package turns on cannot hide a breakage.
+/// The feature sets that matter, one line per combination; a member not listed here (xtask, a
+/// tool such as `tls-probe`) is built with its default features only. Each package is built on
+/// its own (`-p`), so a feature another package turns on cannot hide a breakage.
 /// `native-roots-cache` has no features: its default build is its only one.
 /// `--all-features` includes aws-lc-rs, whose C build needs only a C compiler (and, on Windows,
 /// NASM or its prebuilt objects) on the hosts we build on.
 #[rustfmt::skip]
-const LIBRARY_FEATURE_SETS: &[(&str, &[&str])] = &[
+const FEATURE_SETS: &[(&str, &[&str])] = &[
     ("native-roots-cache", &[]),
     ("tls-client-builder", &["--no-default-features"]),
     ("tls-client-builder", &[]),
@@ -60,10 +61,9 @@ const LIBRARY_FEATURE_SETS: &[(&str, &[&str])] = &[
     ("tls-client-builder", &["--all-features"]),
 ];
 
-/// The feature sets of `package` in [`LIBRARY_FEATURE_SETS`], or only its default features for a
-/// package the table does not list (a tool such as `tls-probe`).
+/// The feature sets of `package` in [`FEATURE_SETS`], or its default features alone.
 fn feature_sets(package: &str) -> Vec<&'static [&'static str]> {
-    let listed: Vec<_> = LIBRARY_FEATURE_SETS
+    let listed: Vec<_> = FEATURE_SETS
         .iter()
         .filter(|(name, _)| *name == package)
         .map(|(_, features)| *features)
@@ -74,6 +74,3 @@ fn feature_sets(package: &str) -> Vec<&'static [&'static str]> {
         listed
     }
 }
-
-/// The tooling crate is linted and tested too (its test checks formatting).
-const TOOLING: (&str, &[&str]) = ("xtask", &[]);

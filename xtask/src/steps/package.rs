@@ -16,15 +16,23 @@ pub(super) fn run() -> StepResult {
         .iter()
         .flat_map(|package| ["-p", package.name.as_str()])
         .collect();
+    // `--allow-dirty`: the gate runs before a change is committed; the packages are built from
+    // the files as they are.
     Cmd::cargo()
-        .args(&["package", "--locked"])
+        .args(&["package", "--locked", "--allow-dirty"])
         .args(&selection)
         .run()?;
     // The dry run adds the registry's own checks to the packaging above, which it would only
     // repeat (hence `--no-verify`). It needs the registry's index; a failure here is reported, not
     // fatal, because the packages have already been built from their `.crate` files.
     let dry_run = Cmd::cargo()
-        .args(&["publish", "--dry-run", "--locked", "--no-verify"])
+        .args(&[
+            "publish",
+            "--dry-run",
+            "--locked",
+            "--allow-dirty",
+            "--no-verify",
+        ])
         .args(&selection);
     if let Err(err) = dry_run.run() {
         return Ok(Done::Partly(format!(
