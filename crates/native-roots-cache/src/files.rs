@@ -89,7 +89,9 @@ pub(crate) enum Bundle {
     Configured,
     /// `SSL_CERT_FILE`.
     SslCertFile,
-    /// The system bundle openssl-probe found.
+    /// The system bundle openssl-probe found (Linux and the BSDs; elsewhere the platform store is
+    /// not files).
+    #[cfg_attr(not(all(unix, not(target_os = "macos"))), allow(dead_code))]
     System,
 }
 
