@@ -161,12 +161,12 @@ impl RotatingIdentity {
             Utc(first.not_after)
         );
         let inner: Arc<dyn HoldsInner> = Arc::new(Inner {
-                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-                name,
-                source,
-                provider,
-                in_use: ArcSwap::from_pointee(first),
-                rotations: AtomicU64::new(0),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            name,
+            source,
+            provider,
+            in_use: ArcSwap::from_pointee(first),
+            rotations: AtomicU64::new(0),
             checks: Mutex::new(checks),
         });
         Ok(Self { inner })
