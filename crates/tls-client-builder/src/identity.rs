@@ -92,6 +92,8 @@ struct Inner {
     /// Advanced after each swap; session stores compare it with the value they were filled at.
     rotations: AtomicU64,
     checks: Mutex<Checks>,
+    /// Apart from `checks`, which a read holds up to its timeout: a health check never waits.
+    last_error: Mutex<Option<IdentityError>>,
 }
 
 /// What checks remember between calls; one check runs at a time.
@@ -100,7 +102,6 @@ struct Checks {
     debounce: Debounce,
     /// A read that outlived its timeout and may still run.
     running: Option<JoinHandle<()>>,
-    last_error: Option<IdentityError>,
 }
 
 /// What one [`RotatingIdentity::check_for_changes`] found and did.
@@ -168,6 +169,7 @@ impl RotatingIdentity {
             in_use: ArcSwap::from_pointee(first),
             rotations: AtomicU64::new(0),
             checks: Mutex::new(checks),
+            last_error: Mutex::new(None),
         });
         Ok(Self { inner })
     }
@@ -205,7 +207,19 @@ impl RotatingIdentity {
 
     /// Why the last read or check failed, until one succeeds: what a health check reports.
     pub fn last_error(&self) -> Option<IdentityError> {
-        self.lock_checks().last_error.clone()
+        self.inner()
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_last_error(&self, error: Option<IdentityError>) {
+        *self
+            .inner()
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = error;
     }
 
     /// Read the source now, without waiting for a change to hold still, and swap in what it
@@ -303,7 +317,7 @@ impl RotatingIdentity {
         match read_bounded(&inner.source, &inner.provider, &mut checks.running) {
             Ok(new) => {
                 checks.debounce.loaded(signature, true);
-                checks.last_error = None;
+                self.set_last_error(None);
                 if new.same_as(&inner.in_use.load()) {
                     return Ok(false);
                 }
@@ -331,7 +345,7 @@ impl RotatingIdentity {
                         err.advice()
                     );
                 }
-                checks.last_error = Some(err.clone());
+                self.set_last_error(Some(err.clone()));
                 Err(err)
             }
         }
