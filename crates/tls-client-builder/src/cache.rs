@@ -36,6 +36,9 @@ pub struct BuiltConfig {
     verifier: Arc<WebPkiServerVerifier>,
     /// The native roots' generation it was built for (0 when its trust does not use them).
     generation: u64,
+    /// The config's session store, which rustls does not show.
+    #[cfg(test)]
+    sessions: Option<Arc<LazySessionStore>>,
 }
 
 impl BuiltConfig {
@@ -431,12 +434,18 @@ impl Shared {
         };
         config.alpn_protocols = fingerprint.alpn().to_vec();
         config.enable_sni = fingerprint.sni();
-        config.resumption = match fingerprint.resumption() {
+        // A new store per build: a config rebuilt after a trust change never resumes a session
+        // made under the old trust.
+        let sessions = match fingerprint.resumption() {
             SessionResumption::InMemory { sessions } => {
                 let rotating = fingerprint.rotating_identity().cloned();
-                Resumption::store(Arc::new(LazySessionStore::new(sessions, rotating)))
+                Some(Arc::new(LazySessionStore::new(sessions, rotating)))
             }
-            SessionResumption::Off => Resumption::disabled(),
+            SessionResumption::Off => None,
+        };
+        config.resumption = match &sessions {
+            Some(store) => Resumption::store(Arc::clone(store) as _),
+            None => Resumption::disabled(),
         };
         Ok(Arc::new(BuiltConfig {
             config: Arc::new(config),
@@ -444,6 +453,8 @@ impl Shared {
             fingerprint: fingerprint.clone(),
             verifier: Arc::clone(&trust.verifier),
             generation,
+            #[cfg(test)]
+            sessions,
         }))
     }
 }
@@ -466,5 +477,75 @@ impl fmt::Debug for ClientConfigCache {
             )
             .field("stats", &self.stats())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use native_roots_cache::{RootsCache, SourceOutput, TrustOrigin, TrustSource};
+    use rustls::pki_types::CertificateDer;
+
+    use super::*;
+    use crate::settings::Trust;
+
+    /// Anchors the test sets, one self-signed CA at a time.
+    #[derive(Clone, Default)]
+    struct Anchors(Arc<Mutex<Vec<CertificateDer<'static>>>>);
+
+    impl Anchors {
+        fn trust_a_new_ca(&self) {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            let cert = params.self_signed(&key).unwrap();
+            *self.0.lock().unwrap_or_else(PoisonError::into_inner) = vec![cert.der().clone()];
+        }
+    }
+
+    impl TrustSource for Anchors {
+        fn load(&self) -> SourceOutput {
+            let certs = self
+                .0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            SourceOutput::new(certs, Vec::new())
+        }
+
+        fn origin(&self) -> TrustOrigin {
+            TrustOrigin::Custom("the unit test's anchors".into())
+        }
+    }
+
+    fn sessions(built: &BuiltConfig) -> &Arc<LazySessionStore> {
+        built.sessions.as_ref().unwrap()
+    }
+
+    /// rustls 0.23.27 and later refuse on their own to resume a session made under another
+    /// verifier, so the loopback tests (tests/it/live_trust.rs) pass even if rebuilt configs
+    /// shared a store; rustls 0.23.20, the oldest this crate accepts, resumes it. This checks the
+    /// store itself.
+    #[test]
+    fn a_rebuilt_config_has_a_session_store_of_its_own() {
+        let anchors = Anchors::default();
+        anchors.trust_a_new_ca();
+        let roots = Arc::new(RootsCache::with_source(anchors.clone()));
+        let cache =
+            ClientConfigCache::with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_roots(Arc::clone(&roots));
+        let upstream = UpstreamTls::builder(Trust::Native).build();
+        let handle = cache.handle(&upstream).unwrap();
+        let before = cache.get_built(&upstream).unwrap();
+
+        anchors.trust_a_new_ca();
+        assert!(roots.refresh().unwrap().changed);
+        let through_handle = handle.built();
+        let after = cache.get_built(&upstream).unwrap();
+        assert!(Arc::ptr_eq(&through_handle, &after));
+        assert!(!Arc::ptr_eq(sessions(&before), sessions(&after)));
     }
 }
