@@ -5,8 +5,8 @@
 //! different fingerprints build in parallel; configs of one trust set share one verifier and one
 //! root store; each config has its own session store; an entry built from the cache's native
 //! roots before their generation advanced is rebuilt on its next lookup; the number of entries is
-//! bounded, oldest inserted evicted first. A [`ConfigHandle`] shares the cache's internals and
-//! rebuilds through them, so its configs are the cache's.
+//! bounded, oldest inserted evicted first. A [`ConfigHandle`](crate::ConfigHandle) shares the
+//! cache's internals and rebuilds through them, so its configs are the cache's.
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
@@ -19,7 +19,6 @@ use rustls::ClientConfig;
 
 use crate::error::BuildError;
 use crate::fingerprint::{IdentityRef, UpstreamTls};
-use crate::handle::ConfigHandle;
 use crate::provider;
 use crate::roots::{current_generation, NativeRoots, ProcessRoots};
 use crate::session::LazySessionStore;
@@ -238,18 +237,6 @@ impl ClientConfigCache {
             .lookup(fingerprint, |built| Arc::clone(&built.config))
     }
 
-    /// A handle on the config for `fingerprint`, for a proxy to keep per upstream: its
-    /// [`config`](ConfigHandle::config) returns the current config without a map lookup or a
-    /// shared lock, rebuilt (through this cache) after a change of the native roots. Building
-    /// the config now, it reports a failure here rather than on each call.
-    ///
-    /// # Errors
-    /// As [`get`](Self::get).
-    pub fn handle(&self, fingerprint: &UpstreamTls) -> Result<ConfigHandle, BuildError> {
-        let built = self.shared.lookup(fingerprint, Arc::clone)?;
-        Ok(ConfigHandle::new(Arc::clone(&self.shared), built))
-    }
-
     /// The config for `fingerprint` with where its trust came from (see [`BuiltConfig`]).
     ///
     /// # Errors
@@ -273,6 +260,11 @@ impl ClientConfigCache {
     /// Whether the cache holds no entry.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The internals, which handles share (see [`handle`](Self::handle), in `handle.rs`).
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     /// The counters.

@@ -24,7 +24,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use arc_swap::ArcSwap;
 use rustls::ClientConfig;
 
-use crate::cache::{BuiltConfig, Shared};
+use crate::cache::{BuiltConfig, ClientConfigCache, Shared};
+use crate::error::BuildError;
 use crate::fingerprint::UpstreamTls;
 use crate::roots::NativeRoots;
 
@@ -88,6 +89,21 @@ pub struct ConfigHandle {
     rebuilding: Mutex<()>,
 }
 
+impl ClientConfigCache {
+    /// A handle on the config for `fingerprint`, for a proxy to keep per upstream: its
+    /// [`config`](ConfigHandle::config) returns the current config without a map lookup or a
+    /// shared lock, rebuilt (through this cache) after a change of the native roots. Building
+    /// the config now, it reports a failure here rather than on each call.
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub fn handle(&self, fingerprint: &UpstreamTls) -> Result<ConfigHandle, BuildError> {
+        let shared = self.shared();
+        let built = shared.lookup(fingerprint, Arc::clone)?;
+        Ok(ConfigHandle::new(Arc::clone(shared), built))
+    }
+}
+
 /// Where a handle reads the native roots' generation.
 enum Roots {
     /// The trust does not read the native roots: never stale.
@@ -110,7 +126,7 @@ impl Roots {
 }
 
 impl ConfigHandle {
-    pub(crate) fn new(shared: Arc<Shared>, built: Arc<BuiltConfig>) -> Self {
+    fn new(shared: Arc<Shared>, built: Arc<BuiltConfig>) -> Self {
         let fingerprint = built.fingerprint().clone();
         let roots = if !fingerprint.trust().uses_native() {
             Roots::Unused
@@ -223,7 +239,7 @@ impl ConfigHandle {
     }
 
     #[cold]
-    fn keep_after_failure(&self, err: &crate::BuildError) {
+    fn keep_after_failure(&self, err: &BuildError) {
         let Some(generation) = self.roots.generation() else {
             return;
         };
