@@ -517,9 +517,9 @@ mod tests {
         built.sessions.as_ref().unwrap()
     }
 
-    /// rustls 0.23.27 and later refuse on their own to resume a session made under another
-    /// verifier, so the loopback tests (tests/it/live_trust.rs) pass even if rebuilt configs
-    /// shared a store; rustls 0.23.20, the oldest this crate accepts, resumes it. This checks the
+    /// rustls 0.23.27 (at least; 0.23.46 is locked) refuses on its own to resume a session made
+    /// under another verifier, so the loopback tests (tests/it/live_trust.rs) pass even if
+    /// rebuilt configs shared a store; rustls 0.23.20, the oldest this crate accepts, resumes it. This checks the
     /// store itself.
     #[test]
     fn a_rebuilt_config_has_a_session_store_of_its_own() {

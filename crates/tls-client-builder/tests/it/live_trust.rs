@@ -20,8 +20,8 @@ enum Lookup {
 /// A session resumed before the server's CA leaves the trust store must not resume after: the
 /// next connection is a full handshake and fails verification.
 ///
-/// rustls 0.23.27 and later also refuse on their own to resume a session made under another
-/// verifier; the unit test `a_rebuilt_config_has_a_session_store_of_its_own` (src/cache.rs)
+/// Recent rustls (0.23.27 at least) also refuses on its own to resume a session made under
+/// another verifier; the unit test `a_rebuilt_config_has_a_session_store_of_its_own` (src/cache.rs)
 /// checks the builder's part, a new store per rebuild, whatever the rustls version.
 fn no_session_survives_removing_the_servers_ca(versions: TlsVersions, lookup: Lookup) {
     let ca = Ca::new("live trust CA");
