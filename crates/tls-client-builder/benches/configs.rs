@@ -4,9 +4,12 @@
 //! - `config_per_upstream`: (a) reload the store every time, as hyper-rustls
 //!   `with_native_roots`, reqwest's default builder and rustls-platform-verifier on Linux do;
 //!   (b) deep-clone a cached store; (c) share an `Arc<RootCertStore>` (a verifier per config);
-//!   (d) share one verifier; (e) a `ClientConfigCache::get` hit; (f) a miss (a new fingerprint).
+//!   (d) share one verifier; (e) a `ClientConfigCache::get` hit; (f) a miss (a new fingerprint);
+//!   (g) `ConfigHandle::config`, beside the bare `Arc<ClientConfig>` clone it is held to (≤ 1.5×)
+//!   and arc-swap's `load_full` (what the handle would cost without its per-thread pair).
 //! - `hit_2_threads`: hits from two threads at once, on the same and on different fingerprints,
-//!   beside a bare `Arc` clone from two threads.
+//!   and `ConfigHandle::config` on one handle, beside a bare `Arc` clone from two threads (the
+//!   handle is held to ≤ 1.5× the clone of one `Arc`).
 //! - `reload_storm`: 10,000 new fingerprints from 2 and from 8 threads; the trust-store loads are
 //!   printed (they must be 1).
 //!
@@ -18,6 +21,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use criterion::{BatchSize, Criterion};
 use native_roots_cache::{native_roots, native_roots_loads};
 use rustls::client::WebPkiServerVerifier;
@@ -111,6 +115,15 @@ fn per_config(c: &mut Criterion) {
     group.bench_function("(e) ClientConfigCache::get hit", |b| {
         b.iter(|| black_box(cache.get(&hot)))
     });
+    let handle = cache.handle(&hot).unwrap();
+    group.bench_function("(g) ConfigHandle::config", |b| {
+        b.iter(|| black_box(handle.config()))
+    });
+    // What the handle would cost with arc-swap alone (see src/handle.rs).
+    let swapped = ArcSwap::new(Arc::clone(&config));
+    group.bench_function("ArcSwap::load_full (handle design reference)", |b| {
+        b.iter(|| black_box(swapped.load_full()))
+    });
     group.bench_function("(f) ClientConfigCache::get miss", |b| {
         // A fresh cache per batch keeps memory bounded; its trust set is built before timing.
         b.iter_custom(|iters| {
@@ -170,6 +183,15 @@ fn hits_two_threads(c: &mut Criterion) {
     group.bench_function("get, different fingerprints", |b| {
         b.iter_custom(|iters| on_two_threads(iters, |t| drop(black_box(cache.get(&fps[t])))))
     });
+    let handle = cache.handle(&fps[0]).unwrap();
+    group.bench_function("ConfigHandle::config, one handle", |b| {
+        b.iter_custom(|iters| on_two_threads(iters, |_| drop(black_box(handle.config()))))
+    });
+    let swapped = ArcSwap::new(Arc::clone(&configs[0]));
+    group.bench_function(
+        "ArcSwap::load_full, one ArcSwap (handle design reference)",
+        |b| b.iter_custom(|iters| on_two_threads(iters, |_| drop(black_box(swapped.load_full())))),
+    );
     group.finish();
 }
 

@@ -5,11 +5,12 @@
 //! different fingerprints build in parallel; configs of one trust set share one verifier and one
 //! root store; each config has its own session store; an entry built from the cache's native
 //! roots before their generation advanced is rebuilt on its next lookup; the number of entries is
-//! bounded, oldest inserted evicted first.
+//! bounded, oldest inserted evicted first. A [`ConfigHandle`](crate::ConfigHandle) shares the
+//! cache's internals and rebuilds through them, so its configs are the cache's.
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rustls::client::{Resumption, WebPkiServerVerifier};
@@ -17,7 +18,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::ClientConfig;
 
 use crate::error::BuildError;
-use crate::fingerprint::UpstreamTls;
+use crate::fingerprint::{IdentityRef, UpstreamTls};
 use crate::provider;
 use crate::roots::{current_generation, NativeRoots, ProcessRoots};
 use crate::session::LazySessionStore;
@@ -32,6 +33,11 @@ pub struct BuiltConfig {
     provenance: TrustProvenance,
     fingerprint: UpstreamTls,
     verifier: Arc<WebPkiServerVerifier>,
+    /// The native roots' generation it was built for (0 when its trust does not use them).
+    generation: u64,
+    /// The config's session store, which rustls does not show.
+    #[cfg(test)]
+    sessions: Option<Arc<LazySessionStore>>,
 }
 
 impl BuiltConfig {
@@ -54,6 +60,10 @@ impl BuiltConfig {
     /// native-roots generation).
     pub fn verifier(&self) -> &Arc<WebPkiServerVerifier> {
         &self.verifier
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 }
 
@@ -112,10 +122,16 @@ pub const DEFAULT_MAX_ENTRIES: usize = 4096;
 /// One cache uses one crypto provider and one [`NativeRoots`] for every config it builds: the
 /// process-wide system store unless [`with_roots`](Self::with_roots) gives it others.
 pub struct ClientConfigCache {
+    /// Shared with the [`ConfigHandle`]s made from this cache, which rebuild through it.
+    shared: Arc<Shared>,
+}
+
+/// The cache itself; [`ClientConfigCache`] and its handles hold it.
+pub(crate) struct Shared {
     entries: Shards<Arc<Slot>>,
     /// Insertion order for eviction: (fingerprint, slot id).
     order: Mutex<VecDeque<(UpstreamTls, u64)>>,
-    max_entries: usize,
+    max_entries: AtomicUsize,
     trust: TrustSets,
     next_id: AtomicU64,
     builds: AtomicU64,
@@ -136,13 +152,11 @@ impl ClientConfigCache {
     /// ([`ProcessRoots`]).
     pub fn with_provider(provider: Arc<CryptoProvider>) -> Self {
         Self {
-            entries: Shards::new(),
-            order: Mutex::default(),
-            max_entries: DEFAULT_MAX_ENTRIES,
-            trust: TrustSets::new(provider, Arc::new(ProcessRoots)),
-            next_id: AtomicU64::new(0),
-            builds: AtomicU64::new(0),
-            evictions: AtomicU64::new(0),
+            shared: Arc::new(Shared::new(
+                provider,
+                Arc::new(ProcessRoots),
+                DEFAULT_MAX_ENTRIES,
+            )),
         }
     }
 
@@ -177,27 +191,38 @@ impl ClientConfigCache {
     /// # }
     /// ```
     ///
-    /// Set it before the first lookup: entries already built are dropped.
+    /// Set it before the first lookup: entries already built are dropped, and handles made
+    /// before keep following the roots they were made with.
     #[must_use]
     pub fn with_roots(mut self, roots: impl NativeRoots + 'static) -> Self {
-        if !self.is_empty() {
-            self.retain(|_| false);
+        let roots: Arc<dyn NativeRoots> = Arc::new(roots);
+        match Arc::get_mut(&mut self.shared) {
+            Some(shared) => {
+                if shared.entries.len() != 0 {
+                    shared.retain(|_| false);
+                }
+                shared.trust.set_roots(roots);
+            }
+            None => {
+                let provider = Arc::clone(self.provider());
+                let max = self.shared.max_entries.load(Ordering::Relaxed);
+                self.shared = Arc::new(Shared::new(provider, roots, max));
+            }
         }
-        self.trust.set_roots(Arc::new(roots));
         self
     }
 
     /// Bound the cache to `max` entries (at least 1); beyond it the oldest inserted entry is
     /// dropped. Set it before the first lookup.
     #[must_use]
-    pub fn max_entries(mut self, max: usize) -> Self {
-        self.max_entries = max.max(1);
+    pub fn max_entries(self, max: usize) -> Self {
+        self.shared.max_entries.store(max.max(1), Ordering::Relaxed);
         self
     }
 
     /// The crypto provider of every config this cache builds.
     pub fn provider(&self) -> &Arc<CryptoProvider> {
-        self.trust.provider()
+        self.shared.trust.provider()
     }
 
     /// The config for `fingerprint`, built on the first call and shared afterwards.
@@ -208,7 +233,8 @@ impl ClientConfigCache {
     /// rustls rejects, versions the provider cannot do. An entry that failed because the native
     /// roots failed is rebuilt once a refresh publishes a store.
     pub fn get(&self, fingerprint: &UpstreamTls) -> Result<Arc<ClientConfig>, BuildError> {
-        self.lookup(fingerprint, |built| Arc::clone(&built.config))
+        self.shared
+            .lookup(fingerprint, |built| Arc::clone(&built.config))
     }
 
     /// The config for `fingerprint` with where its trust came from (see [`BuiltConfig`]).
@@ -216,12 +242,63 @@ impl ClientConfigCache {
     /// # Errors
     /// As [`get`](Self::get).
     pub fn get_built(&self, fingerprint: &UpstreamTls) -> Result<Arc<BuiltConfig>, BuildError> {
-        self.lookup(fingerprint, Arc::clone)
+        self.shared.lookup(fingerprint, Arc::clone)
     }
 
     /// Keep only the entries whose fingerprint `keep` accepts (for a daemon's reload), and forget
-    /// trust sets no remaining config uses.
-    pub fn retain(&self, mut keep: impl FnMut(&UpstreamTls) -> bool) {
+    /// trust sets no remaining config uses. Handles keep their configs, and rebuild through the
+    /// cache when they must.
+    pub fn retain(&self, keep: impl FnMut(&UpstreamTls) -> bool) {
+        self.shared.retain(keep);
+    }
+
+    /// How many entries the cache holds.
+    pub fn len(&self) -> usize {
+        self.shared.entries.len()
+    }
+
+    /// Whether the cache holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The internals, which handles share (see [`handle`](Self::handle), in `handle.rs`).
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> CacheStats {
+        let shared = &*self.shared;
+        CacheStats {
+            hits: shared.entries.hits(),
+            builds: shared.builds.load(Ordering::Relaxed),
+            evictions: shared.evictions.load(Ordering::Relaxed),
+            trust_store_loads: shared.trust.store_loads(),
+            fallbacks: shared.trust.fallbacks(),
+        }
+    }
+}
+
+impl Shared {
+    fn new(provider: Arc<CryptoProvider>, roots: Arc<dyn NativeRoots>, max_entries: usize) -> Self {
+        Self {
+            entries: Shards::new(),
+            order: Mutex::default(),
+            max_entries: AtomicUsize::new(max_entries),
+            trust: TrustSets::new(provider, roots),
+            next_id: AtomicU64::new(0),
+            builds: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
+        }
+    }
+
+    /// The native roots, for handles to watch their generation.
+    pub(crate) fn roots(&self) -> &Arc<dyn NativeRoots> {
+        self.trust.roots_arc()
+    }
+
+    fn retain(&self, mut keep: impl FnMut(&UpstreamTls) -> bool) {
         let removed = self.entries.retain(|fingerprint, _| keep(fingerprint));
         if !removed.is_empty() {
             let ids: HashSet<u64> = removed.iter().map(|(_, slot)| slot.id).collect();
@@ -234,28 +311,8 @@ impl ClientConfigCache {
         self.trust.prune();
     }
 
-    /// How many entries the cache holds.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether the cache holds no entry.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The counters.
-    pub fn stats(&self) -> CacheStats {
-        CacheStats {
-            hits: self.entries.hits(),
-            builds: self.builds.load(Ordering::Relaxed),
-            evictions: self.evictions.load(Ordering::Relaxed),
-            trust_store_loads: self.trust.store_loads(),
-            fallbacks: self.trust.fallbacks(),
-        }
-    }
-
-    fn lookup<R>(
+    /// The entry of `fingerprint`, current at the native roots' generation, built if need be.
+    pub(crate) fn lookup<R>(
         &self,
         fingerprint: &UpstreamTls,
         answer: impl Fn(&Arc<BuiltConfig>) -> R,
@@ -331,7 +388,8 @@ impl ClientConfigCache {
     fn enqueue(&self, fingerprint: UpstreamTls, id: u64) {
         let mut order = self.order.lock().unwrap_or_else(PoisonError::into_inner);
         order.push_back((fingerprint, id));
-        while order.len() > self.max_entries {
+        let max_entries = self.max_entries.load(Ordering::Relaxed);
+        while order.len() > max_entries {
             let Some((oldest, oldest_id)) = order.pop_front() else {
                 break;
             };
@@ -358,24 +416,37 @@ impl ClientConfigCache {
             .map_err(|err| BuildError::versions(versions, err))?
             .with_webpki_verifier(Arc::clone(&trust.verifier));
         let mut config = match fingerprint.client_identity() {
-            Some((chain, key)) => builder
-                .with_client_auth_cert(chain, key)
+            Some(IdentityRef::Fixed(fixed)) => builder
+                .with_client_auth_cert(fixed.chain.clone(), fixed.key.clone_key())
                 .map_err(BuildError::client_identity)?,
+            Some(IdentityRef::Rotating(rotating)) => {
+                builder.with_client_cert_resolver(rotating.resolver())
+            }
             None => builder.with_no_client_auth(),
         };
         config.alpn_protocols = fingerprint.alpn().to_vec();
         config.enable_sni = fingerprint.sni();
-        config.resumption = match fingerprint.resumption() {
+        // A new store per build: a config rebuilt after a trust change never resumes a session
+        // made under the old trust.
+        let sessions = match fingerprint.resumption() {
             SessionResumption::InMemory { sessions } => {
-                Resumption::store(Arc::new(LazySessionStore::new(sessions)))
+                let rotating = fingerprint.rotating_identity().cloned();
+                Some(Arc::new(LazySessionStore::new(sessions, rotating)))
             }
-            SessionResumption::Off => Resumption::disabled(),
+            SessionResumption::Off => None,
+        };
+        config.resumption = match &sessions {
+            Some(store) => Resumption::store(Arc::clone(store) as _),
+            None => Resumption::disabled(),
         };
         Ok(Arc::new(BuiltConfig {
             config: Arc::new(config),
             provenance: trust.provenance.clone(),
             fingerprint: fingerprint.clone(),
             verifier: Arc::clone(&trust.verifier),
+            generation,
+            #[cfg(test)]
+            sessions,
         }))
     }
 }
@@ -392,8 +463,81 @@ impl fmt::Debug for ClientConfigCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientConfigCache")
             .field("entries", &self.len())
-            .field("max_entries", &self.max_entries)
+            .field(
+                "max_entries",
+                &self.shared.max_entries.load(Ordering::Relaxed),
+            )
             .field("stats", &self.stats())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use native_roots_cache::{RootsCache, SourceOutput, TrustOrigin, TrustSource};
+    use rustls::pki_types::CertificateDer;
+
+    use super::*;
+    use crate::settings::Trust;
+
+    /// Anchors the test sets, one self-signed CA at a time.
+    #[derive(Clone, Default)]
+    struct Anchors(Arc<Mutex<Vec<CertificateDer<'static>>>>);
+
+    impl Anchors {
+        fn trust_a_new_ca(&self) {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            let cert = params.self_signed(&key).unwrap();
+            *self.0.lock().unwrap_or_else(PoisonError::into_inner) = vec![cert.der().clone()];
+        }
+    }
+
+    impl TrustSource for Anchors {
+        fn load(&self) -> SourceOutput {
+            let certs = self
+                .0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            SourceOutput::new(certs, Vec::new())
+        }
+
+        fn origin(&self) -> TrustOrigin {
+            TrustOrigin::Custom("the unit test's anchors".into())
+        }
+    }
+
+    fn sessions(built: &BuiltConfig) -> &Arc<LazySessionStore> {
+        built.sessions.as_ref().unwrap()
+    }
+
+    /// rustls 0.23.27 (at least; 0.23.46 is locked) refuses on its own to resume a session made
+    /// under another verifier, so the loopback tests (tests/it/live_trust.rs) pass even if
+    /// rebuilt configs shared a store; rustls 0.23.20, the oldest this crate accepts, resumes it. This checks the
+    /// store itself.
+    #[test]
+    fn a_rebuilt_config_has_a_session_store_of_its_own() {
+        let anchors = Anchors::default();
+        anchors.trust_a_new_ca();
+        let roots = Arc::new(RootsCache::with_source(anchors.clone()));
+        let cache =
+            ClientConfigCache::with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_roots(Arc::clone(&roots));
+        let upstream = UpstreamTls::builder(Trust::Native).build();
+        let handle = cache.handle(&upstream).unwrap();
+        let before = cache.get_built(&upstream).unwrap();
+
+        anchors.trust_a_new_ca();
+        assert!(roots.refresh().unwrap().changed);
+        let through_handle = handle.built();
+        let after = cache.get_built(&upstream).unwrap();
+        assert!(Arc::ptr_eq(&through_handle, &after));
+        assert!(!Arc::ptr_eq(sessions(&before), sessions(&after)));
     }
 }

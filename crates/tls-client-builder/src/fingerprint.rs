@@ -2,7 +2,8 @@
 //! value.
 //!
 //! Guarantees: two fingerprints are equal exactly when every field is equal (certificate and key
-//! bytes included), so a cache keyed by them never hands one upstream another's trust settings.
+//! bytes included; a rotating identity by its stable key, the same `RotatingIdentity`), so a
+//! cache keyed by them never hands one upstream another's trust settings or identity.
 //! The hash is computed once, when the fingerprint is built (a keyed SipHash over the full value,
 //! keys random per process); lookups hash eight bytes and compare the full value only when the
 //! hashes match. Clones share one allocation.
@@ -15,16 +16,24 @@ use std::sync::{Arc, OnceLock};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::error::BuildError;
+use crate::identity::RotatingIdentity;
 use crate::pem;
 use crate::settings::{SessionResumption, TlsVersions, Trust};
 
-/// A client certificate chain and its private key, for mTLS.
-struct ClientIdentity {
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
+/// A client identity for mTLS: fixed bytes, or a [`RotatingIdentity`] named by its stable key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum ClientIdentity {
+    Fixed(FixedIdentity),
+    Rotating(RotatingIdentity),
 }
 
-impl ClientIdentity {
+/// A client certificate chain and its private key, compared by their bytes.
+pub(crate) struct FixedIdentity {
+    pub(crate) chain: Vec<CertificateDer<'static>>,
+    pub(crate) key: PrivateKeyDer<'static>,
+}
+
+impl FixedIdentity {
     fn key_tag(&self) -> u8 {
         match self.key {
             PrivateKeyDer::Pkcs1(_) => 1,
@@ -35,7 +44,7 @@ impl ClientIdentity {
     }
 }
 
-impl Clone for ClientIdentity {
+impl Clone for FixedIdentity {
     fn clone(&self) -> Self {
         Self {
             chain: self.chain.clone(),
@@ -44,7 +53,7 @@ impl Clone for ClientIdentity {
     }
 }
 
-impl PartialEq for ClientIdentity {
+impl PartialEq for FixedIdentity {
     fn eq(&self, other: &Self) -> bool {
         self.chain == other.chain
             && self.key_tag() == other.key_tag()
@@ -52,9 +61,9 @@ impl PartialEq for ClientIdentity {
     }
 }
 
-impl Eq for ClientIdentity {}
+impl Eq for FixedIdentity {}
 
-impl Hash for ClientIdentity {
+impl Hash for FixedIdentity {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.chain.hash(state);
         self.key_tag().hash(state);
@@ -62,13 +71,19 @@ impl Hash for ClientIdentity {
     }
 }
 
-impl fmt::Debug for ClientIdentity {
+impl fmt::Debug for FixedIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientIdentity")
+        f.debug_struct("FixedIdentity")
             .field("chain_len", &self.chain.len())
             .field("key", &"<redacted>")
             .finish()
     }
+}
+
+/// How a config presents the fingerprint's client identity.
+pub(crate) enum IdentityRef<'a> {
+    Fixed(&'a FixedIdentity),
+    Rotating(&'a RotatingIdentity),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -147,10 +162,22 @@ impl UpstreamTls {
         self.inner.fields.versions
     }
 
-    /// The client certificate chain for mTLS, if the fingerprint has an identity. The key is not
-    /// exposed.
+    /// The client certificate chain for mTLS, if the fingerprint has a fixed identity. The key
+    /// is not exposed. `None` for a rotating identity: see
+    /// [`rotating_identity`](Self::rotating_identity).
     pub fn client_chain(&self) -> Option<&[CertificateDer<'static>]> {
-        self.inner.fields.identity.as_ref().map(|id| &id.chain[..])
+        match self.inner.fields.identity.as_ref()? {
+            ClientIdentity::Fixed(fixed) => Some(&fixed.chain),
+            ClientIdentity::Rotating(_) => None,
+        }
+    }
+
+    /// The rotating client identity for mTLS, if the fingerprint has one.
+    pub fn rotating_identity(&self) -> Option<&RotatingIdentity> {
+        match self.inner.fields.identity.as_ref()? {
+            ClientIdentity::Rotating(rotating) => Some(rotating),
+            ClientIdentity::Fixed(_) => None,
+        }
     }
 
     /// Whether the server name is sent (SNI).
@@ -163,11 +190,11 @@ impl UpstreamTls {
         self.inner.fields.resumption
     }
 
-    pub(crate) fn client_identity(
-        &self,
-    ) -> Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
-        let id = self.inner.fields.identity.as_ref()?;
-        Some((id.chain.clone(), id.key.clone_key()))
+    pub(crate) fn client_identity(&self) -> Option<IdentityRef<'_>> {
+        Some(match self.inner.fields.identity.as_ref()? {
+            ClientIdentity::Fixed(fixed) => IdentityRef::Fixed(fixed),
+            ClientIdentity::Rotating(rotating) => IdentityRef::Rotating(rotating),
+        })
     }
 
     pub(crate) fn extra_anchors_arc(&self) -> &Arc<[CertificateDer<'static>]> {
@@ -231,7 +258,12 @@ impl fmt::Display for UpstreamTls {
             fields.versions
         )?;
         match &fields.identity {
-            Some(id) => write!(f, ", client-auth=chain of {}", id.chain.len())?,
+            Some(ClientIdentity::Fixed(fixed)) => {
+                write!(f, ", client-auth=chain of {}", fixed.chain.len())?;
+            }
+            Some(ClientIdentity::Rotating(rotating)) => {
+                write!(f, ", client-auth=rotating `{}`", rotating.name())?;
+            }
             None => f.write_str(", client-auth=none")?,
         }
         write!(f, ", sni={}", if fields.sni { "on" } else { "off" })?;
@@ -317,7 +349,16 @@ impl UpstreamTlsBuilder {
         chain: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,
     ) -> Self {
-        self.fields.identity = Some(ClientIdentity { chain, key });
+        self.fields.identity = Some(ClientIdentity::Fixed(FixedIdentity { chain, key }));
+        self
+    }
+
+    /// Authenticate to the upstream (mTLS) with `identity`, which may rotate: the fingerprint
+    /// names it by its stable key (clones of one `RotatingIdentity` are equal), so a rotation
+    /// changes neither the fingerprint nor its config, whose client-certificate resolver reads
+    /// the identity in use at each handshake. Replaces any identity given before.
+    pub fn rotating_client_identity(mut self, identity: RotatingIdentity) -> Self {
+        self.fields.identity = Some(ClientIdentity::Rotating(identity));
         self
     }
 

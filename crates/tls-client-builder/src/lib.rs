@@ -7,7 +7,11 @@
 mod cache;
 mod error;
 mod fingerprint;
+mod handle;
 mod hasher;
+mod identity;
+mod identity_error;
+mod identity_source;
 mod pem;
 mod provider;
 mod roots;
@@ -15,10 +19,15 @@ mod session;
 mod settings;
 mod shards;
 mod trust;
+mod utc;
 
 pub use cache::{BuiltConfig, CacheStats, ClientConfigCache, DEFAULT_MAX_ENTRIES};
 pub use error::BuildError;
 pub use fingerprint::{UpstreamTls, UpstreamTlsBuilder};
+pub use handle::ConfigHandle;
+pub use identity::{IdentityCheck, IdentityWatchHandle, RotatingIdentity};
+pub use identity_error::IdentityError;
+pub use identity_source::{IdentityMaterial, IdentitySource};
 pub use roots::{NativeRoots, ProcessRoots};
 pub use settings::{SessionResumption, TlsVersions, Trust};
 pub use trust::TrustProvenance;

@@ -93,7 +93,7 @@ pub(crate) fn private_key(
     })
 }
 
-fn label(kind: SectionKind) -> &'static str {
+pub(crate) fn label(kind: SectionKind) -> &'static str {
     match kind {
         SectionKind::Certificate => "CERTIFICATE",
         SectionKind::PublicKey => "PUBLIC KEY",
@@ -108,7 +108,7 @@ fn label(kind: SectionKind) -> &'static str {
 }
 
 /// The parser's reason, with byte strings shown as text.
-fn reason(err: &pem::Error) -> String {
+pub(crate) fn reason(err: &pem::Error) -> String {
     match err {
         pem::Error::MissingSectionEnd { end_marker } => format!(
             "truncated: missing the `-----END {}-----` line",

@@ -121,10 +121,28 @@ mod sealed {
 
     use native_roots_cache::{RootsCache, TrustSource};
 
-    pub trait Sealed {}
+    pub trait Sealed {
+        /// Whether these are the process-wide roots, whose generation a handle then reads
+        /// without going through the trait object.
+        fn is_process_roots(&self) -> bool {
+            false
+        }
+    }
 
-    impl Sealed for super::ProcessRoots {}
+    impl Sealed for super::ProcessRoots {
+        fn is_process_roots(&self) -> bool {
+            true
+        }
+    }
     impl<S: TrustSource> Sealed for RootsCache<S> {}
-    impl<T: Sealed + ?Sized> Sealed for &'static T {}
-    impl<T: Sealed + ?Sized> Sealed for Arc<T> {}
+    impl<T: Sealed + ?Sized> Sealed for &'static T {
+        fn is_process_roots(&self) -> bool {
+            (**self).is_process_roots()
+        }
+    }
+    impl<T: Sealed + ?Sized> Sealed for Arc<T> {
+        fn is_process_roots(&self) -> bool {
+            (**self).is_process_roots()
+        }
+    }
 }

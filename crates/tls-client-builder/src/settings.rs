@@ -95,8 +95,10 @@ impl fmt::Display for TlsVersions {
 
 /// Whether and how sessions are remembered for resumption.
 ///
-/// Each fingerprint gets its own session store (a session resumed under other trust settings
-/// would skip their verification); it allocates only when the first session is stored.
+/// Each config gets its own session store (a session resumed under other trust settings would
+/// skip their verification): a config rebuilt after a trust change gets a new one, and a
+/// rotating client identity empties it when it rotates. It allocates only when the first session
+/// is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SessionResumption {

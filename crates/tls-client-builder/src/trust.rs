@@ -196,6 +196,11 @@ impl TrustSets {
         &*self.roots
     }
 
+    /// The same, shared.
+    pub(crate) fn roots_arc(&self) -> &Arc<dyn NativeRoots> {
+        &self.roots
+    }
+
     /// Build from `roots` from now on, forgetting every trust set built from the previous ones.
     pub(crate) fn set_roots(&mut self, roots: Arc<dyn NativeRoots>) {
         self.roots = roots;

@@ -5,6 +5,7 @@
 //! tested in its own binary, `tests/system_store_file.rs`.
 #![allow(clippy::unwrap_used)]
 
+mod logs;
 mod support;
 
 mod cache_bounds;
@@ -13,6 +14,9 @@ mod fallback;
 mod fingerprint_props;
 mod generation;
 mod handshake;
+mod identity_faults;
+mod live_trust;
 mod native_failure;
 mod roots;
+mod rotation;
 mod storm;

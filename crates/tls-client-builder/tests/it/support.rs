@@ -15,7 +15,9 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose,
 };
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
 use tls_client_builder::ClientConfigCache;
@@ -68,20 +70,7 @@ impl Ca {
 
     /// A leaf for `localhost` and 127.0.0.1 with the given purpose.
     pub fn issue(&self, purpose: ExtendedKeyUsagePurpose) -> Leaf {
-        let mut params =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "localhost");
-        params.extended_key_usages = vec![purpose];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
-        Leaf {
-            chain: vec![cert.der().clone()],
-            chain_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-            key_der: key.serialize_der(),
-        }
+        self.issue_with(purpose, |_| {})
     }
 
     /// A server certificate for `localhost` and 127.0.0.1.
@@ -92,6 +81,36 @@ impl Ca {
     /// A client certificate (for mTLS).
     pub fn client_leaf(&self) -> Leaf {
         self.issue(ExtendedKeyUsagePurpose::ClientAuth)
+    }
+
+    /// A client certificate valid until the first of January of `year` (expired if past).
+    pub fn client_leaf_until(&self, year: i32) -> Leaf {
+        self.issue_with(ExtendedKeyUsagePurpose::ClientAuth, |params| {
+            params.not_before = rcgen::date_time_ymd(1990, 1, 1);
+            params.not_after = rcgen::date_time_ymd(year, 1, 1);
+        })
+    }
+
+    fn issue_with(
+        &self,
+        purpose: ExtendedKeyUsagePurpose,
+        adjust: impl FnOnce(&mut CertificateParams),
+    ) -> Leaf {
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        params.extended_key_usages = vec![purpose];
+        adjust(&mut params);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        Leaf {
+            chain: vec![cert.der().clone()],
+            chain_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            key_der: key.serialize_der(),
+        }
     }
 }
 
@@ -192,6 +211,86 @@ pub struct ServerOptions {
     pub alpn: Vec<Vec<u8>>,
     /// Require a client certificate issued by this CA.
     pub client_ca: Option<CertificateDer<'static>>,
+    /// Require a client certificate this verifier accepts (instead of `client_ca`).
+    pub client_verifier: Option<Arc<dyn ClientCertVerifier>>,
+    /// Where to record each connection's client leaf, as the server holds it after the
+    /// handshake: the one presented, or the one of the session it resumed.
+    pub client_leaves: Option<ClientLeaves>,
+}
+
+/// The client leaves a server saw, in order of connection.
+pub type ClientLeaves = Arc<Mutex<Vec<CertificateDer<'static>>>>;
+
+/// A client-certificate verifier that accepts only the leaf pinned now (its chain verified by a
+/// webpki verifier for one CA): a server that revoked the client's previous certificate.
+#[derive(Debug)]
+pub struct PinnedClientVerifier {
+    chain: Arc<dyn ClientCertVerifier>,
+    pinned: Mutex<CertificateDer<'static>>,
+}
+
+impl PinnedClientVerifier {
+    /// Accept `leaf`, issued by `ca`, and no other.
+    pub fn new(ca: &Ca, leaf: &Leaf) -> Arc<Self> {
+        let mut roots = RootCertStore::empty();
+        roots.add(ca.der()).unwrap();
+        let chain = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .unwrap();
+        Arc::new(Self {
+            chain,
+            pinned: Mutex::new(leaf.chain[0].clone()),
+        })
+    }
+
+    /// Accept `leaf` from now on, and no longer the leaf pinned before.
+    pub fn pin(&self, leaf: &Leaf) {
+        *self.pinned.lock().unwrap_or_else(PoisonError::into_inner) = leaf.chain[0].clone();
+    }
+}
+
+impl ClientCertVerifier for PinnedClientVerifier {
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        self.chain.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        let pinned = self.pinned.lock().unwrap_or_else(PoisonError::into_inner);
+        if end_entity.as_ref() != pinned.as_ref() {
+            return Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Revoked,
+            ));
+        }
+        self.chain
+            .verify_client_cert(end_entity, intermediates, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.chain.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.chain.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.chain.supported_verify_schemes()
+    }
 }
 
 /// A rustls server on 127.0.0.1:0 speaking just enough HTTP/1.1: each connection's request is
@@ -201,8 +300,9 @@ pub fn spawn_server(leaf: &Leaf, options: ServerOptions) -> SocketAddr {
     let builder = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .unwrap();
-    let builder = match options.client_ca {
-        Some(ca) => {
+    let builder = match (options.client_verifier, options.client_ca) {
+        (Some(verifier), _) => builder.with_client_cert_verifier(verifier),
+        (None, Some(ca)) => {
             let mut roots = RootCertStore::empty();
             roots.add(ca).unwrap();
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
@@ -210,7 +310,7 @@ pub fn spawn_server(leaf: &Leaf, options: ServerOptions) -> SocketAddr {
                 .unwrap();
             builder.with_client_cert_verifier(verifier)
         }
-        None => builder.with_no_client_auth(),
+        (None, None) => builder.with_no_client_auth(),
     };
     let mut config = builder
         .with_single_cert(leaf.chain.clone(), leaf.key())
@@ -219,22 +319,30 @@ pub fn spawn_server(leaf: &Leaf, options: ServerOptions) -> SocketAddr {
     let config = Arc::new(config);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
+    let leaves = options.client_leaves;
     thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
             let config = Arc::clone(&config);
-            thread::spawn(move || serve(config, stream));
+            let leaves = leaves.clone();
+            thread::spawn(move || serve(config, stream, leaves));
         }
     });
     addr
 }
 
-fn serve(config: Arc<ServerConfig>, mut tcp: TcpStream) {
+fn serve(config: Arc<ServerConfig>, mut tcp: TcpStream, leaves: Option<ClientLeaves>) {
     let Ok(mut conn) = ServerConnection::new(config) else {
         return;
     };
     let mut tls = rustls::Stream::new(&mut conn, &mut tcp);
     if read_head(&mut tls).is_ok() {
+        if let (Some(leaves), Some([leaf, ..])) = (&leaves, tls.conn.peer_certificates()) {
+            leaves
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(leaf.clone().into_owned());
+        }
         let body = match tls.conn.alpn_protocol() {
             Some(alpn) => format!("alpn={}", String::from_utf8_lossy(alpn)),
             None => "alpn=none".to_owned(),
@@ -279,6 +387,8 @@ pub fn http_get(mut stream: impl Read + Write) -> std::io::Result<String> {
 /// What a completed exchange negotiated.
 #[derive(Debug)]
 pub struct Negotiated {
+    /// Whether the handshake was full or resumed a session.
+    pub kind: rustls::HandshakeKind,
     /// The protocol version.
     pub protocol: rustls::ProtocolVersion,
     /// The ALPN protocol, if one was agreed.
@@ -302,6 +412,7 @@ pub fn exchange(config: Arc<ClientConfig>, addr: SocketAddr) -> Result<Negotiate
     })();
     match outcome {
         Ok(_body) => Ok(Negotiated {
+            kind: conn.handshake_kind().unwrap(),
             protocol: conn.protocol_version().unwrap(),
             alpn: conn.alpn_protocol().map(<[u8]>::to_vec),
             suite: conn.negotiated_cipher_suite().unwrap(),
@@ -327,4 +438,21 @@ pub fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
     let path = dir.join(format!("{name}-{}.pem", std::process::id()));
     std::fs::write(&path, contents).unwrap();
     path
+}
+
+/// A fresh, empty directory for `name` in the system's temporary directory.
+pub fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir()
+        .join("tls-client-builder-tests")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Replace `path` with `contents` as `mv` does: written beside it, then renamed over it.
+pub fn replace_file(path: &std::path::Path, contents: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, contents).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
 }

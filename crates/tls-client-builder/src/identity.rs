@@ -1,0 +1,513 @@
+//! [`RotatingIdentity`]: an mTLS client identity that can be replaced while configs use it, the
+//! one-shot check and the opt-in watcher that replace it, and the certificate resolver through
+//! which configs read it.
+//!
+//! Guarantees: a handshake reads the identity in use with one lock-free load (it never reads a
+//! file nor calls the callback); a new identity is swapped in whole, only after it passed every
+//! check of [`IdentitySource`], and a refused one leaves the identity in use as it was (logged at
+//! `warn`, kept as [`last_error`](RotatingIdentity::last_error)); each rotation advances
+//! [`rotations`](RotatingIdentity::rotations), which empties the session stores of the configs
+//! that present the identity. File sources are debounced like the trust store: a change is read
+//! once it held still across two checks, and a change that failed is not read again until the
+//! files change again.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwap;
+use rustls::client::ResolvesClientCert;
+use rustls::crypto::CryptoProvider;
+use rustls::sign::CertifiedKey;
+use rustls::SignatureScheme;
+
+use crate::identity_error::IdentityError;
+use crate::identity_source::{read_bounded, CheckedIdentity, FilesSignature, IdentitySource};
+use crate::utc::Utc;
+
+/// An mTLS client identity (certificate chain and key) read from an [`IdentitySource`], that
+/// can rotate under the configs that present it.
+///
+/// A fingerprint names it by a stable key rather than by its bytes
+/// ([`UpstreamTlsBuilder::rotating_client_identity`](crate::UpstreamTlsBuilder::rotating_client_identity)),
+/// so a rotation changes neither the fingerprint nor its `ClientConfig`: the config's
+/// client-certificate resolver reads the identity in use at each handshake. A rotation empties
+/// the session store of every config presenting the identity, so that no resumed session
+/// presents the old one.
+///
+/// Clones share one identity. Two fingerprints are equal only when they hold clones of the same
+/// `RotatingIdentity`: a new one, even with the same name and files, is a new key (so that no
+/// config keeps reading an identity that nobody follows any more).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tls_client_builder::{IdentitySource, RotatingIdentity, Trust, UpstreamTls};
+///
+/// # #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let identity = RotatingIdentity::new(
+///     "billing",
+///     IdentitySource::files("/etc/my-app/client.crt", "/etc/my-app/client.key"),
+/// )?;
+/// let _watching = identity.watch(Duration::from_secs(5))?; // stops when dropped
+/// let upstream = UpstreamTls::builder(Trust::Native)
+///     .rotating_client_identity(identity.clone())
+///     .build();
+/// println!("client certificate valid until {:?}", identity.not_after());
+/// # Ok(()) }
+/// # #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
+/// # fn main() {}
+/// ```
+#[derive(Clone)]
+pub struct RotatingIdentity {
+    inner: Arc<dyn HoldsInner>,
+}
+
+/// The identity's state behind a trait object. Fingerprints holding a `RotatingIdentity` are map
+/// keys whose hash and equality read only the immutable id and name; clippy's
+/// `mutable_key_type` looks through an `Arc` into the atomics and locks of the state, but not
+/// through a `dyn`, so users' `HashMap<UpstreamTls, _>` stay free of that false alarm.
+trait HoldsInner: Send + Sync {
+    fn get(&self) -> &Inner;
+}
+
+impl HoldsInner for Inner {
+    fn get(&self) -> &Inner {
+        self
+    }
+}
+
+struct Inner {
+    /// Process-unique: with the name, the fingerprint's key.
+    id: u64,
+    name: String,
+    source: IdentitySource,
+    provider: Arc<CryptoProvider>,
+    in_use: ArcSwap<CheckedIdentity>,
+    /// Advanced after each swap; session stores compare it with the value they were filled at.
+    rotations: AtomicU64,
+    checks: Mutex<Checks>,
+    /// Apart from `checks`, which a read holds up to its timeout: a health check never waits.
+    last_error: Mutex<Option<IdentityError>>,
+}
+
+/// What checks remember between calls; one check runs at a time.
+#[derive(Default)]
+struct Checks {
+    debounce: Debounce,
+    /// A read that outlived its timeout and may still run.
+    running: Option<JoinHandle<()>>,
+}
+
+/// What one [`RotatingIdentity::check_for_changes`] found and did.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum IdentityCheck {
+    /// The files look as they did when the identity in use was read, or the callback answered
+    /// the identity in use: nothing to do.
+    Unchanged,
+    /// The files changed since the last look: the change must hold still until the next check
+    /// before it is read (a pair being written is not read half-way).
+    Pending,
+    /// A new identity passed every check and is in use; the session stores of the configs
+    /// presenting it are emptied.
+    Rotated,
+    /// The new identity was refused (the error names the file); the identity in use stays.
+    Failed(IdentityError),
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl RotatingIdentity {
+    /// Read the identity from `source` now, with the crypto provider of the crate features
+    /// (`aws-lc-rs` if enabled, else `ring`) loading its key.
+    ///
+    /// `name` names it in logs, errors and the fingerprint's `Display` (such as the upstream or
+    /// the certificate's purpose).
+    ///
+    /// # Errors
+    /// The [`IdentityError`] of the first read: there is no identity to keep using yet.
+    #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "ring", feature = "aws-lc-rs"))))]
+    pub fn new(name: impl Into<String>, source: IdentitySource) -> Result<Self, IdentityError> {
+        Self::with_provider(name, source, crate::provider::feature_provider())
+    }
+
+    /// Read the identity from `source` now, with `provider` loading its key.
+    ///
+    /// # Errors
+    /// The [`IdentityError`] of the first read: there is no identity to keep using yet.
+    pub fn with_provider(
+        name: impl Into<String>,
+        source: IdentitySource,
+        provider: Arc<CryptoProvider>,
+    ) -> Result<Self, IdentityError> {
+        let name = name.into();
+        let mut checks = Checks::default();
+        let signature = source.signature();
+        let first = read_bounded(&source, &provider, &mut checks.running).inspect_err(|err| {
+            log::warn!(
+                "client identity `{name}` from {source}: {err}; {}",
+                err.advice()
+            );
+        })?;
+        checks.debounce.loaded(signature, true);
+        log::info!(
+            "client identity `{name}` from {source}: valid until {}",
+            Utc(first.not_after)
+        );
+        let inner: Arc<dyn HoldsInner> = Arc::new(Inner {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            name,
+            source,
+            provider,
+            in_use: ArcSwap::from_pointee(first),
+            rotations: AtomicU64::new(0),
+            checks: Mutex::new(checks),
+            last_error: Mutex::new(None),
+        });
+        Ok(Self { inner })
+    }
+
+    fn inner(&self) -> &Inner {
+        self.inner.get()
+    }
+
+    /// The name given at construction.
+    pub fn name(&self) -> &str {
+        &self.inner().name
+    }
+
+    /// Where the identity is read from.
+    pub fn source(&self) -> &IdentitySource {
+        &self.inner().source
+    }
+
+    /// The end of the validity of the leaf certificate in use, for monitoring: alert well before
+    /// it, since an expired replacement is refused and the identity in use then stays until it
+    /// expires.
+    pub fn not_after(&self) -> SystemTime {
+        self.inner().in_use.load().not_after
+    }
+
+    /// The identity in use, as a handshake presents it.
+    pub fn certified_key(&self) -> Arc<CertifiedKey> {
+        Arc::clone(&self.inner().in_use.load().key)
+    }
+
+    /// How many times a new identity was swapped in.
+    pub fn rotations(&self) -> u64 {
+        self.inner().rotations.load(Ordering::Acquire)
+    }
+
+    /// Why the last read or check failed, until one succeeds: what a health check reports.
+    pub fn last_error(&self) -> Option<IdentityError> {
+        self.inner()
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_last_error(&self, error: Option<IdentityError>) {
+        *self
+            .inner()
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = error;
+    }
+
+    /// Read the source now, without waiting for a change to hold still, and swap in what it
+    /// yields if that differs from the identity in use and passes every check.
+    ///
+    /// Returns whether the identity rotated (`false` when the source yields the identity in use).
+    ///
+    /// # Errors
+    /// The [`IdentityError`] of the read or of a check (the identity in use stays, and the
+    /// failure is logged at `warn`).
+    pub fn reload(&self) -> Result<bool, IdentityError> {
+        let mut checks = self.lock_checks();
+        self.read_and_swap(&mut checks, self.inner().source.signature())
+    }
+
+    /// Look whether the identity changed, and rotate to it if so: one poll of what
+    /// [`watch`](Self::watch) does on its timer, for callers with a scheduler of their own.
+    ///
+    /// For files this costs a `stat` of each (through symlinks); a change is read once it held
+    /// across two calls, and a change that failed is not read again until the files change
+    /// again. A callback is called at every check.
+    pub fn check_for_changes(&self) -> IdentityCheck {
+        let mut checks = self.lock_checks();
+        let signature = self.inner().source.signature();
+        if let Some(now) = &signature {
+            match checks.debounce.observe(now) {
+                Decision::Unchanged => return IdentityCheck::Unchanged,
+                Decision::Pending => return IdentityCheck::Pending,
+                Decision::Read => {}
+            }
+        }
+        match self.read_and_swap(&mut checks, signature) {
+            Ok(true) => IdentityCheck::Rotated,
+            Ok(false) => IdentityCheck::Unchanged,
+            // Still being written: the next look sees another signature, or the same one held.
+            Err(IdentityError::Changing { .. }) => IdentityCheck::Pending,
+            Err(err) => IdentityCheck::Failed(err),
+        }
+    }
+
+    /// Start a thread that calls [`check_for_changes`](Self::check_for_changes) every
+    /// `poll_interval`; it stops when the returned handle is dropped. A rotation is in use at most
+    /// two intervals after the files changed.
+    ///
+    /// # Errors
+    /// The operating system's error when the thread cannot be started.
+    pub fn watch(&self, poll_interval: Duration) -> io::Result<IdentityWatchHandle> {
+        let identity = self.clone();
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("client-identity-watch".into())
+            .spawn(move || {
+                let watched = catch_unwind(AssertUnwindSafe(|| {
+                    while let Err(mpsc::RecvTimeoutError::Timeout) =
+                        stopped.recv_timeout(poll_interval)
+                    {
+                        // Failures are logged by the check itself.
+                        let _ = identity.check_for_changes();
+                    }
+                }));
+                if watched.is_err() {
+                    log::error!(
+                        "the watcher of client identity `{}` panicked and stopped; the identity \
+                         in use stays, but changes are no longer followed: start a new watcher",
+                        identity.name()
+                    );
+                }
+            })?;
+        Ok(IdentityWatchHandle {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The resolver a config presents this identity through.
+    pub(crate) fn resolver(&self) -> Arc<dyn ResolvesClientCert> {
+        Arc::new(IdentityResolver(self.clone()))
+    }
+
+    fn lock_checks(&self) -> MutexGuard<'_, Checks> {
+        self.inner()
+            .checks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Read the source and swap in a new identity; `signature` is the files' look taken before
+    /// the read.
+    fn read_and_swap(
+        &self,
+        checks: &mut Checks,
+        signature: Option<FilesSignature>,
+    ) -> Result<bool, IdentityError> {
+        let inner = self.inner();
+        match read_bounded(&inner.source, &inner.provider, &mut checks.running) {
+            Ok(new) => {
+                checks.debounce.loaded(signature, true);
+                self.set_last_error(None);
+                if new.same_as(&inner.in_use.load()) {
+                    return Ok(false);
+                }
+                let not_after = new.not_after;
+                inner.in_use.store(Arc::new(new));
+                // After the swap: a session store that sees the new count is filled by
+                // handshakes that may already present the new identity, never the reverse.
+                let rotations = inner.rotations.fetch_add(1, Ordering::AcqRel) + 1;
+                log::info!(
+                    "client identity `{}` rotated (rotation {rotations}): valid until {}",
+                    inner.name,
+                    Utc(not_after)
+                );
+                Ok(true)
+            }
+            Err(err) => {
+                if !matches!(err, IdentityError::Changing { .. }) {
+                    checks.debounce.loaded(signature, false);
+                    log::warn!(
+                        "client identity `{}` from {}: {err}; keeping the identity in use (valid \
+                         until {}); {}",
+                        inner.name,
+                        inner.source,
+                        Utc(inner.in_use.load().not_after),
+                        err.advice()
+                    );
+                }
+                self.set_last_error(Some(err.clone()));
+                Err(err)
+            }
+        }
+    }
+}
+
+impl PartialEq for RotatingIdentity {
+    fn eq(&self, other: &Self) -> bool {
+        // Ids are process-unique: equal ids are clones of one identity.
+        self.inner().id == other.inner().id
+    }
+}
+
+impl Eq for RotatingIdentity {}
+
+impl Hash for RotatingIdentity {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.inner().id.hash(state);
+        self.inner().name.hash(state);
+    }
+}
+
+impl fmt::Debug for RotatingIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RotatingIdentity")
+            .field("name", &self.inner().name)
+            .field("source", &self.inner().source)
+            .field("not_after", &self.not_after())
+            .field("rotations", &self.rotations())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A running watcher of a [`RotatingIdentity`]: dropping it stops the thread (without waiting
+/// for it).
+#[derive(Debug)]
+pub struct IdentityWatchHandle {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl IdentityWatchHandle {
+    /// Whether the watcher thread still runs.
+    pub fn is_running(&self) -> bool {
+        self.thread
+            .as_ref()
+            .is_some_and(|thread| !thread.is_finished())
+    }
+
+    /// Stop the watcher and wait for its thread to end (at most one check in progress, itself
+    /// bounded by the source's timeout).
+    pub fn stop(mut self) {
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for IdentityWatchHandle {
+    fn drop(&mut self) {
+        // Dropping the sender wakes the thread's wait with `Disconnected`.
+        self.stop.take();
+    }
+}
+
+/// Presents the identity in use at each handshake.
+#[derive(Debug)]
+struct IdentityResolver(RotatingIdentity);
+
+impl ResolvesClientCert for IdentityResolver {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.certified_key())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// The debounce of file sources: the signature the identity in use was read at, the change
+/// waiting to hold still, and the signature that last failed (not read again until the files
+/// change again). The same rules as the trust-store watcher's.
+#[derive(Default)]
+struct Debounce {
+    in_use: Option<FilesSignature>,
+    candidate: Option<FilesSignature>,
+    failed: Option<FilesSignature>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Decision {
+    Unchanged,
+    Pending,
+    Read,
+}
+
+impl Debounce {
+    fn observe(&mut self, now: &FilesSignature) -> Decision {
+        if self.in_use.as_ref() == Some(now) || self.failed.as_ref() == Some(now) {
+            self.candidate = None;
+            return Decision::Unchanged;
+        }
+        if self.candidate.as_ref() == Some(now) {
+            self.candidate = None;
+            return Decision::Read;
+        }
+        self.candidate = Some(now.clone());
+        Decision::Pending
+    }
+
+    fn loaded(&mut self, signature: Option<FilesSignature>, ok: bool) {
+        if ok {
+            self.in_use = signature;
+            self.failed = None;
+        } else {
+            self.failed = signature;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn sig(name: &str) -> FilesSignature {
+        // Distinct signatures from distinct (missing) paths.
+        IdentitySource::files(name, Path::new(name).with_extension("key"))
+            .signature()
+            .expect("files have a signature")
+    }
+
+    #[test]
+    fn a_change_is_read_only_once_it_held_across_two_looks() {
+        let mut debounce = Debounce::default();
+        debounce.loaded(Some(sig("/a")), true);
+        assert_eq!(debounce.observe(&sig("/a")), Decision::Unchanged);
+        assert_eq!(debounce.observe(&sig("/b")), Decision::Pending);
+        // Still moving: the new look differs from the candidate.
+        assert_eq!(debounce.observe(&sig("/c")), Decision::Pending);
+        assert_eq!(debounce.observe(&sig("/c")), Decision::Read);
+        debounce.loaded(Some(sig("/c")), true);
+        assert_eq!(debounce.observe(&sig("/c")), Decision::Unchanged);
+    }
+
+    #[test]
+    fn a_failed_change_is_not_read_again_until_the_files_change_again() {
+        let mut debounce = Debounce::default();
+        debounce.loaded(Some(sig("/good")), true);
+        assert_eq!(debounce.observe(&sig("/bad")), Decision::Pending);
+        assert_eq!(debounce.observe(&sig("/bad")), Decision::Read);
+        debounce.loaded(Some(sig("/bad")), false);
+        for _ in 0..3 {
+            assert_eq!(debounce.observe(&sig("/bad")), Decision::Unchanged);
+        }
+        assert_eq!(debounce.observe(&sig("/fixed")), Decision::Pending);
+        assert_eq!(debounce.observe(&sig("/fixed")), Decision::Read);
+    }
+}

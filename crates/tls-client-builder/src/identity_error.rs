@@ -1,0 +1,339 @@
+//! [`IdentityError`]: why a client identity (a certificate chain and its key) could not be read
+//! or was refused, and the one place each kind is made.
+//!
+//! Every variant names where the identity came from (a file, or the callback), is `Clone` (it is
+//! kept as the identity's last error for monitoring), and keeps its cause typed as its `source`.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crate::utc::Utc;
+
+/// Why a [`RotatingIdentity`](crate::RotatingIdentity) could not read a new identity, or refused
+/// it. The identity in use, if any, stays in use.
+///
+/// `Display` is one short line naming the file (or the callback) at fault; the cause, when there
+/// is one, is the [`source`](std::error::Error::source).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum IdentityError {
+    /// A file could not be read (missing, unreadable, or not a regular file).
+    ///
+    /// Check the path and its permissions. A deleted file keeps the identity in use; putting it
+    /// back is noticed like any other change.
+    #[non_exhaustive]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: Arc<io::Error>,
+    },
+
+    /// The PEM text holds no block of the expected kind, a truncated or undecodable section, a
+    /// block of an unexpected kind, or more than one key.
+    #[non_exhaustive]
+    Pem {
+        /// The file, or `None` for PEM from the callback.
+        path: Option<PathBuf>,
+        /// The kind of block that was expected (`CERTIFICATE`, `PRIVATE KEY`).
+        expected: &'static str,
+        /// What was wrong, in words.
+        reason: String,
+    },
+
+    /// A certificate of the chain is not an X.509 certificate.
+    #[non_exhaustive]
+    Certificate {
+        /// The chain's file, or `None` for the callback's.
+        path: Option<PathBuf>,
+        /// Its position in the chain (0 is the leaf).
+        index: usize,
+    },
+
+    /// The leaf certificate's validity ended.
+    ///
+    /// Renew the certificate; until then the last good identity stays in use.
+    #[non_exhaustive]
+    Expired {
+        /// The chain's file, or `None` for the callback's.
+        path: Option<PathBuf>,
+        /// The end of the leaf's validity.
+        not_after: SystemTime,
+    },
+
+    /// The crypto provider cannot use the private key (an unsupported algorithm or a damaged
+    /// key).
+    #[non_exhaustive]
+    Key {
+        /// The key's file, or `None` for the callback's.
+        path: Option<PathBuf>,
+        /// What rustls said.
+        source: rustls::Error,
+    },
+
+    /// The private key is not the key of the leaf certificate (checked with rustls'
+    /// `CertifiedKey::keys_match`).
+    ///
+    /// Usually one of the two files was replaced and the other not yet: write both, then the
+    /// next check picks them up.
+    #[non_exhaustive]
+    KeyMismatch {
+        /// The chain's file, or `None`.
+        chain: Option<PathBuf>,
+        /// The key's file, or `None`.
+        key: Option<PathBuf>,
+        /// What rustls said.
+        source: rustls::Error,
+    },
+
+    /// A file changed while it was being read (it is being rewritten); nothing was used.
+    #[non_exhaustive]
+    Changing {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// The identity callback returned an error.
+    #[non_exhaustive]
+    Callback {
+        /// The callback's error.
+        source: Arc<dyn StdError + Send + Sync>,
+    },
+
+    /// Reading the identity panicked (the callback, most likely).
+    #[non_exhaustive]
+    Panicked {
+        /// The panic's message.
+        message: String,
+    },
+
+    /// Reading the identity did not finish within its timeout (a blocked callback, a file on a
+    /// dead network mount). The read is abandoned; while it still runs, later reads fail the same
+    /// way instead of starting another.
+    #[non_exhaustive]
+    TimedOut {
+        /// The timeout of the [`IdentitySource`](crate::IdentitySource).
+        timeout: Duration,
+    },
+
+    /// No thread could be started to read the identity.
+    #[non_exhaustive]
+    Thread {
+        /// What the operating system said.
+        source: Arc<io::Error>,
+    },
+}
+
+impl IdentityError {
+    pub(crate) fn read(path: &Path, source: io::Error) -> Self {
+        Self::Read {
+            path: path.to_owned(),
+            source: Arc::new(source),
+        }
+    }
+
+    pub(crate) fn pem(path: Option<&Path>, expected: &'static str, reason: String) -> Self {
+        Self::Pem {
+            path: path.map(Path::to_owned),
+            expected,
+            reason,
+        }
+    }
+
+    pub(crate) fn certificate(path: Option<&Path>, index: usize) -> Self {
+        Self::Certificate {
+            path: path.map(Path::to_owned),
+            index,
+        }
+    }
+
+    pub(crate) fn expired(path: Option<&Path>, not_after: SystemTime) -> Self {
+        Self::Expired {
+            path: path.map(Path::to_owned),
+            not_after,
+        }
+    }
+
+    pub(crate) fn key(path: Option<&Path>, source: rustls::Error) -> Self {
+        Self::Key {
+            path: path.map(Path::to_owned),
+            source,
+        }
+    }
+
+    pub(crate) fn key_mismatch(
+        chain: Option<&Path>,
+        key: Option<&Path>,
+        source: rustls::Error,
+    ) -> Self {
+        Self::KeyMismatch {
+            chain: chain.map(Path::to_owned),
+            key: key.map(Path::to_owned),
+            source,
+        }
+    }
+
+    pub(crate) fn changing(path: &Path) -> Self {
+        Self::Changing {
+            path: path.to_owned(),
+        }
+    }
+
+    pub(crate) fn callback(source: Box<dyn StdError + Send + Sync>) -> Self {
+        Self::Callback {
+            source: Arc::from(source),
+        }
+    }
+
+    pub(crate) fn panicked(message: String) -> Self {
+        Self::Panicked { message }
+    }
+
+    pub(crate) fn timed_out(timeout: Duration) -> Self {
+        Self::TimedOut { timeout }
+    }
+
+    pub(crate) fn thread(source: io::Error) -> Self {
+        Self::Thread {
+            source: Arc::new(source),
+        }
+    }
+
+    /// What an operator can do, for the `warn` line logged when a new identity is refused.
+    pub(crate) fn advice(&self) -> &'static str {
+        match self {
+            Self::Read { .. } => "check the path and its permissions",
+            Self::Pem { .. } | Self::Certificate { .. } => {
+                "write the certificate chain (leaf first) and one private key as PEM"
+            }
+            Self::Expired { .. } => "renew the certificate",
+            Self::Key { .. } => "use an RSA, ECDSA or Ed25519 key the crypto provider supports",
+            Self::KeyMismatch { .. } => {
+                "write the key and the certificate of the same pair; if one file was replaced \
+                 before the other, the next check picks up both"
+            }
+            Self::Changing { .. } => "the next check reads it again",
+            Self::Callback { .. } | Self::Panicked { .. } => "fix the identity callback",
+            Self::TimedOut { .. } => {
+                "the callback (or a file read) is blocked; it is not started again until it ends"
+            }
+            Self::Thread { .. } => "the process is out of threads or memory",
+        }
+    }
+}
+
+impl fmt::Display for IdentityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Read { path, .. } => write!(f, "cannot read {}", path.display()),
+            Self::Pem { path, reason, .. } => {
+                write!(f, "bad PEM in {}: {reason}", Origin(path.as_deref()))
+            }
+            Self::Certificate { path, index } => write!(
+                f,
+                "certificate #{index} in {} does not parse",
+                Origin(path.as_deref())
+            ),
+            Self::Expired { path, not_after } => write!(
+                f,
+                "the certificate in {} expired at {}",
+                Origin(path.as_deref()),
+                Utc(*not_after)
+            ),
+            Self::Key { path, .. } => write!(
+                f,
+                "the private key in {} is unusable",
+                Origin(path.as_deref())
+            ),
+            Self::KeyMismatch { chain, key, .. } => write!(
+                f,
+                "the private key in {} does not match the certificate in {}",
+                Origin(key.as_deref()),
+                Origin(chain.as_deref())
+            ),
+            Self::Changing { path } => write!(f, "{} changed while it was read", path.display()),
+            Self::Callback { .. } => f.write_str("the identity callback failed"),
+            Self::Panicked { message } => write!(f, "reading the identity panicked: {message}"),
+            Self::TimedOut { timeout } => {
+                write!(f, "reading the identity did not finish within {timeout:?}")
+            }
+            Self::Thread { .. } => f.write_str("cannot start a thread to read the identity"),
+        }
+    }
+}
+
+/// The sources are the errors themselves, not the `Arc`s that make them `Clone`: downcast to
+/// `io::Error`, `rustls::Error` or the callback's own error type.
+impl StdError for IdentityError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Self::Read { source, .. } | Self::Thread { source } => Some(&**source),
+            Self::Key { source, .. } | Self::KeyMismatch { source, .. } => Some(source),
+            Self::Callback { source } => Some(&**source),
+            Self::Pem { .. }
+            | Self::Certificate { .. }
+            | Self::Expired { .. }
+            | Self::Changing { .. }
+            | Self::Panicked { .. }
+            | Self::TimedOut { .. } => None,
+        }
+    }
+}
+
+/// `path` shown, or "the callback's identity" when the identity did not come from a file (a
+/// callback, or [`IdentityMaterial::from_pem`](crate::IdentityMaterial::from_pem)).
+struct Origin<'a>(Option<&'a Path>);
+
+impl fmt::Display for Origin<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(path) => write!(f, "{}", path.display()),
+            None => f.write_str("the callback's identity"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+
+    #[test]
+    fn messages_name_the_file_and_keep_the_cause() {
+        let err = IdentityError::read(
+            Path::new("/etc/app/client.pem"),
+            io::Error::from(io::ErrorKind::NotFound),
+        );
+        assert_eq!(err.to_string(), "cannot read /etc/app/client.pem");
+        assert!(err
+            .source()
+            .and_then(|s| s.downcast_ref::<io::Error>())
+            .is_some());
+
+        let expired = IdentityError::expired(Some(Path::new("/c.pem")), UNIX_EPOCH);
+        assert_eq!(
+            expired.to_string(),
+            "the certificate in /c.pem expired at 1970-01-01T00:00:00Z"
+        );
+        let mismatch = IdentityError::key_mismatch(
+            Some(Path::new("/c.pem")),
+            Some(Path::new("/k.pem")),
+            rustls::Error::General("x".into()),
+        );
+        assert_eq!(
+            mismatch.to_string(),
+            "the private key in /k.pem does not match the certificate in /c.pem"
+        );
+        let in_memory = IdentityError::certificate(None, 1);
+        assert_eq!(
+            in_memory.to_string(),
+            "certificate #1 in the callback's identity does not parse"
+        );
+    }
+}
