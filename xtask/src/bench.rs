@@ -259,6 +259,26 @@ fn targets(
         ),
     ];
     all.extend(live_trust_targets(figures));
+    all.push(ratio_target(
+        figures,
+        "`ConfigHandle::config()` vs a bare `Arc<ClientConfig>` clone, 1 thread",
+        "≤ 1.5×",
+        (
+            "config_per_upstream/(g) ConfigHandle::config",
+            "config_per_upstream/Arc<ClientConfig>::clone (hit baseline)",
+        ),
+        |r| r <= 1.5,
+    ));
+    all.push(ratio_target(
+        figures,
+        "`ConfigHandle::config()` from 2 threads on one handle vs a bare clone of one `Arc` from 2 threads",
+        "≤ 1.5×",
+        (
+            "hit_2_threads/ConfigHandle::config, one handle",
+            "hit_2_threads/Arc::clone, same config (baseline)",
+        ),
+        |r| r <= 1.5,
+    ));
     let idle = memory.get("cache-idle").copied();
     all.push(Target {
         what: "resident memory per idle cached config",
