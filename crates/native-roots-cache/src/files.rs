@@ -28,7 +28,7 @@ use rustls::pki_types::CertificateDer;
 use crate::certificate::{CertificateLocation, ReportedCertificate};
 use crate::os_error;
 use crate::progress;
-use crate::signature::SourceSignature;
+use crate::signature::{file_id, SourceSignature};
 use crate::source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};
 
 /// A file modified this recently may still be being written: file systems with coarse timestamps
@@ -472,16 +472,6 @@ fn changed(before: &fs::Metadata, after: &fs::Metadata) -> Option<String> {
     None
 }
 
-#[cfg(unix)]
-fn file_id(metadata: &fs::Metadata) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    Some((metadata.dev(), metadata.ino()))
-}
-
-#[cfg(not(unix))]
-fn file_id(_metadata: &fs::Metadata) -> Option<(u64, u64)> {
-    None
-}
 
 /// A torn read of `path`: transient, so the load is retried.
 fn torn(path: &Path, why: &str) -> SourceError {

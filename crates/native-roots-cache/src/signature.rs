@@ -87,14 +87,15 @@ impl SourceSignature {
     }
 }
 
+/// A file's identity (device and inode), where the platform has one.
 #[cfg(unix)]
-fn file_id(metadata: &fs::Metadata) -> Option<(u64, u64)> {
+pub(crate) fn file_id(metadata: &fs::Metadata) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
     Some((metadata.dev(), metadata.ino()))
 }
 
 #[cfg(not(unix))]
-fn file_id(_metadata: &fs::Metadata) -> Option<(u64, u64)> {
+pub(crate) fn file_id(_metadata: &fs::Metadata) -> Option<(u64, u64)> {
     None
 }
 
