@@ -472,7 +472,6 @@ fn changed(before: &fs::Metadata, after: &fs::Metadata) -> Option<String> {
     None
 }
 
-
 /// A torn read of `path`: transient, so the load is retried.
 fn torn(path: &Path, why: &str) -> SourceError {
     SourceError::transient("torn read (the file is being rewritten?)", why).with_path(path)

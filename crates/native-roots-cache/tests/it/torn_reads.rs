@@ -103,7 +103,7 @@ fn refreshes_during_in_place_rewrites_publish_only_whole_stores() {
         let (bundle, bundles, stop) = (bundle.clone(), Arc::clone(&bundles), Arc::clone(&stop));
         thread::spawn(move || rewrite_in_place(bundle, bundles, stop))
     };
-    let (mut published, mut refused) = (0, 0);
+    let (mut published, mut refused, mut other) = (0, 0, 0);
     for _ in 0..300 {
         match cache.refresh() {
             Ok(refresh) => {
@@ -117,17 +117,20 @@ fn refreshes_during_in_place_rewrites_publish_only_whole_stores() {
                 );
                 published += 1;
             }
+            // A failed refresh publishes nothing (the store in use is checked below). Almost
+            // always it is a torn read given up on; a writer starved for over 2 s between
+            // truncating and writing leaves an empty file that looks settled: `NoAnchors`, also
+            // harmless for a refresh (RELIABILITY.md §4 names that residual risk).
             Err(err) => {
-                assert_eq!(
-                    err.kind(),
-                    NativeRootsErrorKind::TransientExhausted,
-                    "{err}"
-                );
                 assert!(
                     err.to_string().contains(&bundle.display().to_string()),
                     "{err}"
                 );
-                refused += 1;
+                match err.kind() {
+                    NativeRootsErrorKind::TransientExhausted => refused += 1,
+                    NativeRootsErrorKind::NoAnchors => other += 1,
+                    kind => panic!("unexpected {kind:?}: {err}"),
+                }
             }
         }
         // Whatever the refresh did, readers see a whole store.
@@ -136,7 +139,10 @@ fn refreshes_during_in_place_rewrites_publish_only_whole_stores() {
     }
     stop.store(true, Ordering::Relaxed);
     let rewrites = writer.join().unwrap();
-    println!("{rewrites} rewrites; {published} refreshes published a whole store, {refused} were refused as torn");
+    println!(
+        "{rewrites} rewrites; {published} refreshes published a whole store, {refused} were \
+         refused as torn, {other} found an emptied file that looked settled"
+    );
     assert!(
         rewrites > 10,
         "the writer really rewrote the bundle meanwhile"
