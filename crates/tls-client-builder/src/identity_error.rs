@@ -72,7 +72,7 @@ pub enum IdentityError {
         /// The key's file, or `None` for the callback's.
         path: Option<PathBuf>,
         /// What rustls said.
-        source: rustls::Error,
+        source: Box<rustls::Error>,
     },
 
     /// The private key is not the key of the leaf certificate (checked with rustls'
@@ -87,7 +87,7 @@ pub enum IdentityError {
         /// The key's file, or `None`.
         key: Option<PathBuf>,
         /// What rustls said.
-        source: rustls::Error,
+        source: Box<rustls::Error>,
     },
 
     /// A file changed while it was being read (it is being rewritten); nothing was used.
@@ -161,7 +161,7 @@ impl IdentityError {
     pub(crate) fn key(path: Option<&Path>, source: rustls::Error) -> Self {
         Self::Key {
             path: path.map(Path::to_owned),
-            source,
+            source: Box::new(source),
         }
     }
 
@@ -173,7 +173,7 @@ impl IdentityError {
         Self::KeyMismatch {
             chain: chain.map(Path::to_owned),
             key: key.map(Path::to_owned),
-            source,
+            source: Box::new(source),
         }
     }
 
@@ -272,7 +272,7 @@ impl StdError for IdentityError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
             Self::Read { source, .. } | Self::Thread { source } => Some(&**source),
-            Self::Key { source, .. } | Self::KeyMismatch { source, .. } => Some(source),
+            Self::Key { source, .. } | Self::KeyMismatch { source, .. } => Some(&**source),
             Self::Callback { source } => Some(&**source),
             Self::Pem { .. }
             | Self::Certificate { .. }
