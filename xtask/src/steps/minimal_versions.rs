@@ -3,7 +3,10 @@
 //! of our dependencies stay at their newest), the workspace builds and its tests pass.
 //!
 //! This runs in a copy of the workspace under `target/minimal-versions/`, with its own lock file
-//! and target directory: the committed `Cargo.lock` and the normal build are never touched.
+//! and target directory: the committed `Cargo.lock` and the normal build are never touched. The
+//! copy holds the published crates only: a `publish = false` member (the xtask, the client
+//! recipes) is never resolved by a user, and its own dependencies (reqwest needs a newer `log`
+//! than our libraries do) would only make the minimal versions of ours conflict.
 
 use std::fs;
 use std::path::Path;
@@ -66,7 +69,8 @@ fn copy_workspace(to: &Path) -> Result<(), String> {
             copy_file(&entry.path(), &to.join(entry.file_name()))?;
         }
     }
-    for package in workspace::members()? {
+    let published = workspace::published()?;
+    for package in &published {
         let relative = package.dir().strip_prefix(root).map_err(|_| {
             format!(
                 "member {} is outside the workspace root ({})",
@@ -76,7 +80,34 @@ fn copy_workspace(to: &Path) -> Result<(), String> {
         })?;
         copy_dir(package.dir(), &to.join(relative))?;
     }
-    Ok(())
+    only_members(&to.join("Cargo.toml"), &published)
+}
+
+/// Rewrite the copied root manifest's `members` and `default-members` to the published crates.
+fn only_members(manifest: &Path, published: &[workspace::Package]) -> Result<(), String> {
+    let root = workspace::root();
+    let list: Vec<String> = published
+        .iter()
+        .filter_map(|package| package.dir().strip_prefix(root).ok())
+        .map(|dir| format!("{:?}", dir.to_string_lossy().replace('\\', "/")))
+        .collect();
+    let list = list.join(", ");
+    let text = fs::read_to_string(manifest)
+        .map_err(|err| format!("could not read {}: {err}", manifest.display()))?;
+    let rewritten: Vec<String> = text
+        .lines()
+        .map(|line| {
+            if line.starts_with("members = ") {
+                format!("members = [{list}]")
+            } else if line.starts_with("default-members = ") {
+                format!("default-members = [{list}]")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    fs::write(manifest, rewritten.join("\n") + "\n")
+        .map_err(|err| format!("could not write {}: {err}", manifest.display()))
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
