@@ -13,6 +13,13 @@ use std::process::ExitCode;
 use native_roots_cache::{PemFiles, RootsCache};
 
 fn main() -> ExitCode {
+    if std::env::args_os().len() < 2 {
+        println!(
+            "usage: pem_files BUNDLE_OR_DIR...\n\nReads the PEM bundles and directories named, \
+             the way a RootsCache over PemFiles does, and prints each anchor and what was skipped."
+        );
+        return ExitCode::SUCCESS;
+    }
     let files =
         std::env::args_os()
             .skip(1)
