@@ -7,17 +7,17 @@
 
 use std::cell::RefCell;
 use std::sync::{Arc, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::RootCertStore;
 
-use crate::certificate::ReportedCertificate;
-use crate::error::NativeRootsError;
+use crate::certificate::{CertificateLocation, ReportedCertificate};
+use crate::error::{NativeRootsError, NativeRootsErrorKind};
 use crate::notify::Notifier;
 use crate::platform::PlatformSource;
 use crate::policy::{LoadPolicy, Sleeper};
 use crate::report::LoadReport;
-use crate::source::TrustSource;
+use crate::source::{IncompleteFile, TrustSource};
 use crate::sync::{AtomicU64, Mutex, Ordering, Slot};
 use crate::wait::{FirstLoad, NextGeneration};
 use crate::watch::{ChangeCheck, Debounce, Decision};
@@ -33,7 +33,7 @@ use crate::worker;
 /// `static`:
 ///
 /// ```
-/// use std::time::Duration;
+/// use std::time::{Duration, Instant};
 /// use native_roots_cache::{LoadPolicy, RootsCache};
 ///
 /// static ROOTS: RootsCache = RootsCache::new()
@@ -67,7 +67,13 @@ pub struct RootsCache<S = PlatformSource> {
     watching: std::sync::atomic::AtomicBool,
     /// Which signature the store in use was read at, and which change waits to hold still.
     debounce: std::sync::Mutex<Debounce>,
+    /// When a cached failure last compared its files with what it read (rate-limits the
+    /// failure's stat pass to one per [`HEAL_INTERVAL`]); held while that check runs.
+    heal_checked: std::sync::Mutex<Option<Instant>>,
 }
+
+/// How often a call that meets a cached failure may look whether its files changed since.
+const HEAL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The outcome callers see, swapped in as one unit so that a store and its report always agree.
 struct Published {
@@ -140,6 +146,7 @@ macro_rules! constructors {
                     notifier: Notifier::new(),
                     watching: std::sync::atomic::AtomicBool::new(false),
                     debounce: std::sync::Mutex::new(Debounce::new()),
+                    heal_checked: std::sync::Mutex::new(None),
                 }
             }
         }
@@ -205,7 +212,10 @@ impl<S: TrustSource> RootsCache<S> {
             .ok()
             .flatten();
         if let Some(roots) = remembered {
-            return roots;
+            return match roots {
+                Ok(roots) => Ok(roots),
+                Err(err) => self.heal(err),
+            };
         }
         let Some(published) = self.current.load_full() else {
             return self.first_load();
@@ -221,7 +231,39 @@ impl<S: TrustSource> RootsCache<S> {
                 });
             }
         });
-        published.roots.clone()
+        match &published.roots {
+            Ok(roots) => Ok(Arc::clone(roots)),
+            Err(err) => self.heal(err.clone()),
+        }
+    }
+
+    /// A cached failure, or the outcome of one more load when the files it read have changed
+    /// since it failed: a sticky failure heals when its files are fixed, with or without a
+    /// watcher. At most one caller a second pays the stat pass of that look (the others get the
+    /// cached error at once), and an unchanged failing store is never read again. Sources
+    /// without a signature (the macOS and Windows stores) and failures that read nothing (a
+    /// deadline, a panic) stay cached until a refresh.
+    #[cold]
+    fn heal(&self, cached: NativeRootsError) -> Result<Arc<RootCertStore>, NativeRootsError> {
+        let Ok(mut checked) = self.heal_checked.try_lock() else {
+            return Err(cached);
+        };
+        let now = Instant::now();
+        if checked.is_some_and(|at| now.duration_since(at) < HEAL_INTERVAL) {
+            return Err(cached);
+        }
+        *checked = Some(now);
+        let Some(failed) = self.lock_debounce().failed().cloned() else {
+            return Err(cached);
+        };
+        if self.source.signature().is_none_or(|now| now == failed) {
+            return Err(cached);
+        }
+        log::info!("the trust store's files changed since its load failed; reading them again");
+        match self.refresh() {
+            Ok(refresh) => Ok(refresh.roots),
+            Err(err) => Err(err),
+        }
     }
 
     /// The same as [`native_roots`](Self::native_roots), named for a daemon's boot path.
@@ -247,7 +289,10 @@ impl<S: TrustSource> RootsCache<S> {
             let out = LAST_READ
                 .try_with(|last| {
                     let last = last.try_borrow().ok()?;
-                    let last = last.as_ref().filter(|last| last.epoch == epoch)?;
+                    // A cached failure goes through `native_roots`, which may heal it.
+                    let last = last
+                        .as_ref()
+                        .filter(|last| last.epoch == epoch && last.roots.is_ok())?;
                     let f = f.take()?;
                     Some(f(last.roots.as_deref()))
                 })
@@ -278,12 +323,35 @@ impl<S: TrustSource> RootsCache<S> {
             .load_lock
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let loaded = self.run_load();
-        self.record_signature(&loaded);
+        let mut loaded = self.run_load();
         let previous = self.current.load_full();
         // Publishes are serialised by `load_lock`, so the mirror is exact here.
         let previous_generation = self.generation.load(Ordering::Acquire);
         let previous_roots = previous.as_ref().and_then(|p| p.roots.as_ref().ok());
+        // A reload that found a file incomplete does not replace a good store, whether the cut
+        // cost it some anchors or all of them.
+        let replaceable = match &loaded.roots {
+            Ok(_) => true,
+            Err(err) => err.kind() == NativeRootsErrorKind::NoAnchors,
+        };
+        let good = previous.as_ref().filter(|_| previous_roots.is_some());
+        if let (Some(previous), true) = (good, replaceable) {
+            if let Some(file) = held_back(&previous.report, &loaded.incomplete) {
+                let what = match file {
+                    IncompleteFile::CutShort(_) => "is cut short: its last section has no END line",
+                    IncompleteFile::Empty(_) => {
+                        "is empty, though the store in use has anchors from it"
+                    }
+                };
+                loaded.roots = Err(NativeRootsError::incomplete_file(
+                    &loaded.report.origin,
+                    loaded.report.attempts,
+                    file.path(),
+                    what,
+                ));
+            }
+        }
+        self.record_signature(&loaded);
         match loaded.roots {
             Ok(new) => {
                 if let Some(old) = previous_roots.filter(|old| same_anchors(old, &new)) {
@@ -414,11 +482,12 @@ impl<S: TrustSource> RootsCache<S> {
         self.debounce.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Remember which files the outcome of `loaded` was read from: a watcher started later
+    /// compares against them (an unchanged store is not read again), and so does a cached
+    /// failure waiting for its files to change.
     fn record_signature(&self, loaded: &worker::Loaded) {
-        if self.watching.load(std::sync::atomic::Ordering::Relaxed) {
-            self.lock_debounce()
-                .loaded(loaded.signature.clone(), loaded.roots.is_ok());
-        }
+        self.lock_debounce()
+            .loaded(loaded.signature.clone(), loaded.roots.is_ok());
     }
 
     /// How many stores have been published: 0 before the first successful load, then advancing
@@ -551,6 +620,30 @@ fn describe_changes(added: &[ReportedCertificate], removed: &[ReportedCertificat
         ));
     }
     text
+}
+
+/// The first file of a reload that must not replace the store `previous` describes: one cut
+/// short (at any age: past the writer window a first load settles on what is whole, but a good
+/// store is better than that), or one emptied where `previous` read anchors from.
+fn held_back<'a>(
+    previous: &LoadReport,
+    incomplete: &'a [IncompleteFile],
+) -> Option<&'a IncompleteFile> {
+    if incomplete.is_empty() {
+        return None;
+    }
+    let anchor_files: std::collections::HashSet<&std::path::Path> = previous
+        .anchor_certificates
+        .iter()
+        .filter_map(|c| match &c.location {
+            CertificateLocation::File(path) => Some(path.as_path()),
+            _ => None,
+        })
+        .collect();
+    incomplete.iter().find(|file| match file {
+        IncompleteFile::CutShort(_) => true,
+        IncompleteFile::Empty(path) => anchor_files.contains(path.as_path()),
+    })
 }
 
 /// Whether two stores hold the same set of anchors, whatever their order.

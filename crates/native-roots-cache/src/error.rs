@@ -29,6 +29,11 @@ pub enum NativeRootsErrorKind {
     LoaderStuck,
     /// Strict mode is on and the load reported at least one error or unparsable certificate.
     Strict,
+    /// A reload found a file cut short mid-certificate, or emptied where the store in use read
+    /// anchors from it: what a writer that truncated, then stalled, leaves behind. The store in
+    /// use stays until the file is whole, however old the cut. Returned by a refresh (or a
+    /// watcher's reload) while a good store is published; never cached.
+    IncompleteFile,
     /// The trust-store source asked the same cache for its roots from inside its own load.
     ///
     /// This error is returned to that inner call only; it is never cached.
@@ -200,6 +205,26 @@ impl NativeRootsError {
                 "the trust store from {origin} was not read again: a previous load is still \
                  {stuck}, past its deadline, and only one loader may be stuck at a time. Unblock \
                  or remove that path (a hung mount, a file that never ends), then refresh again"
+            ),
+        )
+    }
+
+    /// A reload met `path` incomplete (`what`: cut short, or emptied) while a good store is in
+    /// use, which it keeps.
+    pub(crate) fn incomplete_file(
+        origin: &dyn Display,
+        attempts: u32,
+        path: &Path,
+        what: &str,
+    ) -> Self {
+        Self::new(
+            NativeRootsErrorKind::IncompleteFile,
+            attempts,
+            format!(
+                "the trust store from {origin} was not replaced: {} {what}, so its anchors would \
+                 be lost; the store in use is kept until the file is whole (to remove a file's \
+                 anchors on purpose, delete the file)",
+                path.display()
             ),
         )
     }

@@ -29,7 +29,9 @@ use crate::certificate::{CertificateLocation, ReportedCertificate};
 use crate::os_error;
 use crate::progress;
 use crate::signature::{file_id, SourceSignature};
-use crate::source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};
+use crate::source::{
+    IncompleteFile, SourceError, SourceOutput, Transience, TrustOrigin, TrustSource,
+};
 
 /// A file modified this recently may still be being written: file systems with coarse timestamps
 /// give a rewrite within one clock tick (4–10 ms on Linux) the mtime of the version before it,
@@ -162,20 +164,24 @@ impl PemFiles {
         self
     }
 
-    /// Read the file, then each directory; a certificate found in several places is one.
+    /// Read the file, then each directory; a certificate found in several places is one. The
+    /// output carries the signature of what was read, built from the reader's own looks.
     pub(crate) fn read(&self) -> SourceOutput {
-        let mut out = SourceOutput::default();
-        let mut seen = SeenFiles::default();
+        let mut reader = Reader::default();
         if let Some(file) = &self.file {
-            load_bundle(file, self.bundle, &mut out, &mut seen);
+            reader.bundle(file, self.bundle);
         }
         for dir in &self.dirs {
-            load_dir(dir, &mut out, &mut seen);
+            reader.dir(dir);
         }
+        let Reader {
+            mut out, signature, ..
+        } = reader;
+        out.signature = Some(signature);
         // A certificate found in several files counts once, named by the first file read; the
         // others keep the order they were read in, so that "certificate #N" can be found.
         let first: Vec<bool> = {
-            let mut seen = std::collections::HashSet::new();
+            let mut seen = std::collections::HashSet::with_capacity(out.certs.len());
             out.certs
                 .iter()
                 .map(|c| seen.insert(c.der.as_ref()))
@@ -207,104 +213,197 @@ impl TrustSource for PemFiles {
     }
 }
 
-/// The bundle named by `SSL_CERT_FILE` (or the system bundle): unlike a directory entry, a bundle
-/// that yields nothing is worth an error, since the operator named it on purpose.
-fn load_bundle(file: &Path, bundle: Bundle, out: &mut SourceOutput, seen: &mut SeenFiles) {
-    if file.as_os_str().is_empty() {
-        out.errors.push(SourceError::permanent(
-            format!("{} is set but empty", bundle.name()),
-            bundle.fix(),
-        ));
-        return;
+/// One read of a [`PemFiles`]: what it found, which files it already read, and the signature of
+/// what it looked at.
+#[derive(Default)]
+struct Reader {
+    out: SourceOutput,
+    seen: SeenFiles,
+    signature: SourceSignature,
+}
+
+impl Reader {
+    /// The bundle named by `SSL_CERT_FILE` (or the system bundle): unlike a directory entry, a
+    /// bundle that yields nothing is worth an error, since the operator named it on purpose.
+    fn bundle(&mut self, file: &Path, bundle: Bundle) {
+        if file.as_os_str().is_empty() {
+            // What a look at "" finds, so that the signature matches `SourceSignature::of_paths`.
+            self.signature.record(file, Err(io::ErrorKind::NotFound));
+            self.out.errors.push(SourceError::permanent(
+                format!("{} is set but empty", bundle.name()),
+                bundle.fix(),
+            ));
+            return;
+        }
+        progress::reading(file);
+        let metadata = fs::metadata(file);
+        self.signature
+            .record(file, metadata.as_ref().map_err(io::Error::kind));
+        let metadata = match metadata {
+            Ok(metadata) => metadata,
+            Err(err) => {
+                self.out
+                    .errors
+                    .push(io_error("failed to read PEM from file", &err, file));
+                return;
+            }
+        };
+        if let Some(refused) = not_a_regular_file(file, &metadata, bundle) {
+            self.out.errors.push(refused);
+            return;
+        }
+        self.seen.first_visit(&metadata);
+        let (certs, errors) = (self.out.certs.len(), self.out.errors.len());
+        if !self.pem_file(file, metadata) {
+            // procfs and sysfs report size 0 and may never end (`/proc/kmsg`): never opened.
+            self.out.errors.push(
+                SourceError::permanent(
+                    "empty file not read",
+                    "its size is 0, so there is nothing to parse (files of procfs and sysfs \
+                     report size 0 and can block a reader forever, so zero-size files are never \
+                     opened)",
+                )
+                .with_path(file),
+            );
+        } else if self.out.certs.len() == certs && self.out.errors.len() == errors {
+            self.out.errors.push(
+                SourceError::permanent(
+                    "no PEM certificate in file",
+                    "the file holds no \"-----BEGIN CERTIFICATE-----\" section (is it DER, or a \
+                     key?); convert DER with `openssl x509 -inform der -in FILE -out FILE.pem`",
+                )
+                .with_path(file),
+            );
+        }
     }
-    progress::reading(file);
-    if let Some(refused) = not_a_regular_file(file, bundle) {
-        out.errors.push(refused);
-        return;
+
+    fn dir(&mut self, dir: &Path) {
+        progress::reading(dir);
+        let before = settled_metadata(dir, fs::metadata(dir), "opening directory");
+        self.signature
+            .record(dir, before.as_ref().map_err(|(kind, _)| *kind));
+        let before = match before {
+            Ok(metadata) => metadata,
+            Err((_, err)) => {
+                self.out.errors.push(err);
+                return;
+            }
+        };
+        let paths = match list_dir(dir) {
+            Ok(paths) => paths,
+            Err(err) => {
+                self.out.errors.push(err);
+                return;
+            }
+        };
+        let (certs, errors) = (self.out.certs.len(), self.out.errors.len());
+        for path in paths {
+            let metadata = fs::metadata(&path);
+            self.signature
+                .record(&path, metadata.as_ref().map_err(io::Error::kind));
+            let metadata = match metadata {
+                Ok(metadata) => metadata,
+                // A dangling symlink, as certificate directories often hold: the link is still
+                // there.
+                Err(err)
+                    if err.kind() == io::ErrorKind::NotFound
+                        && fs::symlink_metadata(&path).is_ok() =>
+                {
+                    continue
+                }
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                    self.out.certs.truncate(certs);
+                    self.out.errors.truncate(errors);
+                    self.out.errors.push(torn(
+                        &path,
+                        "the entry vanished between the directory listing and its open",
+                        SystemTime::now() + RACY_WINDOW,
+                    ));
+                    return;
+                }
+                Err(err) => {
+                    self.out
+                        .errors
+                        .push(io_error("failed to open file", &err, &path));
+                    continue;
+                }
+            };
+            // An empty entry is passed over like any file without certificates.
+            if metadata.is_file() && self.seen.first_visit(&metadata) {
+                self.pem_file(&path, metadata);
+            }
+        }
+        if let Some(change) = fs::metadata(dir)
+            .ok()
+            .and_then(|after| changed(&before, &after))
+        {
+            self.out.certs.truncate(certs);
+            self.out.errors.truncate(errors);
+            self.out.errors.push(torn(
+                dir,
+                &format!("the directory changed while it was read ({change})"),
+                SystemTime::now() + RACY_WINDOW,
+            ));
+        }
     }
-    if let Ok(metadata) = fs::metadata(file) {
-        seen.first_visit(&metadata);
-    }
-    let (certs, errors) = (out.certs.len(), out.errors.len());
-    if !load_pem_file(file, None, out) {
-        // procfs and sysfs report size 0 and may never end (`/proc/kmsg`): never opened.
-        out.errors.push(
-            SourceError::permanent(
-                "empty file not read",
-                "its size is 0, so there is nothing to parse (files of procfs and sysfs report \
-                 size 0 and can block a reader forever, so zero-size files are never opened)",
-            )
-            .with_path(file),
-        );
-    } else if out.certs.len() == certs && out.errors.len() == errors {
-        out.errors.push(
-            SourceError::permanent(
-                "no PEM certificate in file",
-                "the file holds no \"-----BEGIN CERTIFICATE-----\" section (is it DER, or a \
-                 key?); convert DER with `openssl x509 -inform der -in FILE -out FILE.pem`",
-            )
-            .with_path(file),
-        );
+
+    /// Every certificate of one PEM file, or none of them when the read was torn; every error
+    /// names the file. `false` when the file is empty, and so was not opened. `metadata` is the
+    /// look the caller just took of `path`.
+    fn pem_file(&mut self, path: &Path, metadata: fs::Metadata) -> bool {
+        progress::reading(path);
+        let (bytes, metadata) = match read_whole(path, metadata) {
+            Ok(FileRead::Whole(bytes, metadata)) => (bytes, metadata),
+            Ok(FileRead::Empty) => {
+                self.out
+                    .incomplete
+                    .push(IncompleteFile::Empty(path.to_owned()));
+                return false;
+            }
+            Err(err) => {
+                self.out.errors.push(err);
+                return true;
+            }
+        };
+        let start = self.out.certs.len();
+        for item in CertificateDer::pem_slice_iter(&bytes) {
+            match item {
+                Ok(cert) => self.out.certs.push(ReportedCertificate::new(
+                    cert,
+                    CertificateLocation::File(path.to_owned()),
+                )),
+                Err(err @ pem::Error::MissingSectionEnd { .. }) => {
+                    self.out
+                        .incomplete
+                        .push(IncompleteFile::CutShort(path.to_owned()));
+                    match young(&metadata, WRITER_WINDOW) {
+                        Some(settles_at) => {
+                            self.out.certs.truncate(start);
+                            self.out
+                                .errors
+                                .push(torn(path, &cut_short(&err), settles_at));
+                        }
+                        None => self.out.errors.push(pem_error(&err, path)),
+                    }
+                    return true;
+                }
+                Err(err) => self.out.errors.push(pem_error(&err, path)),
+            }
+        }
+        true
     }
 }
 
-fn load_dir(dir: &Path, out: &mut SourceOutput, seen: &mut SeenFiles) {
-    progress::reading(dir);
-    let before = match settled_metadata(dir, None, "opening directory") {
-        Ok(metadata) => metadata,
-        Err(err) => {
-            out.errors.push(err);
-            return;
-        }
+/// Why a file whose last section has no END line is taken for one being written.
+fn cut_short(err: &pem::Error) -> String {
+    let marker = match err {
+        pem::Error::MissingSectionEnd { end_marker } => String::from_utf8_lossy(end_marker),
+        _ => "CERTIFICATE".into(),
     };
-    let paths = match list_dir(dir) {
-        Ok(paths) => paths,
-        Err(err) => {
-            out.errors.push(err);
-            return;
-        }
-    };
-    let (certs, errors) = (out.certs.len(), out.errors.len());
-    for path in paths {
-        let metadata = match fs::metadata(&path) {
-            Ok(metadata) => metadata,
-            // A dangling symlink, as certificate directories often hold: the link is still there.
-            Err(err)
-                if err.kind() == io::ErrorKind::NotFound && fs::symlink_metadata(&path).is_ok() =>
-            {
-                continue
-            }
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                out.certs.truncate(certs);
-                out.errors.truncate(errors);
-                out.errors.push(torn(
-                    &path,
-                    "the entry vanished between the directory listing and its open",
-                ));
-                return;
-            }
-            Err(err) => {
-                out.errors
-                    .push(io_error("failed to open file", &err, &path));
-                continue;
-            }
-        };
-        // An empty entry is passed over like any file without certificates.
-        if metadata.is_file() && seen.first_visit(&metadata) {
-            load_pem_file(&path, Some(metadata), out);
-        }
-    }
-    if let Some(change) = fs::metadata(dir)
-        .ok()
-        .and_then(|after| changed(&before, &after))
-    {
-        out.certs.truncate(certs);
-        out.errors.truncate(errors);
-        out.errors.push(torn(
-            dir,
-            &format!("the directory changed while it was read ({change})"),
-        ));
-    }
+    format!(
+        "its last section has no \"-----END {marker}-----\" line: the file is cut short, or was \
+         being written"
+    )
 }
 
 /// A directory's entries, sorted so that which name of a hash-linked file is read (and reported)
@@ -320,64 +419,28 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
     Ok(paths)
 }
 
-/// Every certificate of one PEM file, or none of them when the read was torn; every error names
-/// the file. `false` when the file is empty, and so was not opened.
-fn load_pem_file(path: &Path, known: Option<fs::Metadata>, out: &mut SourceOutput) -> bool {
-    progress::reading(path);
-    let (bytes, metadata) = match read_whole(path, known) {
-        Ok(Some(read)) => read,
-        Ok(None) => return false,
-        Err(err) => {
-            out.errors.push(err);
-            return true;
-        }
-    };
-    let start = out.certs.len();
-    for item in CertificateDer::pem_slice_iter(&bytes) {
-        match item {
-            Ok(cert) => out.certs.push(ReportedCertificate::new(
-                cert,
-                CertificateLocation::File(path.to_owned()),
-            )),
-            Err(pem::Error::MissingSectionEnd { end_marker })
-                if age_below(&metadata, WRITER_WINDOW) =>
-            {
-                out.certs.truncate(start);
-                out.errors.push(torn(
-                    path,
-                    &format!(
-                        "its last section has no \"-----END {}-----\" line: the file is cut \
-                         short, or was being written",
-                        String::from_utf8_lossy(&end_marker)
-                    ),
-                ));
-                return true;
-            }
-            Err(err) => out.errors.push(pem_error(&err, path)),
-        }
-    }
-    true
+/// What [`read_whole`] found in a file that holds still.
+enum FileRead {
+    /// Its bytes, and its metadata, unchanged across the read.
+    Whole(Vec<u8>, fs::Metadata),
+    /// Its size is 0, and it was not just emptied by a writer: not opened.
+    Empty,
 }
 
-/// The whole content of the regular file `path` and its metadata, read only when its metadata
-/// says it holds something and is not being rewritten; `None` for a file that is empty, and not
-/// just emptied by a writer.
-///
-/// `known` is the metadata the caller just took of `path` (a directory scan does), to save a
-/// second look.
-fn read_whole(
-    path: &Path,
-    known: Option<fs::Metadata>,
-) -> Result<Option<(Vec<u8>, fs::Metadata)>, SourceError> {
-    let before = settled_metadata(path, known, "failed to read PEM from file")?;
+/// The whole content of the regular file `path`, read only when its metadata (`known`, just
+/// taken by the caller) says it holds something and is not being rewritten.
+fn read_whole(path: &Path, known: fs::Metadata) -> Result<FileRead, SourceError> {
+    let context = "failed to read PEM from file";
+    let before = settled_metadata(path, Ok(known), context).map_err(|(_, err)| err)?;
     if before.len() == 0 {
-        if age_below(&before, WRITER_WINDOW) {
+        if let Some(settles_at) = young(&before, WRITER_WINDOW) {
             return Err(torn(
                 path,
                 "it is empty and was modified just now: being rewritten (truncated first)?",
+                settles_at,
             ));
         }
-        return Ok(None);
+        return Ok(FileRead::Empty);
     }
     if before.len() > MAX_FILE_SIZE {
         return Err(SourceError::permanent(
@@ -392,13 +455,14 @@ fn read_whole(
     let mut bytes = Vec::with_capacity(usize::try_from(before.len()).unwrap_or(0));
     fs::File::open(path)
         .and_then(|file| file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes))
-        .map_err(|err| io_error("failed to read PEM from file", &err, path))?;
-    let after =
-        fs::metadata(path).map_err(|err| io_error("failed to read PEM from file", &err, path))?;
+        .map_err(|err| io_error(context, &err, path))?;
+    let after = fs::metadata(path).map_err(|err| io_error(context, &err, path))?;
+    let soon = || SystemTime::now() + RACY_WINDOW;
     if let Some(change) = changed(&before, &after) {
         return Err(torn(
             path,
             &format!("it changed while it was read ({change})"),
+            soon(),
         ));
     }
     if bytes.len() as u64 != after.len() {
@@ -409,35 +473,39 @@ fn read_whole(
                 bytes.len(),
                 after.len()
             ),
+            soon(),
         ));
     }
-    Ok(Some((bytes, after)))
+    Ok(FileRead::Whole(bytes, after))
 }
 
-/// The metadata of `path` (through symlinks) once it is older than [`RACY_WINDOW`]: a path
-/// modified just now is given that long once, so that a file written right before the load
-/// still loads in the first attempt; one that changes again meanwhile is a torn read.
+/// The metadata of `path` (`first`, a look through its symlinks) once it is older than
+/// [`RACY_WINDOW`]: a path modified just now is given that long once, so that a file written
+/// right before the load still loads in the first attempt; one that changes again meanwhile is a
+/// torn read. An error keeps the kind of the failed look, for the signature.
 fn settled_metadata(
     path: &Path,
-    known: Option<fs::Metadata>,
+    first: io::Result<fs::Metadata>,
     context: &str,
-) -> Result<fs::Metadata, SourceError> {
-    let look = || fs::metadata(path).map_err(|err| io_error(context, &err, path));
-    let metadata = match known {
-        Some(metadata) => metadata,
-        None => look()?,
-    };
+) -> Result<fs::Metadata, (io::ErrorKind, SourceError)> {
+    let failed = |err: io::Error| (err.kind(), io_error(context, &err, path));
+    let metadata = first.map_err(failed)?;
     let Some(age) = age(&metadata).filter(|age| *age < RACY_WINDOW) else {
         return Ok(metadata);
     };
     // Not an injected sleep: it bounds how long a fresh file is trusted to be whole, and it runs
     // only when the file was modified within the last few milliseconds.
     std::thread::sleep(RACY_WINDOW - age);
-    let settled = look()?;
+    let settled = fs::metadata(path).map_err(failed)?;
     if changed(&metadata, &settled).is_some() || age_below(&settled, RACY_WINDOW) {
-        return Err(torn(
-            path,
-            "it is being written: it changed again within the last few milliseconds",
+        let settles_at = young(&settled, RACY_WINDOW).unwrap_or_else(SystemTime::now);
+        return Err((
+            io::ErrorKind::Other,
+            torn(
+                path,
+                "it is being written: it changed again within the last few milliseconds",
+                settles_at,
+            ),
         ));
     }
     Ok(settled)
@@ -458,6 +526,13 @@ fn age_below(metadata: &fs::Metadata, window: Duration) -> bool {
     age(metadata).is_some_and(|age| age < window)
 }
 
+/// When a file modified less than `window` ago will have been quiet for `window` (measured from
+/// its mtime); `None` when it already has.
+fn young(metadata: &fs::Metadata, window: Duration) -> Option<SystemTime> {
+    let age = age(metadata).filter(|age| *age < window)?;
+    Some(SystemTime::now() + (window - age))
+}
+
 /// What differs between two looks at one path: identity, size or modification time.
 fn changed(before: &fs::Metadata, after: &fs::Metadata) -> Option<String> {
     if file_id(before) != file_id(after) {
@@ -472,9 +547,9 @@ fn changed(before: &fs::Metadata, after: &fs::Metadata) -> Option<String> {
     None
 }
 
-/// A torn read of `path`: transient, so the load is retried.
-fn torn(path: &Path, why: &str) -> SourceError {
-    SourceError::transient("torn read (the file is being rewritten?)", why).with_path(path)
+/// A torn read of `path`: transient, read again once the file is quiet at `settles_at`.
+fn torn(path: &Path, why: &str, settles_at: SystemTime) -> SourceError {
+    SourceError::torn(path, why, settles_at)
 }
 
 /// Files already read, by device and inode, so that hash links and overlapping sources are read
@@ -492,8 +567,8 @@ impl SeenFiles {
 
 /// A permanent error when the bundle `path` exists but is a directory, a FIFO, a socket or a
 /// device: a directory is not a bundle, and reading the others could block forever.
-fn not_a_regular_file(path: &Path, bundle: Bundle) -> Option<SourceError> {
-    let kind = fs::metadata(path).ok()?.file_type();
+fn not_a_regular_file(path: &Path, metadata: &fs::Metadata, bundle: Bundle) -> Option<SourceError> {
+    let kind = metadata.file_type();
     let what = if kind.is_dir() {
         "a directory, which is read as a bundle of PEM files only when named as a directory \
          (SSL_CERT_DIR, PemFiles::with_dir)"

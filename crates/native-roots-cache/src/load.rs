@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
@@ -14,17 +14,26 @@ use crate::error::NativeRootsError;
 use crate::policy::{jitter_seed, LoadPolicy, Sleeper};
 use crate::report::{LoadReport, NonCaAnchor, SkippedCertificate};
 use crate::signature::SourceSignature;
-use crate::source::{TrustOrigin, TrustSource};
+use crate::source::{IncompleteFile, SourceError, TrustOrigin, TrustSource};
 
 /// The verdict of one load and the report that explains it.
 pub(crate) struct Loaded {
     pub(crate) roots: Result<Arc<RootCertStore>, NativeRootsError>,
     pub(crate) report: LoadReport,
-    /// The source's signature taken just before the read, when a watcher asked for it.
+    /// The signature of what was read: the source's own, or taken just before the read while a
+    /// watcher runs.
     pub(crate) signature: Option<SourceSignature>,
+    /// Files the last attempt found cut short or empty.
+    pub(crate) incomplete: Vec<IncompleteFile>,
 }
 
-/// Run attempts until one has no transient error or the policy's attempts run out.
+/// Run attempts until one has no transient error, or until neither waiting for the files being
+/// written to settle nor the policy's retries can help any more.
+///
+/// A torn read (a file being written) is waited out, not retried blindly: the next attempt starts
+/// once every torn file has been quiet for its writer window, measured from its mtime, for as
+/// long as the policy's deadline allows. Those waits do not use up the policy's attempts, which
+/// are for the other transient errors (macOS `errSecIO`, no descriptor left, ...).
 ///
 /// `attempts` is shared with the waiting caller so that a deadline error can say how far it got.
 pub(crate) fn load<S: TrustSource>(
@@ -36,26 +45,36 @@ pub(crate) fn load<S: TrustSource>(
 ) -> Loaded {
     let started = Instant::now();
     let mut report = LoadReport::empty(origin);
-    let mut attempt = 0;
+    let (mut attempt, mut retries) = (0, 0);
     loop {
         attempt += 1;
         attempts.store(attempt, Ordering::Release);
+        let read_started = Instant::now();
         let output = source.load();
         report.attempts = attempt;
         report.certificates = output.certs.len();
         report.errors = output.errors;
 
         let transient = report.errors.iter().filter(|e| e.is_transient()).count();
-        if transient > 0 && attempt < policy.max_attempts() {
-            let pause = policy.backoff(attempt, jitter_seed());
-            for err in report.errors.iter().filter(|e| e.is_transient()) {
-                log::warn!(
-                    "trust store attempt {attempt}/{} met a transient error, retrying in {pause:.0?}: {err}",
-                    policy.max_attempts()
-                );
+        if transient > 0 {
+            let one_read = read_started.elapsed();
+            if let Some(wait) = settle_wait(&report.errors, started, one_read, policy) {
+                let what = format!("attempt {attempt} met a file being written");
+                log_retry(&report.errors, transient, &what, wait);
+                sleep.sleep(wait);
+                continue;
             }
-            sleep.sleep(pause);
-            continue;
+            if retries + 1 < policy.max_attempts() {
+                retries += 1;
+                let pause = policy.backoff(retries, jitter_seed());
+                let what = format!(
+                    "attempt {attempt} met a transient error (retry {retries} of {})",
+                    policy.max_attempts() - 1
+                );
+                log_retry(&report.errors, transient, &what, pause);
+                sleep.sleep(pause);
+                continue;
+            }
         }
 
         let built = build_store(output.certs, policy.drop_non_ca_anchors());
@@ -69,9 +88,46 @@ pub(crate) fn load<S: TrustSource>(
         return Loaded {
             roots,
             report,
-            signature: None,
+            signature: output.signature,
+            incomplete: output.incomplete,
         };
     }
+}
+
+/// How long to wait before reading again when every transient error is a torn read: until the
+/// last torn file settles (at least [`MIN_SETTLE_WAIT`], so that a writer that keeps a file busy
+/// is not read in a tight loop). `None` when some transient error is not a torn read, or when the
+/// wait and one more read would not end before the policy's deadline.
+fn settle_wait(
+    errors: &[SourceError],
+    started: Instant,
+    one_read: Duration,
+    policy: &LoadPolicy,
+) -> Option<Duration> {
+    let now = SystemTime::now();
+    let mut wait = MIN_SETTLE_WAIT;
+    for err in errors.iter().filter(|e| e.is_transient()) {
+        let settles_at = err.settles_at?;
+        wait = wait.max(settles_at.duration_since(now).unwrap_or(Duration::ZERO));
+    }
+    let ends = started.elapsed() + wait + one_read.saturating_mul(2);
+    (ends < policy.deadline()).then_some(wait)
+}
+
+/// The shortest wait for a torn file to settle.
+const MIN_SETTLE_WAIT: Duration = Duration::from_millis(5);
+
+/// One log line for a retry, naming the first transient error and how many there were (a
+/// directory being filled can hold thousands of torn files).
+fn log_retry(errors: &[SourceError], transient: usize, what: &str, pause: Duration) {
+    let Some(first) = errors.iter().find(|e| e.is_transient()) else {
+        return;
+    };
+    let more = match transient {
+        1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    log::warn!("trust store: {what}, reading again in {pause:.0?}: {first}{more}");
 }
 
 /// What parsing a source's certificates into anchors produced.

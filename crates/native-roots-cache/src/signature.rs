@@ -25,13 +25,17 @@ enum Look {
 
 impl Look {
     fn at(path: &Path) -> Self {
-        match fs::metadata(path) {
+        Self::of(fs::metadata(path).as_ref().map_err(io::Error::kind))
+    }
+
+    fn of(metadata: Result<&fs::Metadata, io::ErrorKind>) -> Self {
+        match metadata {
             Ok(metadata) => Self::Found {
-                id: file_id(&metadata),
+                id: file_id(metadata),
                 len: metadata.len(),
                 modified: metadata.modified().ok(),
             },
-            Err(err) => Self::Failed(err.kind()),
+            Err(kind) => Self::Failed(kind),
         }
     }
 }
@@ -74,6 +78,14 @@ impl SourceSignature {
             }));
         }
         Self { looks }
+    }
+
+    /// Record what a reader's own look at `path` found, in the order [`of_paths`](Self::of_paths)
+    /// looks (each file, then each directory followed by its sorted entries): a reader that
+    /// stats every path anyway builds the signature of what it read at no extra cost, equal to
+    /// the one `of_paths` takes of the same, unchanged files.
+    pub(crate) fn record(&mut self, path: &Path, metadata: Result<&fs::Metadata, io::ErrorKind>) {
+        self.looks.push((path.to_owned(), Look::of(metadata)));
     }
 
     /// A signature of one path that was not found, made without touching the file system (for the

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use crate::certificate::ReportedCertificate;
 use crate::signature::SourceSignature;
@@ -37,6 +38,33 @@ pub struct SourceOutput {
     pub certs: Vec<ReportedCertificate>,
     /// Errors met while reading, each classified as transient or permanent.
     pub errors: Vec<SourceError>,
+    /// The signature of what this read saw, for a source that looks at its files anyway: the
+    /// cache records it with the load, so that a [`Watcher`](crate::Watcher) started later, or a
+    /// cached failure waiting for its files to change, compares against exactly what was read.
+    /// When `None`, the cache takes [`TrustSource::signature`] before each read while a watcher
+    /// runs.
+    pub signature: Option<SourceSignature>,
+    /// Files this read found cut short or empty, whatever their age: a reload that would
+    /// replace a good store holds until they are whole.
+    pub(crate) incomplete: Vec<IncompleteFile>,
+}
+
+/// A file a read found incomplete: what a writer that truncates, then writes, leaves behind
+/// when it stalls. Recorded at any age; young, the same file is also a torn read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum IncompleteFile {
+    /// Its last PEM section has no END line.
+    CutShort(PathBuf),
+    /// Its size is 0.
+    Empty(PathBuf),
+}
+
+impl IncompleteFile {
+    pub(crate) fn path(&self) -> &std::path::Path {
+        match self {
+            Self::CutShort(path) | Self::Empty(path) => path,
+        }
+    }
 }
 
 impl SourceOutput {
@@ -49,6 +77,8 @@ impl SourceOutput {
         Self {
             certs: certs.into_iter().map(Into::into).collect(),
             errors,
+            signature: None,
+            incomplete: Vec::new(),
         }
     }
 }
@@ -75,6 +105,9 @@ pub struct SourceError {
     pub path: Option<PathBuf>,
     /// The underlying error, rendered.
     pub message: String,
+    /// For a torn read: when the file will have been quiet long enough to be read as it is, so
+    /// that the load waits for the writer instead of spending its retries inside the window.
+    pub(crate) settles_at: Option<SystemTime>,
 }
 
 impl SourceError {
@@ -94,7 +127,16 @@ impl SourceError {
             context: context.into(),
             path: None,
             message: message.into(),
+            settles_at: None,
         }
+    }
+
+    /// A torn read of `path` (a file being rewritten): transient, and worth reading again once
+    /// the file has been quiet until `settles_at`.
+    pub(crate) fn torn(path: impl Into<PathBuf>, why: &str, settles_at: SystemTime) -> Self {
+        let mut err = Self::transient("torn read (the file is being rewritten?)", why);
+        err.settles_at = Some(settles_at);
+        err.with_path(path)
     }
 
     /// The same error, naming the path it concerns.

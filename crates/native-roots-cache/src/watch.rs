@@ -72,6 +72,11 @@ impl Debounce {
         Decision::Pending
     }
 
+    /// The signature of the files whose load failed last, if it failed.
+    pub(crate) fn failed(&self) -> Option<&SourceSignature> {
+        self.failed.as_ref()
+    }
+
     /// Record a load read at `signature`: the store in use now matches it, or, when the load
     /// failed, it is not retried until the files change again.
     pub(crate) fn loaded(&mut self, signature: Option<SourceSignature>, ok: bool) {

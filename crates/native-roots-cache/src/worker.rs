@@ -87,9 +87,10 @@ pub(crate) fn run<S: TrustSource>(
             let _tracking = Tracking::start(progress);
             catch_unwind(AssertUnwindSafe(|| {
                 // Taken before the read: a change during the read then shows as a change.
-                let signature = with_signature.then(|| source.signature()).flatten();
+                let before = with_signature.then(|| source.signature()).flatten();
                 let mut loaded = load(&source, &sleep, &policy, origin, &attempts);
-                loaded.signature = signature;
+                // The source's own signature of what it read, when it gives one, is exact.
+                loaded.signature = loaded.signature.or(before);
                 loaded
             }))
             .map_err(|payload| panic_message(payload.as_ref()))
@@ -164,6 +165,7 @@ fn failed(err: NativeRootsError, origin: TrustOrigin, attempts: u32) -> Loaded {
         roots: Err(err),
         report,
         signature: None,
+        incomplete: Vec::new(),
     }
 }
 

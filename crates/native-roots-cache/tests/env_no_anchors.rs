@@ -31,10 +31,18 @@ fn an_empty_bundle_is_a_clear_sticky_error() {
     ] {
         assert!(message.contains(needle), "{needle} missing from: {message}");
     }
-    // Fixing the file does not help until a refresh: the error is sticky.
-    std::fs::write(&bundle, common::ca_pem("CA a")).unwrap();
+    // Sticky: an unchanged failing store is never read again, however often it is asked for.
     for _ in 0..100 {
         assert_eq!(native_roots().unwrap_err(), err);
     }
     assert_eq!((native_roots_loads(), native_roots_generation()), (1, 0));
+
+    // Fixing the file heals it, with no watcher and no refresh: the first call past the rate
+    // limit (one look at the files a second) sees the change and reads the store again.
+    std::fs::write(&bundle, common::ca_pem("CA a")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let healed = native_roots().expect("healed by the call after the fix");
+    assert_eq!(healed.len(), 1);
+    assert_eq!((native_roots_loads(), native_roots_generation()), (2, 1));
+    assert!(std::sync::Arc::ptr_eq(&native_roots().unwrap(), &healed));
 }
