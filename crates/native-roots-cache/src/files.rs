@@ -180,13 +180,7 @@ impl PemFiles {
         out.signature = Some(signature);
         // A certificate found in several files counts once, named by the first file read; the
         // others keep the order they were read in, so that "certificate #N" can be found.
-        let first: Vec<bool> = {
-            let mut seen = std::collections::HashSet::with_capacity(out.certs.len());
-            out.certs
-                .iter()
-                .map(|c| seen.insert(c.der.as_ref()))
-                .collect()
-        };
+        let first = first_occurrences(&out.certs);
         let mut first = first.into_iter();
         out.certs.retain(|_| first.next().unwrap_or(false));
         out
@@ -211,6 +205,22 @@ impl TrustSource for PemFiles {
             self.dirs.iter().map(PathBuf::as_path),
         ))
     }
+}
+
+/// For each certificate, whether it is the first with its DER. Sorting indices by DER costs a
+/// few byte comparisons per certificate (they differ within their first bytes); hashing each
+/// whole DER costs more, and a bundle beside a hashed directory holds every root twice.
+fn first_occurrences(certs: &[ReportedCertificate]) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..certs.len()).collect();
+    // Stable, so that among equal certificates the first read comes first.
+    order.sort_by(|&a, &b| certs[a].der.as_ref().cmp(certs[b].der.as_ref()));
+    let mut first = vec![true; certs.len()];
+    for pair in order.windows(2) {
+        if certs[pair[0]].der == certs[pair[1]].der {
+            first[pair[1]] = false;
+        }
+    }
+    first
 }
 
 /// One read of a [`PemFiles`]: what it found, which files it already read, and the signature of
@@ -415,7 +425,9 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
         let entry = entry.map_err(|err| io_error("reading directory entries", &err, dir))?;
         paths.push(entry.path());
     }
-    paths.sort_unstable();
+    // All share `dir`, so their order is their names' order: comparing the names alone spares
+    // a component-by-component walk of each path.
+    paths.sort_unstable_by(|a, b| a.file_name().cmp(&b.file_name()));
     Ok(paths)
 }
 
@@ -453,10 +465,18 @@ fn read_whole(path: &Path, known: fs::Metadata) -> Result<FileRead, SourceError>
         .with_path(path));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(before.len()).unwrap_or(0));
-    fs::File::open(path)
-        .and_then(|file| file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes))
+    // The look after the read is taken of the open file, not of the path: it costs no second
+    // path walk, and it still tells whether the bytes read are those of the file looked at
+    // before (same identity) and whether it changed during the read. A file renamed over the
+    // path after the open leaves the one read whole; the next signature notices the rename.
+    let after = fs::File::open(path)
+        .and_then(|mut file| {
+            (&mut file)
+                .take(MAX_FILE_SIZE + 1)
+                .read_to_end(&mut bytes)?;
+            file.metadata()
+        })
         .map_err(|err| io_error(context, &err, path))?;
-    let after = fs::metadata(path).map_err(|err| io_error(context, &err, path))?;
     let soon = || SystemTime::now() + RACY_WINDOW;
     if let Some(change) = changed(&before, &after) {
         return Err(torn(
