@@ -180,12 +180,10 @@ fn every_build_error_is_one_line_with_its_cause_and_advice_apart() {
 #[test]
 fn every_identity_error_is_one_line_with_its_cause_and_advice_apart() {
     let missing = std::env::temp_dir().join("tls-client-builder-no-such-dir");
-    let unreadable = RotatingIdentity::with_provider(
-        "style",
-        IdentitySource::files(missing.join("chain.pem"), missing.join("key.pem")),
-        provider(),
-    )
-    .unwrap_err();
+    let unreadable = first_read_error(IdentitySource::files(
+        missing.join("chain.pem"),
+        missing.join("key.pem"),
+    ));
     assert!(
         matches!(unreadable, IdentityError::Read { .. }),
         "{unreadable:?}"
@@ -209,12 +207,7 @@ fn every_identity_error_is_one_line_with_its_cause_and_advice_apart() {
     let one = ca.client_leaf();
     let other = ca.client_leaf();
     let mismatched = IdentityMaterial::new(one.chain.clone(), other.key());
-    let mismatch = RotatingIdentity::with_provider(
-        "style",
-        IdentitySource::callback(move || Ok(mismatched.clone())),
-        provider(),
-    )
-    .unwrap_err();
+    let mismatch = first_read_error(IdentitySource::callback(move || Ok(mismatched.clone())));
     assert!(
         matches!(mismatch, IdentityError::KeyMismatch { .. }),
         "{mismatch:?}"
@@ -224,4 +217,9 @@ fn every_identity_error_is_one_line_with_its_cause_and_advice_apart() {
         .source()
         .and_then(|s| s.downcast_ref::<rustls::Error>())
         .is_some());
+}
+
+/// The error of an identity's first read from `source`.
+fn first_read_error(source: IdentitySource) -> IdentityError {
+    RotatingIdentity::with_provider("style", source, provider()).unwrap_err()
 }
