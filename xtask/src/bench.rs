@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use crate::cmd::Cmd;
 use crate::criterion::{self, Figure};
-use crate::workspace;
+use crate::{packages, workspace};
 
 const BENCHES: [(&str, &str); 2] = [
     ("native-roots-cache", "trust_store"),
@@ -410,7 +410,7 @@ fn machine(quick: bool) -> Vec<(&'static str, String)> {
         .arg("-V")
         .read()
         .map_or_else(|e| e, |v| v.trim().to_owned());
-    let locked = workspace::locked_versions().unwrap_or_else(|err| {
+    let locked = packages::locked_versions().unwrap_or_else(|err| {
         eprintln!("warning: crate versions left out of the report: {err}");
         BTreeMap::new()
     });

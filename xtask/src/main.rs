@@ -8,6 +8,7 @@ mod bench;
 mod ci;
 mod cmd;
 mod criterion;
+mod packages;
 mod steps;
 mod tools;
 mod workspace;

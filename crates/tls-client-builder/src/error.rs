@@ -1,10 +1,15 @@
 //! [`BuildError`]: why a fingerprint or its `ClientConfig` could not be built, and the one place
-//! each kind is made (one constructor per kind, which also logs what an operator can do).
+//! each kind is made (one constructor per kind, which also logs it with its causes and what an
+//! operator can do).
 //!
 //! Every variant is `Clone` because a failed build is cached next to successful ones: the same
 //! fingerprint gets the same error back without rebuilding. The typed sources are `Clone` too
 //! (`rustls::Error`, `rustls::client::VerifierBuilderError`, `NativeRootsError`) and are kept as
-//! they are; only the PEM parser's error, which may hold an `io::Error`, is kept as text.
+//! they are; only the PEM parser's error is kept as text: its `Display` shows the bytes of a
+//! marker line as a list of numbers, and it may hold an `io::Error`.
+
+use std::error::Error as StdError;
+use std::fmt;
 
 use native_roots_cache::NativeRootsError;
 use rustls::client::VerifierBuilderError;
@@ -13,11 +18,11 @@ use crate::settings::{TlsVersions, Trust};
 
 /// Why an [`UpstreamTls`](crate::UpstreamTls) or its `ClientConfig` could not be built.
 ///
-/// `Display` is one short line naming the part of the fingerprint at fault; the cause is the
-/// [`source`](std::error::Error::source) (a `rustls::Error`, a
-/// `rustls::client::VerifierBuilderError` or a `NativeRootsError`), so print the chain. Each
-/// variant's docs say what the operator can do; the same advice is logged at `warn` when the
-/// error is made.
+/// `Display` is one short lowercase line naming the part of the fingerprint at fault; the cause
+/// is the [`source`](std::error::Error::source) (a `rustls::Error`, a
+/// `rustls::client::VerifierBuilderError` or a `NativeRootsError`), so print the chain. What the
+/// operator can do is [`advice`](BuildError::advice) (each variant's docs say it too); the error,
+/// its causes and the advice are logged at `warn` when the error is made.
 ///
 /// Equality compares the sources as rustls does (a `rustls::Error::Other` never equals
 /// anything), and a `VerifierBuilderError`, which has no `PartialEq`, by its text.
@@ -67,7 +72,7 @@ pub enum BuildError {
     ///
     /// Add at least one with `extra_anchors_pem` or `extra_anchor_der`, or use `Trust::Native`
     /// to trust the system store.
-    #[error("`Trust::AnchorsOnly` without extra anchors trusts nothing")]
+    #[error("no trust anchors: `Trust::AnchorsOnly` without extra anchors")]
     NoAnchors,
 
     /// The cache's native roots (the system trust store by default) could not be loaded; the
@@ -107,6 +112,8 @@ pub enum BuildError {
     },
 
     /// The server-certificate verifier could not be built for the trust set.
+    ///
+    /// Check the trust set's anchors (and, with `Trust::Native`, the system store's).
     #[error("the certificate verifier for {trust} could not be built")]
     #[non_exhaustive]
     Verifier {
@@ -136,40 +143,72 @@ impl BuildError {
         }
     }
 
+    /// What an operator can do about it, in a few lowercase words without a final period: the
+    /// end of the `warn` line logged when the error is made, and a tool's hint.
+    pub fn advice(&self) -> &'static str {
+        match self {
+            Self::Pem {
+                expected: "PRIVATE KEY",
+                ..
+            } => {
+                "pass PEM text with exactly one private key (`PRIVATE KEY`, `RSA PRIVATE KEY` \
+                 or `EC PRIVATE KEY`)"
+            }
+            Self::Pem { .. } => {
+                "pass PEM text with at least one `-----BEGIN CERTIFICATE-----` block and \
+                 nothing else"
+            }
+            Self::ExtraAnchor { .. } => "pass the CA's X.509 certificate (PEM or DER)",
+            Self::NoAnchors => {
+                "add an anchor with `extra_anchors_pem` or `extra_anchor_der`, or use \
+                 `Trust::Native`"
+            }
+            Self::NativeRoots(_) => {
+                "fix the trust store as its error says, then refresh the native roots; \
+                 `Trust::AnchorsOnly` does not need it"
+            }
+            Self::ClientIdentity { .. } => {
+                "check that the key matches the chain's first certificate and is an RSA, ECDSA \
+                 or Ed25519 key the crypto provider supports"
+            }
+            Self::Versions { .. } => {
+                "choose other versions, or a provider with cipher suites for them"
+            }
+            Self::Verifier { .. } => "check the anchors of the trust set",
+            Self::NoProvider => {
+                "enable the `ring` or `aws-lc-rs` feature of tls-client-builder, install a \
+                 process default with `CryptoProvider::install_default`, or use \
+                 `ClientConfigCache::with_provider`"
+            }
+        }
+    }
+
     pub(crate) fn pem(
         argument: &'static str,
         item: Option<usize>,
         expected: &'static str,
         reason: impl Into<String>,
     ) -> Self {
-        let err = Self::Pem {
+        Self::Pem {
             argument,
             item,
             expected,
             reason: reason.into(),
-        };
-        log::warn!("{err}; pass PEM text with at least one `-----BEGIN {expected}-----` block");
-        err
+        }
+        .logged()
     }
 
     pub(crate) fn extra_anchor(index: usize, der_len: usize, source: rustls::Error) -> Self {
-        log::warn!(
-            "extra trust anchor #{index} ({der_len} bytes of DER) is unusable: {source}; pass the \
-             CA's X.509 certificate (PEM or DER)"
-        );
         Self::ExtraAnchor {
             index,
             der_len,
             source,
         }
+        .logged()
     }
 
     pub(crate) fn no_anchors() -> Self {
-        log::warn!(
-            "Trust::AnchorsOnly without extra anchors trusts nothing; add one with \
-             extra_anchors_pem or extra_anchor_der, or use Trust::Native"
-        );
-        Self::NoAnchors
+        Self::NoAnchors.logged()
     }
 
     /// Not logged here: the roots log their own failure, with its advice, when it happens.
@@ -178,33 +217,41 @@ impl BuildError {
     }
 
     pub(crate) fn client_identity(source: rustls::Error) -> Self {
-        log::warn!(
-            "the client identity was rejected: {source}; check that the key matches the chain's \
-             first certificate and is an RSA, ECDSA or Ed25519 key the crypto provider supports"
-        );
-        Self::ClientIdentity { source }
+        Self::ClientIdentity { source }.logged()
     }
 
     pub(crate) fn versions(versions: TlsVersions, source: rustls::Error) -> Self {
-        log::warn!(
-            "the crypto provider cannot do {versions}: {source}; choose other versions or a \
-             provider with cipher suites for them"
-        );
-        Self::Versions { versions, source }
+        Self::Versions { versions, source }.logged()
     }
 
     pub(crate) fn verifier(trust: Trust, source: VerifierBuilderError) -> Self {
-        log::warn!("the certificate verifier for {trust} could not be built: {source}");
-        Self::Verifier { trust, source }
+        Self::Verifier { trust, source }.logged()
     }
 
     pub(crate) fn no_provider() -> Self {
-        log::warn!(
-            "no crypto provider: enable the `ring` or `aws-lc-rs` feature of tls-client-builder, \
-             install a process default with CryptoProvider::install_default, or use \
-             ClientConfigCache::with_provider"
-        );
-        Self::NoProvider
+        Self::NoProvider.logged()
+    }
+
+    /// Log it at `warn` with its causes and advice, as it is made.
+    fn logged(self) -> Self {
+        log::warn!("{}; {}", Chain(&self), self.advice());
+        self
+    }
+}
+
+/// An error and every [`source`](StdError::source) under it, joined with `: `, for log lines (a
+/// `Display` alone leaves the cause out).
+pub(crate) struct Chain<'a>(pub(crate) &'a (dyn StdError + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
     }
 }
 

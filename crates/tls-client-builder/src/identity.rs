@@ -26,6 +26,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::sign::CertifiedKey;
 use rustls::SignatureScheme;
 
+use crate::error::Chain;
 use crate::identity_error::IdentityError;
 use crate::identity_source::{read_bounded, CheckedIdentity, FilesSignature, IdentitySource};
 use crate::utc::Utc;
@@ -152,7 +153,8 @@ impl RotatingIdentity {
         let signature = source.signature();
         let first = read_bounded(&source, &provider, &mut checks.running).inspect_err(|err| {
             log::warn!(
-                "client identity `{name}` from {source}: {err}; {}",
+                "client identity `{name}` from {source}: {}; {}",
+                Chain(err),
                 err.advice()
             );
         })?;
@@ -337,10 +339,11 @@ impl RotatingIdentity {
                 if !matches!(err, IdentityError::Changing { .. }) {
                     checks.debounce.loaded(signature, false);
                     log::warn!(
-                        "client identity `{}` from {}: {err}; keeping the identity in use (valid \
+                        "client identity `{}` from {}: {}; keeping the identity in use (valid \
                          until {}); {}",
                         inner.name,
                         inner.source,
+                        Chain(&err),
                         Utc(inner.in_use.load().not_after),
                         err.advice()
                     );

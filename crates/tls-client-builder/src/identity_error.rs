@@ -2,7 +2,8 @@
 //! or was refused, and the one place each kind is made.
 //!
 //! Every variant names where the identity came from (a file, or the callback), is `Clone` (it is
-//! kept as the identity's last error for monitoring), and keeps its cause typed as its `source`.
+//! kept as the identity's last error for monitoring), and keeps its cause typed as its `source`;
+//! what an operator can do is [`IdentityError::advice`], logged beside it.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -16,25 +17,31 @@ use crate::utc::Utc;
 /// Why a [`RotatingIdentity`](crate::RotatingIdentity) could not read a new identity, or refused
 /// it. The identity in use, if any, stays in use.
 ///
-/// `Display` is one short line naming the file (or the callback) at fault; the cause, when there
-/// is one, is the [`source`](std::error::Error::source).
-#[derive(Clone, Debug)]
+/// `Display` is one short lowercase line naming the file (or the callback) at fault; the cause,
+/// when there is one, is the [`source`](std::error::Error::source): an `Arc<io::Error>`, a
+/// `rustls::Error` or the callback's `Arc<dyn Error>` (the `Arc`s keep it `Clone`; downcast to
+/// them). What the operator can do is [`advice`](IdentityError::advice), which the `warn` line
+/// logged for a refused identity ends with.
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IdentityError {
     /// A file could not be read (missing, unreadable, or not a regular file).
     ///
     /// Check the path and its permissions. A deleted file keeps the identity in use; putting it
     /// back is noticed like any other change.
+    #[error("cannot read {}", .path.display())]
     #[non_exhaustive]
     Read {
         /// The file.
         path: PathBuf,
         /// What the operating system said.
+        #[source]
         source: Arc<io::Error>,
     },
 
     /// The PEM text holds no block of the expected kind, a truncated or undecodable section, a
     /// block of an unexpected kind, or more than one key.
+    #[error("bad PEM in {}: {reason}", Origin(.path.as_deref()))]
     #[non_exhaustive]
     Pem {
         /// The file, or `None` for PEM from the callback.
@@ -46,6 +53,7 @@ pub enum IdentityError {
     },
 
     /// A certificate of the chain is not an X.509 certificate.
+    #[error("certificate #{index} in {} does not parse", Origin(.path.as_deref()))]
     #[non_exhaustive]
     Certificate {
         /// The chain's file, or `None` for the callback's.
@@ -57,6 +65,11 @@ pub enum IdentityError {
     /// The leaf certificate's validity ended.
     ///
     /// Renew the certificate; until then the last good identity stays in use.
+    #[error(
+        "the certificate in {} expired at {}",
+        Origin(.path.as_deref()),
+        Utc(*.not_after)
+    )]
     #[non_exhaustive]
     Expired {
         /// The chain's file, or `None` for the callback's.
@@ -67,12 +80,14 @@ pub enum IdentityError {
 
     /// The crypto provider cannot use the private key (an unsupported algorithm or a damaged
     /// key).
+    #[error("the private key in {} is unusable", Origin(.path.as_deref()))]
     #[non_exhaustive]
     Key {
         /// The key's file, or `None` for the callback's.
         path: Option<PathBuf>,
         /// What rustls said.
-        source: Box<rustls::Error>,
+        #[source]
+        source: rustls::Error,
     },
 
     /// The private key is not the key of the leaf certificate (checked with rustls'
@@ -80,6 +95,11 @@ pub enum IdentityError {
     ///
     /// Usually one of the two files was replaced and the other not yet: write both, then the
     /// next check picks them up.
+    #[error(
+        "the private key in {} does not match the certificate in {}",
+        Origin(.key.as_deref()),
+        Origin(.chain.as_deref())
+    )]
     #[non_exhaustive]
     KeyMismatch {
         /// The chain's file, or `None`.
@@ -87,10 +107,12 @@ pub enum IdentityError {
         /// The key's file, or `None`.
         key: Option<PathBuf>,
         /// What rustls said.
-        source: Box<rustls::Error>,
+        #[source]
+        source: rustls::Error,
     },
 
     /// A file changed while it was being read (it is being rewritten); nothing was used.
+    #[error("{} changed while it was read", .path.display())]
     #[non_exhaustive]
     Changing {
         /// The file.
@@ -98,13 +120,16 @@ pub enum IdentityError {
     },
 
     /// The identity callback returned an error.
+    #[error("the identity callback failed")]
     #[non_exhaustive]
     Callback {
         /// The callback's error.
+        #[source]
         source: Arc<dyn StdError + Send + Sync>,
     },
 
     /// Reading the identity panicked (the callback, most likely).
+    #[error("reading the identity panicked: {message}")]
     #[non_exhaustive]
     Panicked {
         /// The panic's message.
@@ -114,6 +139,7 @@ pub enum IdentityError {
     /// Reading the identity did not finish within its timeout (a blocked callback, a file on a
     /// dead network mount). The read is abandoned; while it still runs, later reads fail the same
     /// way instead of starting another.
+    #[error("reading the identity did not finish within {timeout:?}")]
     #[non_exhaustive]
     TimedOut {
         /// The timeout of the [`IdentitySource`](crate::IdentitySource).
@@ -121,9 +147,11 @@ pub enum IdentityError {
     },
 
     /// No thread could be started to read the identity.
+    #[error("cannot start a thread to read the identity")]
     #[non_exhaustive]
     Thread {
         /// What the operating system said.
+        #[source]
         source: Arc<io::Error>,
     },
 }
@@ -161,7 +189,7 @@ impl IdentityError {
     pub(crate) fn key(path: Option<&Path>, source: rustls::Error) -> Self {
         Self::Key {
             path: path.map(Path::to_owned),
-            source: Box::new(source),
+            source,
         }
     }
 
@@ -173,7 +201,7 @@ impl IdentityError {
         Self::KeyMismatch {
             chain: chain.map(Path::to_owned),
             key: key.map(Path::to_owned),
-            source: Box::new(source),
+            source,
         }
     }
 
@@ -203,8 +231,9 @@ impl IdentityError {
         }
     }
 
-    /// What an operator can do, for the `warn` line logged when a new identity is refused.
-    pub(crate) fn advice(&self) -> &'static str {
+    /// What an operator can do about it, in a few lowercase words without a final period: the
+    /// end of the `warn` line logged when an identity is refused, and a tool's hint.
+    pub fn advice(&self) -> &'static str {
         match self {
             Self::Read { .. } => "check the path and its permissions",
             Self::Pem { .. } | Self::Certificate { .. } => {
@@ -222,64 +251,6 @@ impl IdentityError {
                 "the callback (or a file read) is blocked; it is not started again until it ends"
             }
             Self::Thread { .. } => "the process is out of threads or memory",
-        }
-    }
-}
-
-impl fmt::Display for IdentityError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Read { path, .. } => write!(f, "cannot read {}", path.display()),
-            Self::Pem { path, reason, .. } => {
-                write!(f, "bad PEM in {}: {reason}", Origin(path.as_deref()))
-            }
-            Self::Certificate { path, index } => write!(
-                f,
-                "certificate #{index} in {} does not parse",
-                Origin(path.as_deref())
-            ),
-            Self::Expired { path, not_after } => write!(
-                f,
-                "the certificate in {} expired at {}",
-                Origin(path.as_deref()),
-                Utc(*not_after)
-            ),
-            Self::Key { path, .. } => write!(
-                f,
-                "the private key in {} is unusable",
-                Origin(path.as_deref())
-            ),
-            Self::KeyMismatch { chain, key, .. } => write!(
-                f,
-                "the private key in {} does not match the certificate in {}",
-                Origin(key.as_deref()),
-                Origin(chain.as_deref())
-            ),
-            Self::Changing { path } => write!(f, "{} changed while it was read", path.display()),
-            Self::Callback { .. } => f.write_str("the identity callback failed"),
-            Self::Panicked { message } => write!(f, "reading the identity panicked: {message}"),
-            Self::TimedOut { timeout } => {
-                write!(f, "reading the identity did not finish within {timeout:?}")
-            }
-            Self::Thread { .. } => f.write_str("cannot start a thread to read the identity"),
-        }
-    }
-}
-
-/// The sources are the errors themselves, not the `Arc`s that make them `Clone`: downcast to
-/// `io::Error`, `rustls::Error` or the callback's own error type.
-impl StdError for IdentityError {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        match self {
-            Self::Read { source, .. } | Self::Thread { source } => Some(&**source),
-            Self::Key { source, .. } | Self::KeyMismatch { source, .. } => Some(&**source),
-            Self::Callback { source } => Some(&**source),
-            Self::Pem { .. }
-            | Self::Certificate { .. }
-            | Self::Expired { .. }
-            | Self::Changing { .. }
-            | Self::Panicked { .. }
-            | Self::TimedOut { .. } => None,
         }
     }
 }
@@ -313,7 +284,7 @@ mod tests {
         assert_eq!(err.to_string(), "cannot read /etc/app/client.pem");
         assert!(err
             .source()
-            .and_then(|s| s.downcast_ref::<io::Error>())
+            .and_then(|s| s.downcast_ref::<Arc<io::Error>>())
             .is_some());
 
         let expired = IdentityError::expired(Some(Path::new("/c.pem")), UNIX_EPOCH);

@@ -451,7 +451,7 @@ fn key_from_pem(path: Option<&Path>, text: &[u8]) -> Result<PrivateKeyDer<'stati
             return Err(IdentityError::pem(
                 path,
                 EXPECTED,
-                format!("item #{item} is a second private key; pass exactly one"),
+                format!("item #{item} is a second private key"),
             ));
         }
     }

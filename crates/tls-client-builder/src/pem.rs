@@ -77,7 +77,7 @@ pub(crate) fn private_key(
                 argument,
                 Some(item),
                 EXPECTED,
-                "more than one private key; pass exactly one",
+                "more than one private key",
             ));
         }
         key = Some(parsed);

@@ -10,7 +10,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use tls_client_builder::{ClientConfigCache, TlsVersions, Trust, UpstreamTls};
 
 use crate::cli::{Address, ConnectArgs};
-use crate::connection::ConnectionReport;
+use crate::connection::{ConnectionReport, ErrorView};
 use crate::handshake::handshake;
 use crate::output;
 use crate::status::Status;
@@ -54,7 +54,7 @@ fn connect(args: &ConnectArgs, mut report: ConnectionReport) -> (Status, Connect
                     upstream = upstream.extra_anchor_der(der);
                 }
             }
-            Err(message) => return (Status::BadArguments, report.failed("argument", message)),
+            Err(error) => return (Status::BadArguments, report.failed_with(error)),
         }
     }
     if store_status == Status::TrustStore && args.ca.is_empty() {
@@ -64,19 +64,23 @@ fn connect(args: &ConnectArgs, mut report: ConnectionReport) -> (Status, Connect
         return (Status::TrustStore, report.failed("trust_store", message));
     }
     if let (Some(cert), Some(key)) = (&args.client_cert, &args.client_key) {
-        match read(cert, "--client-cert").and_then(|chain| {
-            let key_pem = read(key, "--client-key")?;
-            upstream.client_identity_pem(chain, key_pem).map_err(|err| {
-                format!(
-                    "--client-cert {} / --client-key {}: {}",
-                    cert.display(),
-                    key.display(),
-                    crate::output::chain(&err)
-                )
-            })
-        }) {
-            Ok(with_identity) => upstream = with_identity,
+        let pair =
+            read(cert, "--client-cert").and_then(|chain| Ok((chain, read(key, "--client-key")?)));
+        let (chain, key_pem) = match pair {
+            Ok(pair) => pair,
             Err(message) => return (Status::BadArguments, report.failed("argument", message)),
+        };
+        match upstream.client_identity_pem(chain, key_pem) {
+            Ok(with_identity) => upstream = with_identity,
+            Err(err) => {
+                let context = format!(
+                    "--client-cert {} / --client-key {}",
+                    cert.display(),
+                    key.display()
+                );
+                let error = ErrorView::build_error("argument", Some(context), &err);
+                return (Status::BadArguments, report.failed_with(error));
+            }
         }
     }
 
@@ -88,7 +92,8 @@ fn connect(args: &ConnectArgs, mut report: ConnectionReport) -> (Status, Connect
                 Some(_) => Status::TrustStore,
                 None => Status::BadArguments,
             };
-            return (status, report.failed("config", crate::output::chain(&err)));
+            let error = ErrorView::build_error("config", None, &err);
+            return (status, report.failed_with(error));
         }
     };
     report.trust = Some(built.provenance().to_string());
@@ -113,11 +118,14 @@ fn connect(args: &ConnectArgs, mut report: ConnectionReport) -> (Status, Connect
 }
 
 /// The certificates of a --ca file, read with the same PEM rules as the builder's.
-fn read_anchors(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let pem = read(path, "--ca")?;
+fn read_anchors(path: &Path) -> Result<Vec<CertificateDer<'static>>, ErrorView> {
+    let pem = read(path, "--ca").map_err(|message| ErrorView::new("argument", message))?;
     let parsed = UpstreamTls::builder(Trust::AnchorsOnly)
         .extra_anchors_pem(pem)
-        .map_err(|err| format!("--ca {}: {}", path.display(), crate::output::chain(&err)))?
+        .map_err(|err| {
+            let context = format!("--ca {}", path.display());
+            ErrorView::build_error("argument", Some(context), &err)
+        })?
         .build();
     Ok(parsed.extra_anchors().to_vec())
 }

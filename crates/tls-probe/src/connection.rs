@@ -4,6 +4,7 @@ use std::fmt;
 
 use native_roots_cache::ReportedCertificate;
 use serde::Serialize;
+use tls_client_builder::BuildError;
 
 use crate::explain::{explain, Context};
 use crate::facts::CertificateFacts;
@@ -40,10 +41,48 @@ pub(crate) struct ErrorView {
     /// A stable word: `unknown_issuer`, `name_mismatch`, `expired`, `not_yet_valid`,
     /// `client_certificate_required`, `connect`, …
     pub(crate) kind: &'static str,
-    /// What went wrong and what to do, for people.
+    /// What went wrong and what to do, for people (for a library's error, its one-line
+    /// `Display`; its causes and advice follow in `caused_by` and `hint`).
     pub(crate) message: String,
+    /// The causes under a library's error (its `source()` chain), outermost first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) caused_by: Vec<String>,
+    /// What the library says an operator can do about its error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) hint: Option<String>,
     /// The rustls error, as rustls names it, when rustls ended the handshake.
     pub(crate) rustls_error: Option<String>,
+}
+
+impl ErrorView {
+    /// An error of the probe's own, said in `message`.
+    pub(crate) fn new(kind: &'static str, message: String) -> Self {
+        Self {
+            kind,
+            message,
+            caused_by: Vec::new(),
+            hint: None,
+            rustls_error: None,
+        }
+    }
+
+    /// The builder's `err`, after `context` (the flag and file it came from, if any): its
+    /// one-line `Display`, its causes and its advice.
+    pub(crate) fn build_error(
+        kind: &'static str,
+        context: Option<String>,
+        err: &BuildError,
+    ) -> Self {
+        let message = match context {
+            Some(context) => format!("{context}: {err}"),
+            None => err.to_string(),
+        };
+        Self {
+            caused_by: crate::output::causes(err),
+            hint: Some(err.advice().to_owned()),
+            ..Self::new(kind, message)
+        }
+    }
 }
 
 impl ConnectionReport {
@@ -67,13 +106,14 @@ impl ConnectionReport {
     }
 
     /// The same report, failed before the handshake for this reason.
-    pub(crate) fn failed(mut self, kind: &'static str, message: String) -> Self {
+    pub(crate) fn failed(self, kind: &'static str, message: String) -> Self {
+        self.failed_with(ErrorView::new(kind, message))
+    }
+
+    /// The same report, failed before the handshake with this error.
+    pub(crate) fn failed_with(mut self, error: ErrorView) -> Self {
         self.ok = false;
-        self.error = Some(ErrorView {
-            kind,
-            message,
-            rustls_error: None,
-        });
+        self.error = Some(error);
         self
     }
 
@@ -103,12 +143,11 @@ impl ConnectionReport {
                     },
                 );
                 self.error = Some(ErrorView {
-                    kind: explanation.kind,
-                    message: explanation.message,
                     rustls_error: match failure {
                         Failure::Tls(err) => Some(format!("{err:?}")),
                         Failure::Io(_) => None,
                     },
+                    ..ErrorView::new(explanation.kind, explanation.message)
                 });
             }
         }
@@ -122,6 +161,12 @@ impl fmt::Display for ConnectionReport {
         writeln!(f, "{} as {}: {verdict}", self.target, self.server_name)?;
         if let Some(error) = &self.error {
             writeln!(f, "  why            {}", error.message)?;
+            for cause in &error.caused_by {
+                writeln!(f, "  caused by      {cause}")?;
+            }
+            if let Some(hint) = &error.hint {
+                writeln!(f, "  hint           {hint}")?;
+            }
             if let Some(rustls) = &error.rustls_error {
                 writeln!(f, "  rustls error   {rustls}")?;
             }

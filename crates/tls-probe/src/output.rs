@@ -1,5 +1,6 @@
 //! Writing to stdout without panicking when the reader has gone (`tls-probe store | head`).
 
+use std::error::Error;
 use std::fmt::Display;
 use std::io::{self, Write};
 
@@ -38,15 +39,54 @@ pub(crate) fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// An error and every `source()` under it, joined with `: `, as an operator reads it (the
-/// libraries keep each `Display` short and carry the cause as a source).
-pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+/// Each `source()` under `err`, outermost first: the causes an operator reads under its one-line
+/// `Display` (the libraries keep each `Display` short and carry the cause as a source).
+pub(crate) fn causes(err: &(dyn Error + 'static)) -> Vec<String> {
+    std::iter::successors(err.source(), |&cause| cause.source())
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// `err` for a warning on stderr: its `Display`, then a `  caused by: ...` line for each source
+/// and a `  hint: ...` line for `hint`.
+pub(crate) fn explained(err: &(dyn Error + 'static), hint: Option<&str>) -> String {
     let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+    for cause in causes(err) {
+        text.push_str("\n  caused by: ");
+        text.push_str(&cause);
+    }
+    if let Some(hint) = hint {
+        text.push_str("\n  hint: ");
+        text.push_str(hint);
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tls_client_builder::{ClientConfigCache, Trust, UpstreamTls};
+
+    use super::*;
+
+    #[test]
+    fn an_error_is_its_line_then_its_causes_then_the_hint() {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let unusable_anchor = UpstreamTls::builder(Trust::AnchorsOnly)
+            .extra_anchor_der(vec![0x30, 0x03, 0x02, 0x01, 0x00])
+            .build();
+        let err = ClientConfigCache::with_provider(provider)
+            .get(&unusable_anchor)
+            .expect_err("the anchor is unusable");
+        let cause = err.source().map(ToString::to_string).unwrap_or_default();
+        assert_eq!(causes(&err), std::slice::from_ref(&cause));
+        assert_eq!(
+            explained(&err, Some(err.advice())),
+            format!(
+                "extra trust anchor #0 is unusable\n  caused by: {cause}\n  hint: {}",
+                err.advice()
+            )
+        );
+    }
 }

@@ -13,7 +13,7 @@ use rustls::{ServerConfig, ServerConnection};
 use tls_client_builder::{ClientConfigCache, UpstreamTls};
 
 use crate::cli::SelftestArgs;
-use crate::connection::ConnectionReport;
+use crate::connection::{ConnectionReport, ErrorView};
 use crate::handshake::handshake;
 use crate::output;
 use crate::status::Status;
@@ -57,10 +57,8 @@ fn selftest() -> (Status, ConnectionReport) {
     let built = match ClientConfigCache::new().get_built(&upstream) {
         Ok(built) => built,
         Err(err) => {
-            return (
-                Status::Failed,
-                report.failed("config", crate::output::chain(&err)),
-            )
+            let error = ErrorView::build_error("config", None, &err);
+            return (Status::Failed, report.failed_with(error));
         }
     };
     report.trust = Some(built.provenance().to_string());

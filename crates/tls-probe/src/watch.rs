@@ -45,13 +45,15 @@ type Anchors = BTreeMap<String, Option<String>>;
 
 pub(crate) fn run(args: &WatchArgs) -> Status {
     let interval = Duration::from_secs(args.interval);
-    let error = native_roots().err().map(|err| err.to_string());
-    if let Some(error) = &error {
+    let failed = native_roots().err();
+    if let Some(err) = &failed {
         eprintln!(
-            "tls-probe: warning: the trust store failed to load: {error}; watching for a reload \
-             that succeeds"
+            "tls-probe: warning: the trust store failed to load; watching for a reload that \
+             succeeds: {}",
+            crate::output::explained(err, None)
         );
     }
+    let error = failed.map(|err| err.to_string());
     let mut known = published_anchors();
     let first = line("loaded", &known, Vec::new(), Vec::new(), error);
     if emit(&first, args.json).is_err() {
@@ -71,8 +73,9 @@ pub(crate) fn run(args: &WatchArgs) -> Status {
             }
             Err(err) => eprintln!(
                 "tls-probe: warning: reloading the trust store failed; keeping the last good \
-                 store (generation {}): {err}",
-                native_roots_generation()
+                 store (generation {}): {}",
+                native_roots_generation(),
+                crate::output::explained(&err, None)
             ),
         }
     }

@@ -4,7 +4,7 @@
 
 use super::{Done, StepResult};
 use crate::cmd::Cmd;
-use crate::workspace;
+use crate::{packages, workspace};
 
 /// The arguments an example runs with here; the others run with none. An example that measures
 /// runs at a small size, enough to show it works: `cargo xtask bench` is where it measures
@@ -21,7 +21,7 @@ const ARGS: &[(&str, &[&str])] = &[
 pub(super) fn run() -> StepResult {
     let mut examples = Vec::new();
     let mut features = Vec::new();
-    for package in workspace::members()? {
+    for package in packages::members()? {
         for example in package.targets("example") {
             examples.push((package.name.clone(), example.name.clone()));
             features.extend(

@@ -3,7 +3,7 @@
 
 use super::{feature_sets, Done, StepResult};
 use crate::cmd::Cmd;
-use crate::{tools, workspace};
+use crate::{packages, tools};
 
 pub(super) fn fmt() -> StepResult {
     if let Err(why) = tools::ensure_component("fmt", "rustfmt") {
@@ -17,7 +17,7 @@ pub(super) fn clippy() -> StepResult {
     if let Err(why) = tools::ensure_component("clippy", "clippy") {
         return Ok(Done::Skipped(why));
     }
-    for package in workspace::members()? {
+    for package in packages::members()? {
         for features in feature_sets(&package.name) {
             Cmd::cargo()
                 .args(&["clippy", "--locked", "-p", &package.name])
@@ -32,7 +32,7 @@ pub(super) fn clippy() -> StepResult {
 /// Unit and integration tests; the doctests run in the `doc` step. Tests that read the machine's
 /// real trust store are `#[ignore]`d and run in their own CI job.
 pub(super) fn test() -> StepResult {
-    for package in workspace::members()? {
+    for package in packages::members()? {
         for features in feature_sets(&package.name) {
             Cmd::cargo()
                 .args(&["test", "--locked", "-p", &package.name])
@@ -46,7 +46,7 @@ pub(super) fn test() -> StepResult {
 
 /// The published libraries: what docs.rs builds. A binary-only package has no doctests to run.
 pub(super) fn doc() -> StepResult {
-    for package in workspace::published()? {
+    for package in packages::published()? {
         if package.targets("lib").next().is_none() {
             continue;
         }

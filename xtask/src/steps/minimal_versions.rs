@@ -13,7 +13,7 @@ use std::path::Path;
 
 use super::{Done, StepResult};
 use crate::cmd::Cmd;
-use crate::{tools, workspace};
+use crate::{packages, tools, workspace};
 
 pub(super) fn run() -> StepResult {
     if let Err(why) = tools::ensure_nightly() {
@@ -69,7 +69,7 @@ fn copy_workspace(to: &Path) -> Result<(), String> {
             copy_file(&entry.path(), &to.join(entry.file_name()))?;
         }
     }
-    let published = workspace::published()?;
+    let published = packages::published()?;
     for package in &published {
         let relative = package.dir().strip_prefix(root).map_err(|_| {
             format!(
@@ -84,7 +84,7 @@ fn copy_workspace(to: &Path) -> Result<(), String> {
 }
 
 /// Rewrite the copied root manifest's `members` and `default-members` to the published crates.
-fn only_members(manifest: &Path, published: &[workspace::Package]) -> Result<(), String> {
+fn only_members(manifest: &Path, published: &[packages::Package]) -> Result<(), String> {
     let root = workspace::root();
     let list: Vec<String> = published
         .iter()

@@ -2,14 +2,14 @@
 
 use super::{feature_sets, Done, StepResult};
 use crate::cmd::Cmd;
-use crate::{tools, workspace};
+use crate::{packages, tools};
 
 /// `cargo check` of the published packages only, without their tests: the MSRV is a promise to
 /// users, and the tests' dev-dependencies (criterion) may need a newer compiler.
 pub(super) fn run() -> StepResult {
     let mut unchecked = Vec::new();
     let mut checked = 0;
-    for package in workspace::published()? {
+    for package in packages::published()? {
         let Some(version) = &package.rust_version else {
             unchecked.push(format!("{} declares no rust-version", package.name));
             continue;

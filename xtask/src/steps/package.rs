@@ -5,10 +5,10 @@
 
 use super::{Done, StepResult};
 use crate::cmd::Cmd;
-use crate::workspace;
+use crate::packages;
 
 pub(super) fn run() -> StepResult {
-    let packages = workspace::published()?;
+    let packages = packages::published()?;
     if packages.is_empty() {
         return Ok(Done::Skipped("no member is published".to_owned()));
     }

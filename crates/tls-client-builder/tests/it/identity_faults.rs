@@ -206,11 +206,12 @@ fn deleted_files_keep_the_identity_in_use_until_they_come_back() {
         err.to_string(),
         format!("cannot read {}", in_use.chain.display())
     );
+    // The source is the `Arc` that keeps the error `Clone`.
     let source = err
         .source()
-        .and_then(|s| s.downcast_ref::<std::io::Error>());
+        .and_then(|s| s.downcast_ref::<Arc<std::io::Error>>());
     assert_eq!(
-        source.map(std::io::Error::kind),
+        source.map(|source| source.kind()),
         Some(std::io::ErrorKind::NotFound)
     );
     in_use.assert_warned(&in_use.chain);
@@ -392,6 +393,7 @@ fn a_panicking_or_failing_callback_keeps_the_identity_in_use() {
     assert!(matches!(err, IdentityError::Callback { .. }), "{err:?}");
     let cause = err
         .source()
+        .and_then(|s| s.downcast_ref::<Arc<dyn std::error::Error + Send + Sync>>())
         .and_then(|s| s.downcast_ref::<IdentityError>())
         .unwrap();
     assert!(

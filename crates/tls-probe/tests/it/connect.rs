@@ -227,6 +227,27 @@ fn unusable_files_are_bad_arguments() {
     let not_pem = setup.dir.write("not.pem", "hello");
     let output = setup.connect(addr, &["--ca", not_pem.to_str().expect("utf-8")]);
     assert_eq!(output.status.code(), Some(2));
+    // The builder's one-line error, then its advice on a line of its own.
+    let text = stdout(&output);
+    let why = format!(
+        "  why            --ca {}: bad PEM in `extra_anchors_pem`: no certificate found\n",
+        not_pem.display()
+    );
+    assert!(text.contains(&why), "{text}");
+    assert!(
+        text.contains("\n  hint           pass PEM text with at least one"),
+        "{text}"
+    );
+    let output = setup.connect(addr, &["--ca", not_pem.to_str().expect("utf-8"), "--json"]);
+    let error = &json(&output)["error"];
+    assert_eq!(error["kind"], "argument");
+    assert!(error["hint"]
+        .as_str()
+        .is_some_and(|hint| hint.contains("BEGIN CERTIFICATE")));
+    assert!(
+        error.get("caused_by").is_none(),
+        "a PEM error has no source"
+    );
 }
 
 #[test]
