@@ -24,7 +24,7 @@ pub fn scratch_dir(tag: &str) -> ScratchDir {
 
 impl ScratchDir {
     /// Write `contents` to `name` in the directory by a rename (see [`replace_file`]).
-    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
         let path = self.0.join(name);
         replace_file(&path, contents);
         path
