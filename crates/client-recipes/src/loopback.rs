@@ -1,18 +1,14 @@
-//! The loopback HTTPS server the recipes run against: the test support of `tls-client-builder`
-//! (an rcgen CA, a scripted trust source, a rustls server on 127.0.0.1 that answers
-//! `alpn=<negotiated protocol>`), included from its tests so that it is written once, plus
-//! [`Loopback`], which puts them together for a recipe.
+//! The loopback HTTPS server the recipes run against: the workspace's test helpers (`test-pki`: an
+//! rcgen CA, a scripted trust source, a rustls server on 127.0.0.1 that answers
+//! `alpn=<negotiated protocol>`), plus [`Loopback`], which puts them together for a recipe.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use native_roots_cache::RootsCache;
+pub use test_pki::http_get;
+use test_pki::{spawn_server, Ca, ScriptedSource, ServerOptions};
 use tls_client_builder::ClientConfigCache;
-
-#[path = "../../tls-client-builder/tests/it/support.rs"]
-mod support;
-
-pub use support::*;
 
 /// A CA, a server on 127.0.0.1 it certified for `localhost` (accepting `http/1.1`), and caches
 /// whose native roots trust that CA, as the system store would trust a public one.

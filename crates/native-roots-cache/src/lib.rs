@@ -22,9 +22,6 @@ mod source;
 mod sync;
 #[cfg(test)]
 mod test_support;
-// The shared test support names the crate by its public name, as integration tests do.
-#[cfg(test)]
-extern crate self as native_roots_cache;
 mod wait;
 mod watch;
 mod worker;

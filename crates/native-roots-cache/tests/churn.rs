@@ -4,10 +4,8 @@
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::Fake;
 use native_roots_cache::{ChangeCheck, RootsCache, SourceOutput};
+use test_pki::Fake;
 
 /// 10,000 published changes in a row: no growth in file descriptors or resident memory.
 #[test]
@@ -21,7 +19,7 @@ fn ten_thousand_changes_leak_nothing() {
         pages * 4
     }
     // Each call alternates between two anchor sets: every reload is a published change.
-    let fake = Fake::new(|n| SourceOutput::new(vec![common::root((n % 2) as usize)], vec![]));
+    let fake = Fake::new(|n| SourceOutput::new(vec![test_pki::root((n % 2) as usize)], vec![]));
     let cache = RootsCache::with_source(fake);
     cache.native_roots().unwrap();
     let changes = 10_000;

@@ -4,18 +4,16 @@
 #![cfg(unix)]
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::time::Duration;
 
 use native_roots_cache::{LoadPolicy, NativeRootsErrorKind, PemFiles, RootsCache};
 
 #[test]
 fn running_out_of_descriptors_is_transient_and_named() {
-    let dir = common::scratch_dir("descriptors");
+    let dir = test_pki::scratch_dir("descriptors");
     for name in ["a", "b"] {
-        std::fs::write(dir.join(format!("{name}.pem")), common::ca_pem(name)).unwrap();
-        common::settle(&dir.join(format!("{name}.pem")));
+        std::fs::write(dir.join(format!("{name}.pem")), test_pki::ca_pem(name)).unwrap();
+        test_pki::settle(&dir.join(format!("{name}.pem")));
     }
     let policy =
         LoadPolicy::DEFAULT.with_backoff(Duration::from_millis(1), Duration::from_millis(2));

@@ -1,27 +1,32 @@
 //! The process-wide store read from several `SSL_CERT_DIR` directories, some bad.
-//! Its own binary: the cache is per process and the environment is set once, first.
+//! Its own binary: the cache is per process; the test runs in a child (`test_pki::alone`), given
+//! its environment at its start.
 #![allow(clippy::unwrap_used)]
-
-mod common;
 
 use native_roots_cache::{native_roots, native_roots_report, TrustOrigin};
 
 #[test]
 fn ssl_cert_dir_keeps_the_good_files_and_reports_the_bad() {
-    common::clear_cert_env();
-    let root = common::fresh_dir("cert-dir");
-    let (one, empty, missing) = (root.join("one"), root.join("empty"), root.join("missing"));
+    let test = "ssl_cert_dir_keeps_the_good_files_and_reports_the_bad";
+    let dirs = |root: &std::path::Path| {
+        let dirs = ["one", "empty", "missing"].map(|name| root.join(name));
+        vec![("SSL_CERT_DIR", std::env::join_paths(dirs).unwrap())]
+    };
+    if !test_pki::alone(test, dirs) {
+        return;
+    }
+    let dirs = std::env::var_os("SSL_CERT_DIR").unwrap();
+    let [one, empty, missing] =
+        <[_; 3]>::try_from(std::env::split_paths(&dirs).collect::<Vec<_>>()).unwrap();
     std::fs::create_dir_all(&one).unwrap();
     std::fs::create_dir_all(&empty).unwrap();
-    std::fs::write(one.join("a.pem"), common::ca_pem("CA a")).unwrap();
-    std::fs::write(one.join("b.pem"), common::ca_pem("CA b")).unwrap();
-    let truncated = common::ca_pem("CA c").replace("-----END CERTIFICATE-----", "");
+    std::fs::write(one.join("a.pem"), test_pki::ca_pem("CA a")).unwrap();
+    std::fs::write(one.join("b.pem"), test_pki::ca_pem("CA b")).unwrap();
+    let truncated = test_pki::ca_pem("CA c").replace("-----END CERTIFICATE-----", "");
     let truncated_path = one.join("truncated.pem");
     std::fs::write(&truncated_path, truncated).unwrap();
     // Cut short long ago, not being written: a permanent error that costs this file only.
-    common::settle(&truncated_path);
-    let dirs = std::env::join_paths([&one, &empty, &missing]).unwrap();
-    std::env::set_var("SSL_CERT_DIR", &dirs);
+    test_pki::settle(&truncated_path);
 
     assert_eq!(native_roots().unwrap().len(), 2);
     let report = native_roots_report().unwrap();

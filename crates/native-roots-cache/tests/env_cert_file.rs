@@ -1,9 +1,9 @@
 //! The process-wide store read from `SSL_CERT_FILE`, then refreshed as the file changes.
-//! Its own binary: the cache is per process and the environment is set once, first.
+//! Its own binary: the cache is per process; the test runs in a child (`test_pki::alone`), given
+//! its environment at its start.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use native_roots_cache::{
@@ -13,16 +13,19 @@ use native_roots_cache::{
 
 #[test]
 fn ssl_cert_file_is_loaded_once_then_refreshed_on_request() {
-    common::clear_cert_env();
-    let dir = common::fresh_dir("cert-file");
-    let bundle = dir.join("bundle.pem");
+    let test = "ssl_cert_file_is_loaded_once_then_refreshed_on_request";
+    if !test_pki::alone(test, |dir| {
+        vec![("SSL_CERT_FILE", dir.join("bundle.pem").into())]
+    }) {
+        return;
+    }
+    let bundle = PathBuf::from(std::env::var_os("SSL_CERT_FILE").unwrap());
     let (a, b, c) = (
-        common::ca_pem("CA a"),
-        common::ca_pem("CA b"),
-        common::ca_pem("CA c"),
+        test_pki::ca_pem("CA a"),
+        test_pki::ca_pem("CA b"),
+        test_pki::ca_pem("CA c"),
     );
-    std::fs::write(&bundle, format!("{a}{}{b}", common::UNPARSABLE_CERT_PEM)).unwrap();
-    std::env::set_var("SSL_CERT_FILE", &bundle);
+    std::fs::write(&bundle, format!("{a}{}{b}", test_pki::UNPARSABLE_CERT_PEM)).unwrap();
 
     assert!(native_roots_report().is_none());
     let warmed = warm_native_roots().unwrap();
@@ -77,7 +80,7 @@ fn ssl_cert_file_is_loaded_once_then_refreshed_on_request() {
     );
     assert!(Arc::ptr_eq(&native_roots().unwrap(), &refresh.roots));
     // Empty for an hour, it is still no reason to drop the anchors in use.
-    common::settle(&bundle);
+    test_pki::settle(&bundle);
     let err = refresh_native_roots().unwrap_err();
     assert_eq!(
         (err.kind(), err.attempts()),

@@ -1,9 +1,8 @@
 //! The process-wide store, live: `native_roots_async()` loads off the calling thread, and
 //! `watch_native_roots()` follows `SSL_CERT_FILE` without a call from the test.
-//! Its own binary: the cache is per process and the environment is set once, first.
+//! Its own binary: the cache is per process; the test runs in a child (`test_pki::alone`), given
+//! its environment at its start.
 #![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::future::Future;
 use std::pin::pin;
@@ -35,11 +34,14 @@ impl Wake for Flag {
 
 #[test]
 fn the_global_store_loads_off_thread_and_follows_its_file() {
-    common::clear_cert_env();
-    let dir = common::fresh_dir("env-live");
-    let (a, b) = (common::ca_pem("live a"), common::ca_pem("live b"));
-    let bundle = common::write_settled(dir.join("bundle.pem"), &a);
-    std::env::set_var("SSL_CERT_FILE", &bundle);
+    let test = "the_global_store_loads_off_thread_and_follows_its_file";
+    if !test_pki::alone(test, |dir| {
+        vec![("SSL_CERT_FILE", dir.join("bundle.pem").into())]
+    }) {
+        return;
+    }
+    let (a, b) = (test_pki::ca_pem("live a"), test_pki::ca_pem("live b"));
+    let bundle = test_pki::write_settled(std::env::var_os("SSL_CERT_FILE").unwrap().into(), &a);
 
     // The first poll starts the load on another thread and returns at once; the waker fires
     // when the outcome is published.

@@ -1,9 +1,10 @@
 //! An `SSL_CERT_FILE` naming an empty file: a clear, sticky error naming the variables, the path
-//! and why the file yielded nothing.
-//! Its own binary: the cache is per process and the environment is set once, first.
+//! and why the file yielded nothing, which heals once the file is fixed.
+//! Its own binary: the cache is per process; the test runs in a child (`test_pki::alone`), given
+//! its environment at its start.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use std::path::PathBuf;
 
 use native_roots_cache::{
     native_roots, native_roots_generation, native_roots_loads, NativeRootsErrorKind,
@@ -11,13 +12,16 @@ use native_roots_cache::{
 
 #[test]
 fn an_empty_bundle_is_a_clear_sticky_error() {
-    common::clear_cert_env();
-    let dir = common::fresh_dir("no-anchors");
-    let bundle = dir.join("empty.pem");
+    let test = "an_empty_bundle_is_a_clear_sticky_error";
+    if !test_pki::alone(test, |dir| {
+        vec![("SSL_CERT_FILE", dir.join("empty.pem").into())]
+    }) {
+        return;
+    }
+    let bundle = PathBuf::from(std::env::var_os("SSL_CERT_FILE").unwrap());
     std::fs::write(&bundle, "").unwrap();
     // Empty for an hour: not one being rewritten.
-    common::settle(&bundle);
-    std::env::set_var("SSL_CERT_FILE", &bundle);
+    test_pki::settle(&bundle);
 
     let err = native_roots().unwrap_err();
     assert_eq!(err.kind(), NativeRootsErrorKind::NoAnchors);
@@ -39,7 +43,7 @@ fn an_empty_bundle_is_a_clear_sticky_error() {
 
     // Fixing the file heals it, with no watcher and no refresh: the first call past the rate
     // limit (one look at the files a second) sees the change and reads the store again.
-    std::fs::write(&bundle, common::ca_pem("CA a")).unwrap();
+    std::fs::write(&bundle, test_pki::ca_pem("CA a")).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let healed = native_roots().expect("healed by the call after the fix");
     assert_eq!(healed.len(), 1);

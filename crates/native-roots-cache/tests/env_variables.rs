@@ -1,25 +1,20 @@
 //! `SSL_CERT_FILE` and `SSL_CERT_DIR` themselves, read once per process by the global
 //! `native_roots()`: set but empty, only separators, both, neither, non-UTF-8 values (what the
 //! reader does with the files they name is `it/reader.rs`). Each test re-executes this binary
-//! running only itself with exactly its variables set, and checks the load in that child; a
-//! child still running after 20 s is killed, the case failing as a hang. Unix only.
+//! running only itself with exactly its variables set (`test_pki::alone`), and checks the load in
+//! that child; a child still running after a minute is killed, the case failing as a hang. Unix
+//! only.
 #![cfg(unix)]
 #![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use native_roots_cache::NativeRootsErrorKind::NoAnchors;
 use native_roots_cache::{native_roots, native_roots_report, LoadReport, NativeRootsError};
 use native_roots_cache::{SourceError, TrustOrigin};
-
-/// Set only in a child.
-const CHILD: &str = "NRC_ENV_CHILD";
 
 type Vars = [Option<OsString>; 2];
 type Loaded = (Result<usize, NativeRootsError>, Arc<LoadReport>);
@@ -28,22 +23,17 @@ type Loaded = (Result<usize, NativeRootsError>, Arc<LoadReport>);
 /// `SSL_CERT_FILE` and `SSL_CERT_DIR` (`None`: unset), then the test `name` must pass in a child
 /// with exactly those set. In that child: the global's first load and its report, to check.
 fn in_child(name: &str, vars: impl FnOnce(&Path) -> Vars) -> Option<Loaded> {
-    if std::env::var_os(CHILD).is_some() {
-        let roots = native_roots().map(|roots| roots.len());
-        return Some((roots, native_roots_report().unwrap()));
+    let env = |root: &Path| {
+        let set = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+            .into_iter()
+            .zip(vars(root));
+        set.filter_map(|(var, value)| Some((var, value?))).collect()
+    };
+    if !test_pki::alone(name, env) {
+        return None;
     }
-    let root = common::scratch_dir(&format!("env-{name}"));
-    let values = vars(&root);
-    let set = ["SSL_CERT_FILE", "SSL_CERT_DIR"].into_iter().zip(&values);
-    let set = set.filter_map(|(var, value)| Some((var, value.as_deref()?)));
-    let env: Vec<(&str, &OsStr)> = [(CHILD, OsStr::new("1"))].into_iter().chain(set).collect();
-    let child = common::spawn_runner(name, &env, false);
-    let run = common::wait_bounded(child, Duration::from_secs(20));
-    let run = run.unwrap_or_else(|hang| panic!("{name}: {hang}"));
-    // The child's harness ran exactly this test, and it passed.
-    let why = format!("{name}: {}\n{}\n{}", run.status, run.stdout, run.stderr);
-    assert!(run.stdout.contains(" 1 passed;"), "{why}");
-    None
+    let roots = native_roots().map(|roots| roots.len());
+    Some((roots, native_roots_report().unwrap()))
 }
 
 /// A variable's value, in the child.
@@ -55,7 +45,7 @@ fn var(name: &str) -> PathBuf {
 fn certs(dir: PathBuf, pems: &[&str]) -> Option<OsString> {
     std::fs::create_dir_all(&dir).unwrap();
     for (i, pem) in pems.iter().enumerate() {
-        common::write_settled(dir.join(format!("{i}.pem")), pem);
+        test_pki::write_settled(dir.join(format!("{i}.pem")), pem);
     }
     Some(dir.into())
 }
@@ -94,7 +84,7 @@ fn file_empty_string() {
 #[test]
 fn file_empty_string_with_a_dir() {
     let vars = |root: &Path| {
-        let dir = certs(root.join("dir"), &[&common::ca_pem("CA a")]);
+        let dir = certs(root.join("dir"), &[&test_pki::ca_pem("CA a")]);
         [Some("".into()), dir]
     };
     let Some((roots, report)) = in_child("file_empty_string_with_a_dir", vars) else {
@@ -136,11 +126,11 @@ fn neither_set() {
 #[test]
 fn both_set() {
     let vars = |root: &Path| {
-        let [a, b] = ["CA a", "CA b"].map(common::ca_pem);
+        let [a, b] = ["CA a", "CA b"].map(test_pki::ca_pem);
         let mut dirs = OsString::from(":");
         dirs.push(certs(root.join("dir"), &[&a, &b]).unwrap());
         dirs.push("::");
-        let file = common::write_settled(root.join("a.pem"), &a);
+        let file = test_pki::write_settled(root.join("a.pem"), &a);
         [Some(file.into()), Some(dirs)]
     };
     let Some((roots, report)) = in_child("both_set", vars) else {
@@ -158,7 +148,7 @@ fn both_set() {
 #[test]
 fn both_set_file_missing() {
     let vars = |root: &Path| {
-        let dir = certs(root.join("dir"), &[&common::ca_pem("CA a")]);
+        let dir = certs(root.join("dir"), &[&test_pki::ca_pem("CA a")]);
         [Some(root.join("missing.pem").into()), dir]
     };
     let Some((roots, report)) = in_child("both_set_file_missing", vars) else {

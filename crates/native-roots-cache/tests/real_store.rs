@@ -4,8 +4,6 @@
 //! keychain at once, as a test runner starting many binaries does.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::process::{Command, Stdio};
 
 use native_roots_cache::{native_roots, native_roots_report, TrustOrigin};
@@ -17,7 +15,10 @@ const PROCESSES: usize = 8;
 #[test]
 #[ignore = "reads this machine's real trust store; run with --ignored"]
 fn real_store_loads_from_the_platform() {
-    common::clear_cert_env();
+    // In a child without `SSL_CERT_FILE`/`SSL_CERT_DIR`.
+    if !test_pki::alone("real_store_loads_from_the_platform", |_| Vec::new()) {
+        return;
+    }
     let store = native_roots().unwrap_or_else(|err| panic!("{err}"));
     let report = native_roots_report().unwrap();
     println!("{report}");

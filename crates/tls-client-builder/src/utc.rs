@@ -1,49 +1,27 @@
 //! A `SystemTime` as an RFC 3339 UTC date, for the messages that name a certificate's expiry.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Shows a `SystemTime` as `2026-11-28T09:30:00Z` (whole seconds, UTC).
+use der::DateTime;
+
+/// Shows a `SystemTime` as `2026-11-28T09:30:00Z` (whole seconds, UTC), within what an X.509 date
+/// can hold (1970 to 9999, where every time shown here comes from): one outside shows as the bound.
 pub(crate) struct Utc(pub(crate) SystemTime);
 
 impl fmt::Display for Utc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (seconds, sign) = match self.0.duration_since(UNIX_EPOCH) {
-            Ok(after) => (after.as_secs(), 1i64),
-            Err(before) => (before.duration().as_secs(), -1),
+        let time = match DateTime::from_system_time(self.0) {
+            Ok(time) => time,
+            Err(_) if self.0 > UNIX_EPOCH => DateTime::INFINITY,
+            Err(_) => DateTime::from_unix_duration(Duration::ZERO).map_err(|_| fmt::Error)?,
         };
-        // Any `SystemTime` a certificate can carry fits: X.509 dates end in year 9999.
-        let seconds = sign * i64::try_from(seconds).unwrap_or(i64::MAX);
-        let (days, time) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-        let (year, month, day) = civil_from_days(days);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-            time / 3600,
-            time % 3600 / 60,
-            time % 60
-        )
+        fmt::Display::fmt(&time, f)
     }
-}
-
-/// Howard Hinnant's `civil_from_days`: the proleptic Gregorian date `days` after 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     #[test]
@@ -53,9 +31,14 @@ mod tests {
         // `date -u -d @951782400`: the leap day of 2000, a year divisible by 400.
         assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(at(1_700_000_000), "2023-11-14T22:13:20Z");
+        // Before 1970, out of an X.509 date's range: the bound.
         assert_eq!(
             Utc(UNIX_EPOCH - Duration::from_secs(1)).to_string(),
-            "1969-12-31T23:59:59Z"
+            "1970-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            Utc(UNIX_EPOCH + Duration::from_secs(253_402_300_799)).to_string(),
+            "9999-12-31T23:59:59Z"
         );
     }
 }

@@ -1,31 +1,39 @@
 //! The default native roots, `ProcessRoots`: the process-wide store of `native_roots_cache`, read
 //! from `SSL_CERT_FILE` (a bundle holding a test CA). Its own binary, because its subject is the
-//! environment variables and the process-wide store, loaded once per process.
+//! environment variables and the process-wide store, loaded once per process: each test runs
+//! in a child of its own (`test_pki::alone`), given its `SSL_CERT_FILE` at its start.
 #![allow(clippy::unwrap_used)]
 
-#[path = "it/support.rs"]
-mod support;
-
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rustls::CertificateError;
-use support::{cache, exchange, spawn_server, temp_file, Ca, ServerOptions};
-use tls_client_builder::{ProcessRoots, Trust, TrustProvenance, UpstreamTls};
+use test_pki::{exchange, provider, spawn_server, Ca, ServerOptions};
+use tls_client_builder::{ClientConfigCache, ProcessRoots, Trust, TrustProvenance, UpstreamTls};
 
-/// The CA in the `SSL_CERT_FILE` bundle; set up once, before any test reads the store.
-fn system_ca() -> &'static Ca {
-    static CA: OnceLock<Ca> = OnceLock::new();
-    CA.get_or_init(|| {
-        let ca = Ca::new("system store CA");
-        let bundle = temp_file("system-store", &ca.pem());
-        std::env::set_var("SSL_CERT_FILE", bundle);
-        std::env::remove_var("SSL_CERT_DIR");
-        ca
+/// `true` in the child that runs `test` alone, with `SSL_CERT_FILE` naming a file of its own.
+fn alone(test: &str) -> bool {
+    test_pki::alone(test, |dir| {
+        vec![("SSL_CERT_FILE", dir.join("system-store.pem").into())]
     })
+}
+
+/// The CA in the `SSL_CERT_FILE` bundle, written before the test reads the store.
+fn system_ca() -> Ca {
+    let ca = Ca::new("system store CA");
+    std::fs::write(std::env::var_os("SSL_CERT_FILE").unwrap(), ca.pem()).unwrap();
+    ca
+}
+
+/// A cache on *ring* (available with any feature set), building from the process-wide store.
+fn cache() -> ClientConfigCache {
+    ClientConfigCache::with_provider(provider())
 }
 
 #[test]
 fn ca_in_ssl_cert_file_is_trusted_by_native() {
+    if !alone("ca_in_ssl_cert_file_is_trusted_by_native") {
+        return;
+    }
     let ca = system_ca();
     let addr = spawn_server(&ca.server_leaf(), ServerOptions::default());
     let cache = cache();
@@ -51,7 +59,10 @@ fn ca_in_ssl_cert_file_is_trusted_by_native() {
 
 #[test]
 fn native_plus_extra_anchor_trusts_both() {
-    let system = system_ca();
+    if !alone("native_plus_extra_anchor_trusts_both") {
+        return;
+    }
+    let system = &system_ca();
     let private = Ca::new("private CA");
     let system_addr = spawn_server(&system.server_leaf(), ServerOptions::default());
     let private_addr = spawn_server(&private.server_leaf(), ServerOptions::default());
@@ -76,6 +87,9 @@ fn native_plus_extra_anchor_trusts_both() {
 
 #[test]
 fn configs_of_one_trust_set_share_one_verifier() {
+    if !alone("configs_of_one_trust_set_share_one_verifier") {
+        return;
+    }
     system_ca();
     let cache = cache();
     let a = cache
@@ -97,6 +111,9 @@ fn configs_of_one_trust_set_share_one_verifier() {
 
 #[test]
 fn process_roots_given_explicitly_are_the_default() {
+    if !alone("process_roots_given_explicitly_are_the_default") {
+        return;
+    }
     system_ca();
     let native = UpstreamTls::builder(Trust::Native).build();
     let default = cache().get_built(&native).unwrap();

@@ -4,8 +4,8 @@
 //!
 //! This runs in a copy of the workspace under `target/minimal-versions/`, with its own lock file
 //! and target directory: the committed `Cargo.lock` and the normal build are never touched. The
-//! copy holds the published crates only: a `publish = false` member (the xtask, the client
-//! recipes) is never resolved by a user, and its own dependencies (reqwest needs a newer `log`
+//! copy holds the published crates only (and `test-pki`, which their tests use): a
+//! `publish = false` member (the xtask, the client recipes) is never resolved by a user, and its own dependencies (reqwest needs a newer `log`
 //! than our libraries do) would only make the minimal versions of ours conflict.
 
 use std::fs;
@@ -69,7 +69,14 @@ fn copy_workspace(to: &Path) -> Result<(), String> {
             copy_file(&entry.path(), &to.join(entry.file_name()))?;
         }
     }
-    let published = packages::published()?;
+    // The published crates, and the test helpers their tests use (publish = false, but a
+    // dev-dependency the copy must resolve).
+    let mut published = packages::published()?;
+    published.extend(
+        packages::members()?
+            .into_iter()
+            .filter(|package| package.name == "test-pki"),
+    );
     for package in &published {
         let relative = package.dir().strip_prefix(root).map_err(|_| {
             format!(

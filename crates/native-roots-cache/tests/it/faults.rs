@@ -27,12 +27,7 @@ fn roots() -> &'static [CertificateDer<'static>] {
     static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
     ROOTS.get_or_init(|| {
         (0..3)
-            .map(|i| {
-                common::TestCa::new(&format!("fault CA {i}"))
-                    .cert
-                    .der()
-                    .clone()
-            })
+            .map(|i| common::Ca::new(&format!("fault CA {i}")).cert.der().clone())
             .collect()
     })
 }

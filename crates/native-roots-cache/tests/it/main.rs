@@ -4,8 +4,8 @@
 //! environment variables stay in their own binaries next to this directory.
 #![allow(clippy::unwrap_used)]
 
-#[path = "../common/mod.rs"]
-mod common;
+// The workspace's test helpers, under the name the modules use.
+use test_pki as common;
 
 mod faults;
 mod live_trust;

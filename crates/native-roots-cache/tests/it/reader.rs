@@ -168,7 +168,7 @@ fn file_devices_and_fifos() {
 fn file_without_certificates() {
     let root = common::scratch_dir("r-file-no-certs");
     let key = rcgen::KeyPair::generate().unwrap().serialize_pem();
-    let der = put(&root, "ca.der", common::TestCa::new("CA der").cert.der());
+    let der = put(&root, "ca.der", common::Ca::new("CA der").cert.der());
     let garbage = put(&root, "garbage.pem", noise(64 * 1024));
     for path in [&garbage, &der, &put(&root, "key.pem", key)] {
         expect(file(path), 0, 0, &[(path, NO_CERT, NO_CERT_MESSAGE)]);
@@ -297,7 +297,7 @@ fn dir_entries_passed_over() {
     put(&mkdir(root.join("sub")), "b.pem", ca_pem("CA b"));
     mkfifo(&root.join("fifo.pem"));
     put(&root, "empty.pem", "");
-    put(&root, "ca.der", common::TestCa::new("CA der").cert.der());
+    put(&root, "ca.der", common::Ca::new("CA der").cert.der());
     let key = rcgen::KeyPair::generate().unwrap().serialize_pem();
     put(&root, "key.pem", key);
     put(&root, "README", "Certificates for this host.\n");

@@ -13,13 +13,13 @@ use tls_client_builder::{
 };
 
 use crate::support::{
-    cache, exchange, provider, replace_file, scratch_dir, spawn_server, Ca, ClientLeaves, Leaf,
+    cache, exchange, fresh_dir, provider, replace_file, spawn_server, Ca, ClientLeaves, Leaf,
     PinnedClientVerifier, ServerOptions,
 };
 
 /// The identity's two files in a fresh directory, holding `leaf`.
 pub(crate) fn identity_files(name: &str, leaf: &Leaf) -> (PathBuf, PathBuf) {
-    let dir = scratch_dir(name);
+    let dir = fresh_dir(name);
     let (chain, key) = (dir.join("client.crt"), dir.join("client.key"));
     write_identity(&chain, &key, leaf);
     (chain, key)

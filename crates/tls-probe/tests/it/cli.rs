@@ -2,11 +2,11 @@
 
 use std::process::Command;
 
-use crate::common::{json, probe, run, stdout, Ca, TempDir, BIN};
+use crate::common::{json, probe, run, scratch_dir, stdout, Ca, BIN};
 
 #[test]
 fn selftest_completes_a_loopback_handshake() {
-    let dir = TempDir::new("selftest");
+    let dir = scratch_dir("selftest");
     let bundle = dir.write("bundle.pem", &Ca::new("Some Root").pem());
     let output = run(probe(&bundle).args(["selftest", "--json"]));
     assert_eq!(output.status.code(), Some(0));
@@ -18,7 +18,7 @@ fn selftest_completes_a_loopback_handshake() {
 
 #[test]
 fn no_subcommand_runs_store_then_selftest() {
-    let dir = TempDir::new("default");
+    let dir = scratch_dir("default");
     let bundle = dir.write("bundle.pem", &Ca::new("Default Root").pem());
     let output = run(&mut probe(&bundle));
     assert_eq!(output.status.code(), Some(0));

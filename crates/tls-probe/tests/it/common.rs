@@ -1,18 +1,14 @@
-//! What every test needs: the built binary run as a child with its own trust store, temporary
-//! files, a test PKI (rcgen) and loopback rustls servers.
+//! What every test needs: the built binary run as a child with its own trust store, and the
+//! workspace's test helpers (`test-pki`: temporary files, a test PKI, loopback rustls servers)
+//! with the probe's names.
 
-use std::io::Write;
-use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::thread;
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig, ServerConnection};
+use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa};
+use test_pki::ServerOptions;
+pub(crate) use test_pki::{scratch_dir, Leaf, ScratchDir};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_tls-probe");
 
@@ -47,45 +43,9 @@ pub(crate) fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("stdout is one JSON object")
 }
 
-/// A directory removed when dropped.
-pub(crate) struct TempDir(PathBuf);
-
-impl TempDir {
-    pub(crate) fn new(name: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "tls-probe-test-{name}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Self(dir)
-    }
-
-    /// Write `contents` to `name` in the directory, atomically (a reader sees the old file or
-    /// the new one, never half of it).
-    pub(crate) fn write(&self, name: &str, contents: &str) -> PathBuf {
-        let path = self.0.join(name);
-        let partial = self.0.join(format!(".{name}.partial"));
-        let mut file = std::fs::File::create(&partial).expect("create");
-        file.write_all(contents.as_bytes()).expect("write");
-        file.sync_all().expect("sync");
-        std::fs::rename(&partial, &path).expect("rename");
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A CA that can issue certificates.
-pub(crate) struct Ca {
-    pub(crate) cert: rcgen::Certificate,
-    key: KeyPair,
-}
+/// A CA in the organisation "tls-probe tests", whose subject the probe prints (the workspace's
+/// test CA underneath).
+pub(crate) struct Ca(test_pki::Ca);
 
 impl Ca {
     pub(crate) fn new(name: &str) -> Self {
@@ -101,24 +61,12 @@ impl Ca {
     }
 
     fn with(name: &str, adjust: impl FnOnce(&mut CertificateParams)) -> Self {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        params
-            .distinguished_name
-            .push(DnType::OrganizationName, "tls-probe tests");
-        adjust(&mut params);
-        let key = KeyPair::generate().expect("key");
-        let cert = params.self_signed(&key).expect("self-signed CA");
-        Self { cert, key }
-    }
-
-    pub(crate) fn pem(&self) -> String {
-        self.cert.pem()
-    }
-
-    pub(crate) fn der(&self) -> CertificateDer<'static> {
-        self.cert.der().clone()
+        Self(test_pki::Ca::with(name, |params| {
+            params
+                .distinguished_name
+                .push(DnType::OrganizationName, "tls-probe tests");
+            adjust(params);
+        }))
     }
 
     /// The subject as tls-probe prints it: RFC 4514, which lists the last RDN first (rcgen
@@ -129,12 +77,12 @@ impl Ca {
 
     /// A server certificate for `names`, valid now.
     pub(crate) fn server(&self, names: &[&str]) -> Leaf {
-        self.leaf(names, ExtendedKeyUsagePurpose::ServerAuth, |_| {})
+        self.issue(names, ExtendedKeyUsagePurpose::ServerAuth)
     }
 
     /// A server certificate for `names` that expired on 2020-01-01.
     pub(crate) fn expired_server(&self, names: &[&str]) -> Leaf {
-        self.leaf(names, ExtendedKeyUsagePurpose::ServerAuth, |params| {
+        self.issue_with(names, ExtendedKeyUsagePurpose::ServerAuth, |params| {
             params.not_before = rcgen::date_time_ymd(2019, 1, 1);
             params.not_after = rcgen::date_time_ymd(2020, 1, 1);
         })
@@ -142,87 +90,31 @@ impl Ca {
 
     /// A client certificate.
     pub(crate) fn client(&self, name: &str) -> Leaf {
-        self.leaf(&[name], ExtendedKeyUsagePurpose::ClientAuth, |_| {})
+        self.issue(&[name], ExtendedKeyUsagePurpose::ClientAuth)
     }
 
     /// A certificate that says it is not a CA (basicConstraints CA:FALSE), as Debian's
     /// snakeoil certificate does.
     pub(crate) fn not_a_ca(&self, name: &str) -> Leaf {
-        self.leaf(&[name], ExtendedKeyUsagePurpose::ServerAuth, |params| {
+        self.issue_with(&[name], ExtendedKeyUsagePurpose::ServerAuth, |params| {
             params.is_ca = IsCa::ExplicitNoCa;
         })
     }
-
-    fn leaf(
-        &self,
-        names: &[&str],
-        usage: ExtendedKeyUsagePurpose,
-        adjust: impl FnOnce(&mut CertificateParams),
-    ) -> Leaf {
-        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
-        let mut params = CertificateParams::new(names.clone()).expect("params");
-        params
-            .distinguished_name
-            .push(DnType::CommonName, names[0].as_str());
-        params.extended_key_usages = vec![usage];
-        adjust(&mut params);
-        let key = KeyPair::generate().expect("key");
-        let cert = params
-            .signed_by(&key, &self.cert, &self.key)
-            .expect("signed");
-        Leaf {
-            chain: vec![cert.der().clone()],
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        }
-    }
 }
 
-/// An issued certificate and its key.
-pub(crate) struct Leaf {
-    pub(crate) chain: Vec<CertificateDer<'static>>,
-    pub(crate) key: PrivateKeyDer<'static>,
-    pub(crate) cert_pem: String,
-    pub(crate) key_pem: String,
+impl std::ops::Deref for Ca {
+    type Target = test_pki::Ca;
+    fn deref(&self) -> &test_pki::Ca {
+        &self.0
+    }
 }
 
 /// A TLS server on 127.0.0.1 presenting `leaf`, requiring a client certificate issued by
 /// `client_ca` when one is given; it serves every connection until the test process ends.
 pub(crate) fn serve(leaf: &Leaf, client_ca: Option<&Ca>) -> SocketAddr {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .expect("versions");
-    let builder = match client_ca {
-        Some(ca) => {
-            let mut roots = RootCertStore::empty();
-            roots.add(ca.der()).expect("client CA");
-            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .expect("client verifier");
-            builder.with_client_cert_verifier(verifier)
-        }
-        None => builder.with_no_client_auth(),
+    let options = ServerOptions {
+        client_ca: client_ca.map(|ca| ca.der()),
+        ..ServerOptions::default()
     };
-    let config = Arc::new(
-        builder
-            .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
-            .expect("server certificate"),
-    );
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    thread::spawn(move || {
-        for tcp in listener.incoming() {
-            let Ok(mut tcp) = tcp else { continue };
-            let config = Arc::clone(&config);
-            thread::spawn(move || {
-                if let Ok(mut conn) = ServerConnection::new(config) {
-                    // Until the client goes or the handshake fails (complete_io sends the alert).
-                    while conn.complete_io(&mut tcp).is_ok_and(|(read, _)| read > 0) {}
-                }
-            });
-        }
-    });
-    addr
+    test_pki::spawn_server(leaf, options)
 }

@@ -5,12 +5,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Output;
 
-use crate::common::{json, probe, run, serve, stdout, Ca, Leaf, TempDir};
+use crate::common::{json, probe, run, scratch_dir, serve, stdout, Ca, Leaf, ScratchDir};
 
 /// A loopback server with a certificate for `localhost` and 127.0.0.1, and a trust store (the
 /// child's `SSL_CERT_FILE`) that holds an unrelated CA, so it loads but does not trust the server.
 struct Setup {
-    dir: TempDir,
+    dir: ScratchDir,
     ca: Ca,
     store: PathBuf,
     ca_file: PathBuf,
@@ -18,7 +18,7 @@ struct Setup {
 
 impl Setup {
     fn new(name: &str) -> Self {
-        let dir = TempDir::new(name);
+        let dir = scratch_dir(name);
         let ca = Ca::new("Loopback Test CA");
         let store = dir.write("store.pem", &Ca::new("Unrelated Root").pem());
         let ca_file = dir.write("ca.pem", &ca.pem());
@@ -168,7 +168,7 @@ fn mtls_with_and_without_a_client_certificate() {
     let setup = Setup::new("connect-mtls");
     let client_ca = Ca::new("Client CA");
     let client = client_ca.client("probe-client");
-    let cert = setup.dir.write("client.pem", &client.cert_pem);
+    let cert = setup.dir.write("client.pem", &client.chain_pem);
     let key = setup.dir.write("client.key", &client.key_pem);
     let addr = serve(&localhost(&setup.ca), Some(&client_ca));
 

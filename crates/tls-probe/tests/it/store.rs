@@ -1,10 +1,10 @@
 //! `tls-probe store`: every certificate of the bundle accounted for, with its facts.
 
-use crate::common::{json, probe, run, stdout, Ca, TempDir, GARBAGE_PEM};
+use crate::common::{json, probe, run, scratch_dir, stdout, Ca, GARBAGE_PEM};
 
 #[test]
 fn json_names_every_anchor_and_every_skipped_certificate_with_its_file() {
-    let dir = TempDir::new("store-json");
+    let dir = scratch_dir("store-json");
     let (current, old) = (Ca::new("Current Root"), Ca::expired("Old Root"));
     let snakeoil = current.not_a_ca("snakeoil.example");
     let bundle = dir.write(
@@ -13,7 +13,7 @@ fn json_names_every_anchor_and_every_skipped_certificate_with_its_file() {
             current.pem(),
             GARBAGE_PEM.to_owned(),
             old.pem(),
-            snakeoil.cert_pem.clone(),
+            snakeoil.chain_pem.clone(),
         ]
         .concat(),
     );
@@ -83,7 +83,7 @@ fn json_names_every_anchor_and_every_skipped_certificate_with_its_file() {
 
 #[test]
 fn text_is_a_table_of_anchors_then_the_exceptions() {
-    let dir = TempDir::new("store-text");
+    let dir = scratch_dir("store-text");
     let ca = Ca::new("Table Root");
     let bundle = dir.write("bundle.pem", &[ca.pem(), GARBAGE_PEM.to_owned()].concat());
     let output = run(probe(&bundle).arg("store"));
@@ -104,7 +104,7 @@ fn text_is_a_table_of_anchors_then_the_exceptions() {
 
 #[test]
 fn a_store_that_does_not_load_exits_3_and_says_why() {
-    let dir = TempDir::new("store-missing");
+    let dir = scratch_dir("store-missing");
     let missing = dir.write("placeholder", "").with_file_name("missing.pem");
     let output = run(probe(&missing).args(["store", "--json"]));
     assert_eq!(output.status.code(), Some(3));

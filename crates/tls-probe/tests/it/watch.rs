@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use crate::common::{probe, Ca, TempDir};
+use crate::common::{probe, scratch_dir, Ca};
 
 /// Kills the child however the test ends.
 struct Killed(Child);
@@ -20,7 +20,7 @@ impl Drop for Killed {
 
 #[test]
 fn a_line_per_published_change() {
-    let dir = TempDir::new("watch");
+    let dir = scratch_dir("watch");
     let (first, second) = (Ca::new("First Root"), Ca::new("Second Root"));
     let bundle = dir.write("bundle.pem", &first.pem());
     let mut child = Killed(

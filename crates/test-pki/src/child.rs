@@ -1,18 +1,38 @@
-//! Helpers of the integration tests: the crate's shared test support (fixture roots, a scripted
-//! source, rcgen CAs, scratch files), plus what only integration tests need (a clean environment,
-//! child processes).
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+//! A test binary re-run as a child, for what is per process: the environment variables a
+//! process-wide store reads once, and that store's first load. The parent gives the child its
+//! environment (`Command::env`), never its own (`set_var` is for a process with one thread).
 
-#[path = "../../src/test_support.rs"]
-mod shared;
-#[allow(unused_imports)]
-pub use shared::*;
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::Duration;
 
-/// Forget the machine's `SSL_CERT_FILE`/`SSL_CERT_DIR`: each test sets exactly what it means.
-/// Call it first, before any other thread exists in the test binary.
-pub fn clear_cert_env() {
-    std::env::remove_var("SSL_CERT_FILE");
-    std::env::remove_var("SSL_CERT_DIR");
+/// Set in every child [`spawn_runner`] starts.
+const CHILD: &str = "TEST_PKI_CHILD";
+
+/// How long a child of [`alone`] may run before it counts as a hang.
+const CHILD_LIMIT: Duration = Duration::from_secs(60);
+
+/// Run the calling test, `test`, alone in a child: `true` there, where its body is to run.
+///
+/// In the parent, `env` is given a fresh scratch directory and returns the variables to set (on top
+/// of `SSL_CERT_FILE` and `SSL_CERT_DIR` removed), typically paths in that directory; the child
+/// must pass within a minute (killed then, and failed as a hang), and the parent gets `false`.
+pub fn alone(test: &str, env: impl FnOnce(&Path) -> Vec<(&'static str, OsString)>) -> bool {
+    if std::env::var_os(CHILD).is_some() {
+        return true;
+    }
+    let dir = crate::scratch_dir(test);
+    let env = env(&dir);
+    let env: Vec<_> = env
+        .iter()
+        .map(|(key, value)| (*key, value.as_os_str()))
+        .collect();
+    let run = wait_bounded(spawn_runner(test, &env, false), CHILD_LIMIT);
+    let run = run.unwrap_or_else(|hang| panic!("{test}: {hang}"));
+    // The child's harness ran exactly this test, and it passed.
+    let why = format!("{test}: {}\n{}\n{}", run.status, run.stdout, run.stderr);
+    assert!(run.stdout.contains(" 1 passed;"), "{why}");
+    false
 }
 
 /// How a re-executed copy of this test binary ended and what it printed.
@@ -25,10 +45,10 @@ pub struct ChildRun {
     pub stderr: String,
 }
 
-/// Start this test binary again, running only the test `runner`, with `SSL_CERT_FILE` and
-/// `SSL_CERT_DIR` removed and then `env` set: the child's process-wide cache sees exactly the
-/// environment of its case. With `gated`, its stdin is a pipe the runner can wait on, so that a
-/// parent can release many children at once by closing their stdin.
+/// Start this test binary again, running only the test `runner` (ignored or not), with
+/// `SSL_CERT_FILE` and `SSL_CERT_DIR` removed and then `env` set: the child's process-wide cache
+/// sees exactly the environment of its case. With `gated`, its stdin is a pipe the runner can
+/// wait on, so that a parent can release many children at once by closing their stdin.
 pub fn spawn_runner(
     runner: &str,
     env: &[(&str, &std::ffi::OsStr)],
@@ -43,9 +63,11 @@ pub fn spawn_runner(
             "--nocapture",
             "--test-threads=1",
             "--quiet",
+            "--include-ignored",
         ])
         .env_remove("SSL_CERT_FILE")
         .env_remove("SSL_CERT_DIR")
+        .env(CHILD, "1")
         .stdin(if gated { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -1,0 +1,22 @@
+//! The test helpers of the workspace, written once (as rustls keeps its in `rustls-test`): a test
+//! PKI from rcgen, loopback rustls servers and a client for them, scripted trust sources, scratch
+//! files, and a test binary re-run as a child with an environment of its own. Not published; a
+//! dev-dependency of every crate whose tests need it, and a dependency of `client-recipes`.
+//!
+//! A helper that cannot do its job panics: the test it serves fails there, with the reason.
+#![allow(clippy::unwrap_used)]
+
+mod ca;
+mod child;
+mod files;
+mod server;
+mod source;
+
+pub use ca::{Ca, Leaf};
+pub use child::{alone, spawn_runner, wait_bounded, ChildRun};
+pub use files::{fresh_dir, replace_file, scratch_dir, settle, write_settled, ScratchDir};
+pub use server::{
+    exchange, http_get, provider, spawn_server, ClientLeaves, Negotiated, PinnedClientVerifier,
+    ServerOptions,
+};
+pub use source::{ca_pem, garbage, root, Fake, Script, ScriptedSource, UNPARSABLE_CERT_PEM};
