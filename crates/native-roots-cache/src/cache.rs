@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use rustls::RootCertStore;
 
 use crate::certificate::{CertificateLocation, ReportedCertificate};
+use crate::debounce::{Debounce, Decision};
 use crate::error::{NativeRootsError, NativeRootsErrorKind};
 use crate::notify::Notifier;
 use crate::platform::PlatformSource;
@@ -20,7 +21,7 @@ use crate::report::LoadReport;
 use crate::source::{IncompleteFile, TrustSource};
 use crate::sync::{AtomicU64, Mutex, Ordering, Slot};
 use crate::wait::{FirstLoad, NextGeneration};
-use crate::watch::{ChangeCheck, Debounce, Decision};
+use crate::watch::ChangeCheck;
 use crate::worker;
 
 /// A cache of one trust store: loaded on first use, shared as `Arc<RootCertStore>`, replaced only

@@ -6,6 +6,7 @@
 mod cache;
 mod certificate;
 mod constraints;
+mod debounce;
 mod error;
 mod files;
 #[cfg(not(loom))]
