@@ -21,7 +21,9 @@ pub fn alone(test: &str, env: impl FnOnce(&Path) -> Vec<(&'static str, OsString)
     if std::env::var_os(CHILD).is_some() {
         return true;
     }
-    let dir = crate::scratch_dir(test);
+    // A test's path (`module::name`) would put `:` in the directory's name, which separates
+    // the directories of `SSL_CERT_DIR`.
+    let dir = crate::scratch_dir(&test.replace("::", "-"));
     let env = env(&dir);
     let env: Vec<_> = env
         .iter()

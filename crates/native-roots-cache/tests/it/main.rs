@@ -12,3 +12,4 @@ mod live_trust;
 mod never_blocks;
 mod reader;
 mod torn_reads;
+mod writers;

@@ -92,9 +92,12 @@ fn refreshes_during_in_place_rewrites_publish_only_whole_stores() {
     );
     write_settled(&bundle, &bundles.old);
 
-    // Short backoffs keep the test quick; the reader's checks do not depend on them.
-    let policy =
-        LoadPolicy::DEFAULT.with_backoff(Duration::from_millis(1), Duration::from_millis(4));
+    // Short backoffs and a deadline shorter than the writer window keep the test quick: a torn
+    // read is then retried rather than waited out (which `writers` tests), and the reader's
+    // checks do not depend on either.
+    let policy = LoadPolicy::DEFAULT
+        .with_backoff(Duration::from_millis(1), Duration::from_millis(4))
+        .with_deadline(Duration::from_secs(1));
     let cache = RootsCache::with_source(PemFiles::new().with_file(&bundle)).with_policy(policy);
     assert_eq!(subjects(&cache.native_roots().unwrap()), old);
 
@@ -119,8 +122,8 @@ fn refreshes_during_in_place_rewrites_publish_only_whole_stores() {
             }
             // A failed refresh publishes nothing (the store in use is checked below). Almost
             // always it is a torn read given up on; a writer starved for over 2 s between
-            // truncating and writing leaves an empty file that looks settled: `NoAnchors`, also
-            // harmless for a refresh (RELIABILITY.md §4 names that residual risk).
+            // truncating and writing leaves an empty or cut file past the writer window, which
+            // a refresh refuses as an incomplete file since the store in use has anchors from it.
             Err(err) => {
                 assert!(
                     err.to_string().contains(&bundle.display().to_string()),
@@ -128,7 +131,7 @@ fn refreshes_during_in_place_rewrites_publish_only_whole_stores() {
                 );
                 match err.kind() {
                     NativeRootsErrorKind::TransientExhausted => refused += 1,
-                    NativeRootsErrorKind::NoAnchors => other += 1,
+                    NativeRootsErrorKind::IncompleteFile => other += 1,
                     kind => panic!("unexpected {kind:?}: {err}"),
                 }
             }
@@ -141,7 +144,7 @@ fn refreshes_during_in_place_rewrites_publish_only_whole_stores() {
     let rewrites = writer.join().unwrap();
     println!(
         "{rewrites} rewrites; {published} refreshes published a whole store, {refused} were \
-         refused as torn, {other} found an emptied file that looked settled"
+         refused as torn, {other} found a file a starved writer had left incomplete"
     );
     assert!(
         rewrites > 10,
