@@ -68,18 +68,39 @@ pub struct RootsCache<S = PlatformSource> {
     watching: std::sync::atomic::AtomicBool,
     /// Which signature the store in use was read at, and which change waits to hold still.
     debounce: std::sync::Mutex<Debounce>,
-    /// When a cached failure last compared its files with what it read (rate-limits the
-    /// failure's stat pass to one per [`HEAL_INTERVAL`]); held while that check runs.
-    heal_checked: std::sync::Mutex<Option<Instant>>,
+    /// How a cached failure may heal; held while one caller checks (the others return the
+    /// cached error at once).
+    healing: std::sync::Mutex<Healing>,
+}
+
+/// The two doors a call may open for a cached failure, besides an explicit refresh.
+#[derive(Debug)]
+struct Healing {
+    /// When the failure's files were last compared with what it read (at most once per
+    /// [`HEAL_INTERVAL`]).
+    checked: Option<Instant>,
+    /// Timed reads of a failure that met only transient errors, since the last success.
+    timed: u32,
 }
 
 /// How often a call that meets a cached failure may look whether its files changed since.
 const HEAL_INTERVAL: Duration = Duration::from_secs(1);
 
+/// How long after a failure that met only transient errors (whose causes pass: keychain
+/// contention, descriptors or memory exhausted, a writer slower than the deadline) a call reads
+/// the store again: 2 s, doubling with each such read that fails again, at most 5 minutes.
+fn transient_retry_after(timed: u32) -> Duration {
+    Duration::from_secs(2)
+        .saturating_mul(1 << timed.min(8))
+        .min(Duration::from_secs(300))
+}
+
 /// The outcome callers see, swapped in as one unit so that a store and its report always agree.
 struct Published {
     roots: Result<Arc<RootCertStore>, NativeRootsError>,
     report: Arc<LoadReport>,
+    /// When it was published.
+    at: Instant,
 }
 
 /// The result of a successful [`RootsCache::refresh`].
@@ -147,7 +168,10 @@ macro_rules! constructors {
                     notifier: Notifier::new(),
                     watching: std::sync::atomic::AtomicBool::new(false),
                     debounce: std::sync::Mutex::new(Debounce::new()),
-                    heal_checked: std::sync::Mutex::new(None),
+                    healing: std::sync::Mutex::new(Healing {
+                        checked: None,
+                        timed: 0,
+                    }),
                 }
             }
         }
@@ -238,22 +262,37 @@ impl<S: TrustSource> RootsCache<S> {
         }
     }
 
-    /// A cached failure, or the outcome of one more load when the files it read have changed
-    /// since it failed: a sticky failure heals when its files are fixed, with or without a
-    /// watcher. At most one caller a second pays the stat pass of that look (the others get the
-    /// cached error at once), and an unchanged failing store is never read again. Sources
-    /// without a signature (the macOS and Windows stores) and failures that read nothing (a
-    /// deadline, a panic) stay cached until a refresh.
+    /// A cached failure, or the outcome of one more load when a door reopened it. Two doors open
+    /// from the call path, with or without a watcher:
+    /// - the failure's files changed since it read them (a sticky failure heals once its files
+    ///   are fixed): at most one caller a second pays the stat pass of that look, and an
+    ///   unchanged failing store is never read again; sources without a signature (the macOS and
+    ///   Windows stores) and failures that read nothing (a deadline, a panic) do not have it;
+    /// - the failure met only transient errors (`TransientExhausted`): it is read again
+    ///   [`transient_retry_after`] it was published, 2 s at first, doubling while it fails.
+    ///
+    /// The other callers get the cached error at once while one of them checks.
     #[cold]
     fn heal(&self, cached: NativeRootsError) -> Result<Arc<RootCertStore>, NativeRootsError> {
-        let Ok(mut checked) = self.heal_checked.try_lock() else {
+        let Ok(mut healing) = self.healing.try_lock() else {
             return Err(cached);
         };
         let now = Instant::now();
-        if checked.is_some_and(|at| now.duration_since(at) < HEAL_INTERVAL) {
+        let due = self.current.load_full().is_some_and(|published| {
+            now.duration_since(published.at) >= transient_retry_after(healing.timed)
+        });
+        if cached.kind() == NativeRootsErrorKind::TransientExhausted && due {
+            healing.timed += 1;
+            log::info!("the trust store's last load met only transient errors; reading it again");
+            return self.reopen(&mut healing);
+        }
+        if healing
+            .checked
+            .is_some_and(|at| now.duration_since(at) < HEAL_INTERVAL)
+        {
             return Err(cached);
         }
-        *checked = Some(now);
+        healing.checked = Some(now);
         let Some(failed) = self.lock_debounce().failed().cloned() else {
             return Err(cached);
         };
@@ -261,10 +300,16 @@ impl<S: TrustSource> RootsCache<S> {
             return Err(cached);
         }
         log::info!("the trust store's files changed since its load failed; reading them again");
-        match self.refresh() {
-            Ok(refresh) => Ok(refresh.roots),
-            Err(err) => Err(err),
+        self.reopen(&mut healing)
+    }
+
+    /// Read the store again for [`heal`](Self::heal).
+    fn reopen(&self, healing: &mut Healing) -> Result<Arc<RootCertStore>, NativeRootsError> {
+        let roots = self.refresh().map(|refresh| refresh.roots);
+        if roots.is_ok() {
+            healing.timed = 0;
         }
+        roots
     }
 
     /// The same as [`native_roots`](Self::native_roots), named for a daemon's boot path.
@@ -538,6 +583,7 @@ impl<S: TrustSource> RootsCache<S> {
         self.current.store(Some(Arc::new(Published {
             roots,
             report: Arc::new(report),
+            at: Instant::now(),
         })));
         self.epoch.store(
             NEXT_EPOCH.fetch_add(1, Ordering::Relaxed),

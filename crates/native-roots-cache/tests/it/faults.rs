@@ -450,3 +450,38 @@ fn a_source_reading_another_cache_is_not_re_entry() {
     assert_eq!(outer.native_roots().unwrap().len(), 3);
     assert_eq!(base.calls(), 1);
 }
+
+/// A failure that met only transient errors has a cause that passes (keychain contention,
+/// descriptors or memory exhausted): it is sticky for a while (no retry storm), then a call reads
+/// the store again, 2 s after the failure, and heals. A failure with a permanent cause is not
+/// read again on a timer.
+#[test]
+fn a_transient_failure_is_read_again_after_a_while() {
+    // Three transient attempts, then the keychain is free again.
+    let source = Fake::new(|n| if n <= 3 { transient() } else { good() });
+    let cache = cache(&source);
+    let err = cache.native_roots().unwrap_err();
+    assert_eq!(err.kind(), NativeRootsErrorKind::TransientExhausted);
+    for _ in 0..1000 {
+        assert_eq!(cache.native_roots().unwrap_err(), err);
+    }
+    assert_eq!(source.calls(), 3, "sticky meanwhile: no retry storm");
+    thread::sleep(Duration::from_millis(2100));
+    let healed = cache.native_roots().expect("read again once 2 s passed");
+    assert_eq!(healed.len(), 2);
+    assert_eq!((source.calls(), cache.generation()), (4, 1));
+
+    let permanent = Fake::new(|_| SourceOutput::new(Vec::<CertificateDer<'static>>::new(), vec![]));
+    let cache = self::cache(&permanent);
+    assert_eq!(
+        cache.native_roots().unwrap_err().kind(),
+        NativeRootsErrorKind::NoAnchors
+    );
+    thread::sleep(Duration::from_millis(2100));
+    assert!(cache.native_roots().is_err());
+    assert_eq!(
+        permanent.calls(),
+        1,
+        "no timed door for a permanent failure"
+    );
+}
