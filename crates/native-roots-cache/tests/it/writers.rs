@@ -149,7 +149,7 @@ fn a_watched_bundle_cut_mid_certificate_is_never_published() {
     file.write_all(cut.as_bytes()).unwrap();
     file.flush().unwrap();
     thread::sleep(Duration::from_millis(2500));
-    file.write_all(cas.concat()[cut.len()..].as_bytes())
+    file.write_all(&cas.concat().as_bytes()[cut.len()..])
         .unwrap();
     drop(file);
 
