@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use native_roots_cache::{
-    native_roots, with_native_roots, PemFiles, PlatformSource, RootsCache, TrustSource, Watcher,
+    native_roots, PemFiles, PlatformSource, RootsCache, TrustSource, Watcher,
 };
 use rustls::RootCertStore;
 
@@ -44,7 +44,10 @@ fn cached(c: &mut Criterion) {
     });
     group.bench_function("native_roots()", |b| b.iter(|| black_box(native_roots())));
     group.bench_function("with_native_roots (borrowed)", |b| {
-        b.iter(|| with_native_roots(|roots| black_box(roots.map_or(0, RootCertStore::len))))
+        b.iter(|| {
+            RootsCache::global()
+                .borrow_roots(|roots| black_box(roots.map_or(0, RootCertStore::len)))
+        })
     });
     group.finish();
 }
@@ -85,7 +88,8 @@ fn cached_two_threads(c: &mut Criterion) {
     group.bench_function("with_native_roots (borrowed)", |b| {
         b.iter_custom(|iters| {
             on_two_threads(iters, || {
-                with_native_roots(|roots| black_box(roots.map_or(0, RootCertStore::len)));
+                RootsCache::global()
+                    .borrow_roots(|roots| black_box(roots.map_or(0, RootCertStore::len)));
             })
         })
     });

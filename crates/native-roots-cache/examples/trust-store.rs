@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let outcome = native_roots_cache::warm_native_roots();
-    if let Some(report) = native_roots_cache::native_roots_report() {
+    if let Some(report) = native_roots_cache::RootsCache::global().report() {
         println!("{report}");
         for err in &report.errors {
             println!("  error:   {err}");
@@ -23,7 +23,7 @@ fn main() -> ExitCode {
             println!(
                 "ready: {} trust anchors, generation {}",
                 store.len(),
-                native_roots_cache::native_roots_generation()
+                native_roots_cache::RootsCache::global().generation()
             );
             ExitCode::SUCCESS
         }

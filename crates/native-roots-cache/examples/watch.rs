@@ -10,10 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use native_roots_cache::{
-    native_roots_generation, native_roots_report, wait_for_native_roots_generation,
-    watch_native_roots, Watcher,
-};
+use native_roots_cache::{RootsCache, Watcher};
 
 fn main() -> std::io::Result<()> {
     let seconds: u64 = std::env::args()
@@ -21,20 +18,22 @@ fn main() -> std::io::Result<()> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
     let until = Instant::now() + Duration::from_secs(seconds);
-    let watching =
-        watch_native_roots(Watcher::new().with_poll_interval(Duration::from_millis(500)))?;
+    let roots = RootsCache::global();
+    let watching = Watcher::new()
+        .with_poll_interval(Duration::from_millis(500))
+        .start(roots)?;
     let mut seen = 0;
     while let Some(left) = until.checked_duration_since(Instant::now()) {
-        let Some(generation) = wait_for_native_roots_generation(seen, left) else {
+        let Some(generation) = roots.wait_for_generation(seen, left) else {
             break;
         };
-        if let Some(report) = native_roots_report() {
+        if let Some(report) = roots.report() {
             println!("generation {generation}: {report}");
         }
         seen = generation;
     }
-    if native_roots_generation() == 0 {
-        if let Some(report) = native_roots_report() {
+    if RootsCache::global().generation() == 0 {
+        if let Some(report) = roots.report() {
             println!("no store published: {report}");
         }
     }

@@ -1,17 +1,24 @@
-//! [`RootsCache`]: the load-once, publish-atomically state machine behind the global functions.
+//! [`RootsCache`]: the load-once, publish-atomically state machine behind [`native_roots`] and
+//! [`RootsCache::global`].
 //!
 //! Guarantees: at most one load runs per cache at a time (concurrent first callers wait on it);
 //! after the first load every read is a lock-free `arc-swap` load plus an `Arc` clone; an outcome
-//! is replaced only by [`RootsCache::refresh`]; a load that panics or outlives its deadline
-//! becomes a cached error instead of a retry storm or a hang.
+//! is replaced only by a refresh (the caller's, or one a door of a cached failure opens); a load
+//! that panics or outlives its deadline becomes a cached error instead of a retry storm or a hang.
+//!
+//! [`native_roots`]: crate::native_roots
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::sync::{Arc, PoisonError};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use rustls::RootCertStore;
 
-use crate::certificate::{CertificateLocation, ReportedCertificate};
+use crate::changes::{
+    anchor_changes, describe_changes, held_back, same_anchors, ChangeCheck, Refresh,
+};
 use crate::debounce::{Debounce, Decision};
 use crate::error::{NativeRootsError, NativeRootsErrorKind};
 use crate::notify::Notifier;
@@ -19,29 +26,25 @@ use crate::platform::PlatformSource;
 use crate::policy::{LoadPolicy, Sleeper};
 use crate::report::LoadReport;
 use crate::source::{IncompleteFile, TrustSource};
-use crate::sync::{AtomicU64, Mutex, Ordering, Slot};
-use crate::wait::{FirstLoad, NextGeneration};
-use crate::watch::ChangeCheck;
+use crate::sync::{AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering, Slot};
 use crate::worker;
 
 /// A cache of one trust store: loaded on first use, shared as `Arc<RootCertStore>`, replaced only
 /// by an explicit [`refresh`](RootsCache::refresh).
 ///
-/// The crate's free functions ([`native_roots`](crate::native_roots) and friends) use one global
+/// [`native_roots`](crate::native_roots) and [`RootsCache::global`] are one process-wide
 /// `RootsCache<PlatformSource>`. Build your own to choose a [`LoadPolicy`], or to read another
 /// [`TrustSource`], such as [`PemFiles`](crate::PemFiles) for trust paths from your own
 /// configuration (tests inject scripted sources). It is `const`-constructible, so it can live in a
 /// `static`:
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
 /// use native_roots_cache::{LoadPolicy, RootsCache};
 ///
 /// static ROOTS: RootsCache = RootsCache::new()
 ///     .with_policy(LoadPolicy::DEFAULT.with_deadline(Duration::from_secs(5)));
 ///
-/// # std::env::remove_var("SSL_CERT_DIR");
-/// # std::env::remove_var("SSL_CERT_FILE");
 /// if let Ok(store) = ROOTS.native_roots() {
 ///     println!("{} anchors", store.len());
 /// }
@@ -63,14 +66,16 @@ pub struct RootsCache<S = PlatformSource> {
     generation: AtomicU64,
     /// Callers waiting for a publish (blocking or as futures).
     notifier: Notifier,
+    /// Whether [`load_async`](Self::load_async) started a loader thread.
+    loading_started: AtomicBool,
     /// Whether a watcher (or a caller of `check_for_changes`) follows this cache, so that loads
     /// take the source's signature; off, a load pays nothing for live trust.
-    watching: std::sync::atomic::AtomicBool,
+    watching: AtomicBool,
     /// Which signature the store in use was read at, and which change waits to hold still.
-    debounce: std::sync::Mutex<Debounce>,
+    debounce: Mutex<Debounce>,
     /// How a cached failure may heal; held while one caller checks (the others return the
     /// cached error at once).
-    healing: std::sync::Mutex<Healing>,
+    healing: Mutex<Healing>,
 }
 
 /// The two doors a call may open for a cached failure, besides an explicit refresh.
@@ -101,24 +106,6 @@ struct Published {
     report: Arc<LoadReport>,
     /// When it was published.
     at: Instant,
-}
-
-/// The result of a successful [`RootsCache::refresh`].
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct Refresh {
-    /// The store now published.
-    pub roots: Arc<RootCertStore>,
-    /// Whether the anchor set differed from the one published before (if unchanged, `roots` is
-    /// the very same `Arc` as before and the generation did not move).
-    pub changed: bool,
-    /// The generation now published.
-    pub generation: u64,
-    /// The anchors' certificates the new store has and the previous one had not (empty when
-    /// unchanged, or when the previous outcome was an error).
-    pub added: Vec<ReportedCertificate>,
-    /// The anchors' certificates the previous store had and the new one has not.
-    pub removed: Vec<ReportedCertificate>,
 }
 
 #[cfg(not(loom))]
@@ -166,9 +153,10 @@ macro_rules! constructors {
                     epoch: AtomicU64::new(0),
                     generation: AtomicU64::new(0),
                     notifier: Notifier::new(),
-                    watching: std::sync::atomic::AtomicBool::new(false),
-                    debounce: std::sync::Mutex::new(Debounce::new()),
-                    healing: std::sync::Mutex::new(Healing {
+                    loading_started: AtomicBool::new(false),
+                    watching: AtomicBool::new(false),
+                    debounce: Mutex::new(Debounce::new()),
+                    healing: Mutex::new(Healing {
                         checked: None,
                         timed: 0,
                     }),
@@ -247,7 +235,7 @@ impl<S: TrustSource> RootsCache<S> {
         };
         // `current` may be newer than `epoch`; remembering it under the older stamp only costs
         // one more read of `current` on the next call.
-        // Skipped when a `with_roots` callback on this thread holds the borrow.
+        // Skipped when a `borrow_roots` callback on this thread holds the borrow.
         let _ = LAST_READ.try_with(|last| {
             if let Ok(mut last) = last.try_borrow_mut() {
                 *last = Some(LastRead {
@@ -323,7 +311,7 @@ impl<S: TrustSource> RootsCache<S> {
     /// Run `f` on a borrow of the cached store, without touching its reference count: the read to
     /// use on hot paths shared by many threads. Loads on first use like
     /// [`native_roots`](Self::native_roots).
-    pub fn with_roots<R>(
+    pub fn borrow_roots<R>(
         &self,
         f: impl FnOnce(Result<&RootCertStore, &NativeRootsError>) -> R,
     ) -> R {
@@ -487,36 +475,71 @@ impl<S: TrustSource> RootsCache<S> {
     /// code, built on std's `Waker` alone, so it runs on any executor and blocks none.
     ///
     /// [`wait_for_generation`]: Self::wait_for_generation
-    pub fn next_generation(&self, seen: u64) -> NextGeneration<'_, S> {
-        NextGeneration::new(self, seen)
+    pub fn next_generation(&self, seen: u64) -> impl Future<Output = u64> + Send + '_ {
+        std::future::poll_fn(move |cx| {
+            if self
+                .notifier
+                .register(cx.waker(), || self.generation() > seen)
+            {
+                Poll::Ready(self.generation())
+            } else {
+                Poll::Pending
+            }
+        })
     }
 
     /// A future of the first load's outcome, for async code that must not block a runtime
-    /// thread on the load. It does not start the load: a [`Watcher`](crate::Watcher) does, on its
-    /// own thread (the process-wide [`native_roots_async`](crate::native_roots_async) starts one
-    /// for you).
-    pub fn loaded(&self) -> FirstLoad<'_, S> {
-        FirstLoad::new(self)
+    /// thread on the load. It does not start the load: [`load_async`](Self::load_async) or a
+    /// [`Watcher`](crate::Watcher) does, on a thread of its own.
+    pub fn loaded(
+        &self,
+    ) -> impl Future<Output = Result<Arc<RootCertStore>, NativeRootsError>> + Send + '_ {
+        std::future::poll_fn(move |cx| {
+            if !self.notifier.register(cx.waker(), || self.has_outcome()) {
+                return Poll::Pending;
+            }
+            // Outcomes are never withdrawn once published.
+            match self.current.load_full() {
+                Some(published) => Poll::Ready(published.roots.clone()),
+                None => Poll::Pending,
+            }
+        })
     }
 
-    /// The outcome published now, if any (no load is started).
-    pub(crate) fn published_roots(&self) -> Option<Result<Arc<RootCertStore>, NativeRootsError>> {
-        self.current.load_full().map(|p| p.roots.clone())
+    /// The store for async code: the first load runs on a thread of its own (started here if no
+    /// load has started yet), so no executor thread blocks on it; once loaded, the future
+    /// resolves at once with the cached outcome.
+    ///
+    /// # Errors
+    /// As [`native_roots`](Self::native_roots), when the future resolves.
+    pub fn load_async(
+        &'static self,
+    ) -> impl Future<Output = Result<Arc<RootCertStore>, NativeRootsError>> + Send + 'static {
+        if !self.has_outcome() && !self.loading_started.swap(true, Ordering::AcqRel) {
+            let spawned = std::thread::Builder::new()
+                .name("native-roots-load".into())
+                .spawn(|| drop(self.native_roots()));
+            if let Err(err) = spawned {
+                // Load on this thread rather than never: a blocked executor beats a future that
+                // never resolves.
+                log::warn!(
+                    "could not start a thread for the first trust-store load ({err}); loading \
+                     inline"
+                );
+                let _ = self.native_roots();
+            }
+        }
+        self.loaded()
     }
 
     /// Whether anything has been published.
-    pub(crate) fn has_outcome(&self) -> bool {
+    fn has_outcome(&self) -> bool {
         self.epoch.load(Ordering::Acquire) != 0
-    }
-
-    pub(crate) fn notifier(&self) -> &Notifier {
-        &self.notifier
     }
 
     /// From now on, loads take the source's signature.
     pub(crate) fn start_watching(&self) {
-        self.watching
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.watching.store(true, Ordering::Relaxed);
     }
 
     /// Whether the source has a cheap signature (files) or must be reloaded on a timer.
@@ -524,7 +547,7 @@ impl<S: TrustSource> RootsCache<S> {
         self.source.signature().is_some()
     }
 
-    fn lock_debounce(&self) -> std::sync::MutexGuard<'_, Debounce> {
+    fn lock_debounce(&self) -> MutexGuard<'_, Debounce> {
         self.debounce.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -613,107 +636,9 @@ impl<S: TrustSource> RootsCache<S> {
             &self.policy,
             self.id(),
             &self.stuck,
-            self.watching.load(std::sync::atomic::Ordering::Relaxed),
+            self.watching.load(Ordering::Relaxed),
         )
     }
-}
-
-/// The anchors' certificates in `new` and not in `old`, and in `old` and not in `new`.
-fn anchor_changes(
-    old: &LoadReport,
-    new: &LoadReport,
-) -> (Vec<ReportedCertificate>, Vec<ReportedCertificate>) {
-    use std::collections::HashSet;
-    let ders = |report: &LoadReport| -> HashSet<Vec<u8>> {
-        report
-            .anchor_certificates
-            .iter()
-            .map(|c| c.der.as_ref().to_vec())
-            .collect()
-    };
-    let (old_ders, new_ders) = (ders(old), ders(new));
-    let only = |report: &LoadReport, other: &HashSet<Vec<u8>>| {
-        report
-            .anchor_certificates
-            .iter()
-            .filter(|c| !other.contains(c.der.as_ref()))
-            .cloned()
-            .collect()
-    };
-    (only(new, &old_ders), only(old, &new_ders))
-}
-
-/// `; added: A, B; removed: C` by subject, for the log line of a published change.
-fn describe_changes(added: &[ReportedCertificate], removed: &[ReportedCertificate]) -> String {
-    let subjects = |certs: &[ReportedCertificate]| {
-        certs
-            .iter()
-            .map(|c| {
-                c.subject()
-                    .unwrap_or_else(|| format!("SHA-256 {}", c.sha256_hex()))
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    let mut text = String::new();
-    if !added.is_empty() {
-        text.push_str(&format!("; added {}: {}", added.len(), subjects(added)));
-    }
-    if !removed.is_empty() {
-        text.push_str(&format!(
-            "; removed {}: {}",
-            removed.len(),
-            subjects(removed)
-        ));
-    }
-    text
-}
-
-/// The first file of a reload that must not replace the store `previous` describes: one cut
-/// short (at any age: past the writer window a first load settles on what is whole, but a good
-/// store is better than that), or one emptied where `previous` read anchors from.
-fn held_back<'a>(
-    previous: &LoadReport,
-    incomplete: &'a [IncompleteFile],
-) -> Option<&'a IncompleteFile> {
-    if incomplete.is_empty() {
-        return None;
-    }
-    let anchor_files: std::collections::HashSet<&std::path::Path> = previous
-        .anchor_certificates
-        .iter()
-        .filter_map(|c| match &c.location {
-            CertificateLocation::File(path) => Some(path.as_path()),
-            _ => None,
-        })
-        .collect();
-    incomplete.iter().find(|file| match file {
-        IncompleteFile::CutShort(_) => true,
-        IncompleteFile::Empty(path) => anchor_files.contains(path.as_path()),
-    })
-}
-
-/// Whether two stores hold the same set of anchors, whatever their order.
-fn same_anchors(a: &RootCertStore, b: &RootCertStore) -> bool {
-    /// An anchor's identity: subject, public key and name constraints.
-    type AnchorKey<'a> = (&'a [u8], &'a [u8], Option<&'a [u8]>);
-    fn set(store: &RootCertStore) -> Vec<AnchorKey<'_>> {
-        let mut anchors: Vec<_> = store
-            .roots
-            .iter()
-            .map(|anchor| {
-                (
-                    anchor.subject.as_ref(),
-                    anchor.subject_public_key_info.as_ref(),
-                    anchor.name_constraints.as_ref().map(|nc| nc.as_ref()),
-                )
-            })
-            .collect();
-        anchors.sort_unstable();
-        anchors.dedup();
-        anchors
-    }
-    set(a) == set(b)
 }
 
 #[cfg(all(test, not(loom)))]

@@ -55,7 +55,7 @@ pub struct NativeRootsError {
 
 /// The sentence every cached error ends with.
 const CACHED: &str = "This error is cached for the life of the process: fix the cause, then \
-                      restart it or call refresh_native_roots()";
+                      restart it or call RootsCache::global().refresh()";
 
 impl NativeRootsError {
     fn new(kind: NativeRootsErrorKind, attempts: u32, message: String) -> Self {
@@ -236,7 +236,7 @@ impl NativeRootsError {
             0,
             format!(
                 "the trust store was requested from inside its own load (source: {origin}); the \
-                 source must not call native_roots() or refresh_native_roots() on the cache it \
+                 source must not call native_roots() or RootsCache::global().refresh() on the cache it \
                  feeds"
             ),
         )

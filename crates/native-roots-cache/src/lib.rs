@@ -5,6 +5,7 @@
 
 mod cache;
 mod certificate;
+mod changes;
 mod constraints;
 mod debounce;
 mod error;
@@ -23,24 +24,19 @@ mod source;
 mod sync;
 #[cfg(test)]
 mod test_support;
-mod wait;
 mod watch;
 mod worker;
 
-pub use cache::{Refresh, RootsCache};
+pub use cache::RootsCache;
 pub use certificate::{CertificateLocation, ReportedCertificate};
+pub use changes::{ChangeCheck, Refresh};
 pub use error::{NativeRootsError, NativeRootsErrorKind};
 pub use files::PemFiles;
 #[cfg(not(loom))]
-pub use global::{
-    check_native_roots, native_roots, native_roots_async, native_roots_generation,
-    native_roots_loads, native_roots_report, refresh_native_roots,
-    wait_for_native_roots_generation, warm_native_roots, watch_native_roots, with_native_roots,
-};
+pub use global::{native_roots, warm_native_roots};
 pub use platform::PlatformSource;
 pub use policy::LoadPolicy;
 pub use report::{LoadReport, NonCaAnchor, SkippedCertificate};
 pub use signature::SourceSignature;
 pub use source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};
-pub use wait::{FirstLoad, NextGeneration};
-pub use watch::{ChangeCheck, WatchHandle, Watcher};
+pub use watch::{WatchHandle, Watcher};

@@ -4,8 +4,8 @@
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicU64, Ordering},
-    Mutex,
+    atomic::{AtomicBool, AtomicU64, Ordering},
+    Mutex, MutexGuard,
 };
 
 /// The published outcome: lock-free reads and atomic swaps.
@@ -14,8 +14,8 @@ pub(crate) type Slot<T> = arc_swap::ArcSwapOption<T>;
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicU64, Ordering},
-    Mutex,
+    atomic::{AtomicBool, AtomicU64, Ordering},
+    Mutex, MutexGuard,
 };
 
 /// arc-swap does not support loom; an `RwLock` has the same contract for the model.

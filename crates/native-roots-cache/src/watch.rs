@@ -13,42 +13,26 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::cache::{Refresh, RootsCache};
-
-use crate::error::NativeRootsError;
+use crate::cache::RootsCache;
+use crate::changes::ChangeCheck;
 use crate::source::TrustSource;
-
-/// What one [`RootsCache::check_for_changes`] found and did.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum ChangeCheck {
-    /// The source's files look as they did when the store in use was read: nothing to do.
-    Unchanged,
-    /// The files changed since the last look: the change must hold still until the next check
-    /// before it is read (a bundle being written is not read half-way).
-    Pending,
-    /// The source was read again: [`Refresh::changed`] says whether a new store was published.
-    Reloaded(Refresh),
-    /// The source was read again and failed; the last good store stays in use.
-    Failed(NativeRootsError),
-}
 
 /// Starts a thread that follows a [`RootsCache`]'s trust source and publishes its changes.
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use native_roots_cache::Watcher;
+/// use native_roots_cache::{RootsCache, Watcher};
 ///
 /// // The process-wide store: polled every 5 s (files) or reloaded every 5 min (macOS, Windows).
-/// let watching = native_roots_cache::watch_native_roots(Watcher::new());
+/// let roots = RootsCache::global();
+/// let watching = Watcher::new().start(roots)?;
 /// // ... later, wait for the next published change:
-/// let seen = native_roots_cache::native_roots_generation();
-/// if let Some(generation) =
-///     native_roots_cache::wait_for_native_roots_generation(seen, Duration::from_secs(60))
-/// {
+/// let seen = roots.generation();
+/// if let Some(generation) = roots.wait_for_generation(seen, Duration::from_secs(60)) {
 ///     println!("trust store generation {generation}");
 /// }
 /// drop(watching); // stops the thread
+/// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Watcher {

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use native_roots_cache::{native_roots, native_roots_report};
+use native_roots_cache::{native_roots, RootsCache};
 use rustls::ClientConfig;
 use test_pki::{provider, Ca, ServerOptions};
 
@@ -38,7 +38,7 @@ fn client_runner() {
     let _ = std::io::stdin().read(&mut [0_u8; 1]);
 
     let roots = native_roots().unwrap_or_else(|err| panic!("{err}"));
-    let report = native_roots_report().unwrap();
+    let report = RootsCache::global().report().unwrap();
     let config = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .unwrap()

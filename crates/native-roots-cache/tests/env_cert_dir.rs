@@ -3,7 +3,7 @@
 //! its environment at its start.
 #![allow(clippy::unwrap_used)]
 
-use native_roots_cache::{native_roots, native_roots_report, TrustOrigin};
+use native_roots_cache::{native_roots, RootsCache, TrustOrigin};
 
 #[test]
 fn ssl_cert_dir_keeps_the_good_files_and_reports_the_bad() {
@@ -29,7 +29,7 @@ fn ssl_cert_dir_keeps_the_good_files_and_reports_the_bad() {
     test_pki::settle(&truncated_path);
 
     assert_eq!(native_roots().unwrap().len(), 2);
-    let report = native_roots_report().unwrap();
+    let report = RootsCache::global().report().unwrap();
     assert_eq!(
         report.origin,
         TrustOrigin::Environment {

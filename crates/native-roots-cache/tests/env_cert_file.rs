@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use native_roots_cache::{
-    native_roots, native_roots_generation, native_roots_loads, native_roots_report,
-    refresh_native_roots, warm_native_roots, with_native_roots, NativeRootsErrorKind, TrustOrigin,
+    native_roots, warm_native_roots, NativeRootsErrorKind, RootsCache, TrustOrigin,
 };
 
 #[test]
@@ -27,7 +26,7 @@ fn ssl_cert_file_is_loaded_once_then_refreshed_on_request() {
     );
     std::fs::write(&bundle, format!("{a}{}{b}", test_pki::UNPARSABLE_CERT_PEM)).unwrap();
 
-    assert!(native_roots_report().is_none());
+    assert!(RootsCache::global().report().is_none());
     let warmed = warm_native_roots().unwrap();
     assert_eq!(
         warmed.len(),
@@ -36,10 +35,19 @@ fn ssl_cert_file_is_loaded_once_then_refreshed_on_request() {
     );
     let again = native_roots().unwrap();
     assert!(Arc::ptr_eq(&warmed, &again));
-    assert_eq!(with_native_roots(|roots| roots.unwrap().len()), 2);
-    assert_eq!((native_roots_loads(), native_roots_generation()), (1, 1));
+    assert_eq!(
+        RootsCache::global().borrow_roots(|roots| roots.unwrap().len()),
+        2
+    );
+    assert_eq!(
+        (
+            RootsCache::global().loads(),
+            RootsCache::global().generation()
+        ),
+        (1, 1)
+    );
 
-    let report = native_roots_report().unwrap();
+    let report = RootsCache::global().report().unwrap();
     assert_eq!(
         report.origin,
         TrustOrigin::Environment {
@@ -56,22 +64,25 @@ fn ssl_cert_file_is_loaded_once_then_refreshed_on_request() {
     // Changing the file changes nothing until an operator asks.
     std::fs::write(&bundle, format!("{a}{b}{c}")).unwrap();
     assert!(Arc::ptr_eq(&native_roots().unwrap(), &warmed));
-    let refresh = refresh_native_roots().unwrap();
+    let refresh = RootsCache::global().refresh().unwrap();
     assert!(refresh.changed);
-    assert_eq!((refresh.roots.len(), native_roots_generation()), (3, 2));
+    assert_eq!(
+        (refresh.roots.len(), RootsCache::global().generation()),
+        (3, 2)
+    );
     assert!(Arc::ptr_eq(&native_roots().unwrap(), &refresh.roots));
 
     // The same anchors again: same Arc, same generation, so derived caches rebuild nothing.
-    let unchanged = refresh_native_roots().unwrap();
+    let unchanged = RootsCache::global().refresh().unwrap();
     assert!(!unchanged.changed);
     assert!(Arc::ptr_eq(&unchanged.roots, &refresh.roots));
-    assert_eq!(native_roots_generation(), 2);
+    assert_eq!(RootsCache::global().generation(), 2);
 
     // A broken refresh keeps the store in use. Emptied a moment ago, the bundle is taken for one
     // being rewritten (truncated first): the refresh waits for it to settle, then finds it still
     // empty where the store in use read its anchors, and keeps that store.
     std::fs::write(&bundle, "").unwrap();
-    let err = refresh_native_roots().unwrap_err();
+    let err = RootsCache::global().refresh().unwrap_err();
     assert_eq!(err.kind(), NativeRootsErrorKind::IncompleteFile);
     assert!(err.attempts() >= 2, "read again once settled: {err}");
     assert!(
@@ -81,7 +92,7 @@ fn ssl_cert_file_is_loaded_once_then_refreshed_on_request() {
     assert!(Arc::ptr_eq(&native_roots().unwrap(), &refresh.roots));
     // Empty for an hour, it is still no reason to drop the anchors in use.
     test_pki::settle(&bundle);
-    let err = refresh_native_roots().unwrap_err();
+    let err = RootsCache::global().refresh().unwrap_err();
     assert_eq!(
         (err.kind(), err.attempts()),
         (NativeRootsErrorKind::IncompleteFile, 1)
@@ -91,5 +102,11 @@ fn ssl_cert_file_is_loaded_once_then_refreshed_on_request() {
         "{err}"
     );
     assert!(Arc::ptr_eq(&native_roots().unwrap(), &refresh.roots));
-    assert_eq!((native_roots_generation(), native_roots_loads()), (2, 5));
+    assert_eq!(
+        (
+            RootsCache::global().generation(),
+            RootsCache::global().loads()
+        ),
+        (2, 5)
+    );
 }

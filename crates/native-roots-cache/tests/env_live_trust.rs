@@ -1,5 +1,5 @@
-//! The process-wide store, live: `native_roots_async()` loads off the calling thread, and
-//! `watch_native_roots()` follows `SSL_CERT_FILE` without a call from the test.
+//! The process-wide store, live: `RootsCache::global().load_async()` loads off the calling thread, and
+//! `.start(RootsCache::global())` follows `SSL_CERT_FILE` without a call from the test.
 //! Its own binary: the cache is per process; the test runs in a child (`test_pki::alone`), given
 //! its environment at its start.
 #![allow(clippy::unwrap_used)]
@@ -10,10 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use native_roots_cache::{
-    native_roots, native_roots_async, native_roots_generation, native_roots_loads,
-    wait_for_native_roots_generation, watch_native_roots, Watcher,
-};
+use native_roots_cache::{native_roots, RootsCache, Watcher};
 
 /// Poll `future` once with a waker that records being woken; `Some` if it was ready.
 fn poll_once<F: Future>(future: std::pin::Pin<&mut F>, waker: &Waker) -> Option<F::Output> {
@@ -50,7 +47,7 @@ fn the_global_store_loads_off_thread_and_follows_its_file() {
         std::sync::Condvar::new(),
     ));
     let waker = Waker::from(Arc::clone(&flag));
-    let mut future = pin!(native_roots_async());
+    let mut future = pin!(RootsCache::global().load_async());
     let store = match poll_once(future.as_mut(), &waker) {
         Some(ready) => ready.unwrap(), // the load thread was quicker than this poll
         None => {
@@ -68,13 +65,16 @@ fn the_global_store_loads_off_thread_and_follows_its_file() {
     };
     assert_eq!(store.len(), 1);
     assert!(Arc::ptr_eq(&store, &native_roots().unwrap()));
-    assert_eq!(native_roots_loads(), 1);
+    assert_eq!(RootsCache::global().loads(), 1);
 
-    let seen = native_roots_generation();
-    let watching =
-        watch_native_roots(Watcher::new().with_poll_interval(Duration::from_millis(10))).unwrap();
+    let seen = RootsCache::global().generation();
+    let watching = Watcher::new()
+        .with_poll_interval(Duration::from_millis(10))
+        .start(RootsCache::global())
+        .unwrap();
     std::fs::write(&bundle, format!("{a}{b}")).unwrap();
-    let generation = wait_for_native_roots_generation(seen, Duration::from_secs(30))
+    let generation = RootsCache::global()
+        .wait_for_generation(seen, Duration::from_secs(30))
         .expect("the watcher published the change");
     assert_eq!(generation, seen + 1);
     assert_eq!(native_roots().unwrap().len(), 2);

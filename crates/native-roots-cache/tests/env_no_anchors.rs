@@ -6,9 +6,7 @@
 
 use std::path::PathBuf;
 
-use native_roots_cache::{
-    native_roots, native_roots_generation, native_roots_loads, NativeRootsErrorKind,
-};
+use native_roots_cache::{native_roots, NativeRootsErrorKind, RootsCache};
 
 #[test]
 fn an_empty_bundle_is_a_clear_sticky_error() {
@@ -39,7 +37,13 @@ fn an_empty_bundle_is_a_clear_sticky_error() {
     for _ in 0..100 {
         assert_eq!(native_roots().unwrap_err(), err);
     }
-    assert_eq!((native_roots_loads(), native_roots_generation()), (1, 0));
+    assert_eq!(
+        (
+            RootsCache::global().loads(),
+            RootsCache::global().generation()
+        ),
+        (1, 0)
+    );
 
     // Fixing the file heals it, with no watcher and no refresh: the first call past the rate
     // limit (one look at the files a second) sees the change and reads the store again.
@@ -47,6 +51,12 @@ fn an_empty_bundle_is_a_clear_sticky_error() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let healed = native_roots().expect("healed by the call after the fix");
     assert_eq!(healed.len(), 1);
-    assert_eq!((native_roots_loads(), native_roots_generation()), (2, 1));
+    assert_eq!(
+        (
+            RootsCache::global().loads(),
+            RootsCache::global().generation()
+        ),
+        (2, 1)
+    );
     assert!(std::sync::Arc::ptr_eq(&native_roots().unwrap(), &healed));
 }

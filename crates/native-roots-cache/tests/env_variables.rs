@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use native_roots_cache::NativeRootsErrorKind::NoAnchors;
-use native_roots_cache::{native_roots, native_roots_report, LoadReport, NativeRootsError};
+use native_roots_cache::{native_roots, LoadReport, NativeRootsError, RootsCache};
 use native_roots_cache::{SourceError, TrustOrigin};
 
 type Vars = [Option<OsString>; 2];
@@ -33,7 +33,7 @@ fn in_child(name: &str, vars: impl FnOnce(&Path) -> Vars) -> Option<Loaded> {
         return None;
     }
     let roots = native_roots().map(|roots| roots.len());
-    Some((roots, native_roots_report().unwrap()))
+    Some((roots, RootsCache::global().report().unwrap()))
 }
 
 /// A variable's value, in the child.

@@ -6,7 +6,7 @@
 
 use std::process::{Command, Stdio};
 
-use native_roots_cache::{native_roots, native_roots_report, TrustOrigin};
+use native_roots_cache::{native_roots, RootsCache, TrustOrigin};
 
 /// Set in the children of `real_store_from_many_processes_at_once`.
 const CHILD: &str = "NATIVE_ROOTS_REAL_STORE_CHILD";
@@ -20,7 +20,7 @@ fn real_store_loads_from_the_platform() {
         return;
     }
     let store = native_roots().unwrap_or_else(|err| panic!("{err}"));
-    let report = native_roots_report().unwrap();
+    let report = RootsCache::global().report().unwrap();
     println!("{report}");
     assert!(!store.is_empty());
     assert_eq!(report.origin, TrustOrigin::PlatformStore);
@@ -33,7 +33,7 @@ fn real_store_from_many_processes_at_once() {
     if std::env::var_os(CHILD).is_some() {
         // A child: one load, as a freshly started binary does; stdout says how it went.
         let outcome = native_roots();
-        let report = native_roots_report().unwrap();
+        let report = RootsCache::global().report().unwrap();
         match outcome {
             Ok(store) => println!(
                 "child ok {} anchors after {} attempts",

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use criterion::{BatchSize, Criterion};
-use native_roots_cache::{native_roots, native_roots_loads};
+use native_roots_cache::{native_roots, RootsCache};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, RootCertStore};
@@ -198,7 +198,7 @@ fn hits_two_threads(c: &mut Criterion) {
 fn reload_storm(c: &mut Criterion) {
     const FINGERPRINTS: u64 = 10_000;
     let provider = provider();
-    let loads_before = native_roots_loads();
+    let loads_before = RootsCache::global().loads();
     let mut group = c.benchmark_group("reload_storm");
     group.sample_size(10);
     for threads in [2usize, 8] {
@@ -233,17 +233,17 @@ fn reload_storm(c: &mut Criterion) {
         });
     }
     group.finish();
-    let loads = native_roots_loads() - loads_before;
+    let loads = RootsCache::global().loads() - loads_before;
     println!(
         "reload_storm: trust-store loads: {loads} during all storms, {} in this whole process",
-        native_roots_loads()
+        RootsCache::global().loads()
     );
     // `cargo xtask bench` reads this beside criterion's own results.
     if let Some(home) = std::env::var_os("CRITERION_HOME") {
         let file = std::path::Path::new(&home)
             .join("reload_storm")
             .join("trust_store_loads");
-        if let Err(err) = std::fs::write(&file, format!("{}\n", native_roots_loads())) {
+        if let Err(err) = std::fs::write(&file, format!("{}\n", RootsCache::global().loads())) {
             eprintln!("could not write {}: {err}", file.display());
         }
     }

@@ -20,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // What a daemon does on SIGHUP: re-read the store. Only a changed anchor set advances the
     // generation, and only then are configs rebuilt on their next lookup.
-    let refresh = native_roots_cache::refresh_native_roots()?;
+    let refresh = native_roots_cache::RootsCache::global().refresh()?;
     println!(
         "refresh: {} anchors, generation {}, changed: {}",
         refresh.roots.len(),

@@ -119,7 +119,7 @@ impl Roots {
     fn generation(&self) -> Option<u64> {
         match self {
             Self::Unused => None,
-            Self::Process => Some(native_roots_cache::native_roots_generation()),
+            Self::Process => Some(native_roots_cache::RootsCache::global().generation()),
             Self::Given(roots) => Some(roots.generation()),
         }
     }

@@ -50,7 +50,7 @@ pub trait NativeRoots: Send + Sync + sealed::Sealed {
 }
 
 /// The process-wide system store of `native_roots_cache` (`native_roots()`,
-/// `native_roots_generation()`, `refresh_native_roots()`): what a
+/// `RootsCache::global().generation()`, `RootsCache::global().refresh()`): what a
 /// [`ClientConfigCache`](crate::ClientConfigCache) builds from unless given other roots.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[allow(
@@ -65,7 +65,7 @@ impl NativeRoots for ProcessRoots {
     }
 
     fn generation(&self) -> u64 {
-        native_roots_cache::native_roots_generation()
+        native_roots_cache::RootsCache::global().generation()
     }
 }
 

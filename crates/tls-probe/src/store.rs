@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use native_roots_cache::{native_roots, native_roots_generation, native_roots_report, LoadReport};
+use native_roots_cache::{native_roots, LoadReport, RootsCache};
 use serde::Serialize;
 
 use crate::cli::StoreArgs;
@@ -74,7 +74,7 @@ struct SourceErrorView {
 /// Load the store, print it; `TrustStore` when it failed to load.
 pub(crate) fn run(args: &StoreArgs) -> Status {
     let loaded = native_roots();
-    let report = native_roots_report();
+    let report = RootsCache::global().report();
     let view = StoreView::new(
         loaded.as_ref().err().map(ToString::to_string),
         report.as_deref(),
@@ -104,7 +104,7 @@ impl StoreView {
             ok: error.is_none(),
             error,
             origin: None,
-            generation: native_roots_generation(),
+            generation: RootsCache::global().generation(),
             certificates: 0,
             attempts: 0,
             elapsed_ms: 0.0,

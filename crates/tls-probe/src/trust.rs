@@ -2,7 +2,7 @@
 //! it, or nothing but extra anchors when it failed (as a daemon configured with them would still
 //! verify).
 
-use native_roots_cache::{native_roots, native_roots_report, ReportedCertificate};
+use native_roots_cache::{native_roots, ReportedCertificate, RootsCache};
 use tls_client_builder::Trust;
 
 use crate::status::Status;
@@ -23,7 +23,8 @@ pub(crate) fn system_trust() -> SystemTrust {
         Ok(_) => SystemTrust {
             trust: Trust::Native,
             status: Status::Ok,
-            anchors: native_roots_report()
+            anchors: RootsCache::global()
+                .report()
                 .map(|report| report.anchor_certificates.clone())
                 .unwrap_or_default(),
             error: None,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use native_roots_cache::{native_roots, native_roots_generation, native_roots_report};
+use native_roots_cache::{native_roots, RootsCache};
 use serde::Serialize;
 
 use crate::cli::WatchArgs;
@@ -74,7 +74,7 @@ pub(crate) fn run(args: &WatchArgs) -> Status {
             Err(err) => eprintln!(
                 "tls-probe: warning: reloading the trust store failed; keeping the last good \
                  store (generation {}): {}",
-                native_roots_generation(),
+                RootsCache::global().generation(),
                 crate::output::explained(&err, None)
             ),
         }
@@ -94,7 +94,8 @@ fn published_anchors() -> Anchors {
     if native_roots().is_err() {
         return Anchors::new();
     }
-    native_roots_report()
+    RootsCache::global()
+        .report()
         .map(|report| {
             report
                 .anchor_certificates
@@ -126,9 +127,11 @@ fn line(
     Line {
         event,
         time: date::rfc3339(SystemTime::now()),
-        generation: native_roots_generation(),
+        generation: RootsCache::global().generation(),
         anchors: anchors.len(),
-        origin: native_roots_report().map(|report| report.origin.to_string()),
+        origin: RootsCache::global()
+            .report()
+            .map(|report| report.origin.to_string()),
         error,
         added,
         removed,

@@ -184,7 +184,7 @@ fn a_cached_error_is_sticky() {
     for _ in 0..STICKY_CALLS {
         assert_eq!(cache.native_roots().unwrap_err(), first);
         assert_eq!(cache.warm().unwrap_err(), first);
-        cache.with_roots(|roots| assert_eq!(roots.unwrap_err(), &first));
+        cache.borrow_roots(|roots| assert_eq!(roots.unwrap_err(), &first));
     }
     assert_eq!(
         fake.calls(),
@@ -494,7 +494,7 @@ fn reads_follow_a_refresh_on_every_thread() {
     let old = cache.native_roots().unwrap();
     // Remembered by this thread; the borrowed read may call the cache again inside.
     assert!(Arc::ptr_eq(&cache.native_roots().unwrap(), &old));
-    let nested = cache.with_roots(|outer| {
+    let nested = cache.borrow_roots(|outer| {
         let inner = cache.native_roots().unwrap();
         (outer.unwrap().len(), inner.len())
     });
@@ -507,7 +507,7 @@ fn reads_follow_a_refresh_on_every_thread() {
         Arc::ptr_eq(&cache.native_roots().unwrap(), &new),
         "no stale store after a refresh"
     );
-    assert_eq!(cache.with_roots(|roots| roots.unwrap().len()), 1);
+    assert_eq!(cache.borrow_roots(|roots| roots.unwrap().len()), 1);
 }
 
 #[test]
@@ -518,7 +518,7 @@ fn caches_at_the_same_address_never_share_remembered_outcomes() {
         let (cache, _) = cache(&fake);
         assert_eq!(cache.native_roots().unwrap().len(), expected);
         assert_eq!(cache.native_roots().unwrap().len(), expected);
-        assert_eq!(cache.with_roots(|roots| roots.unwrap().len()), expected);
+        assert_eq!(cache.borrow_roots(|roots| roots.unwrap().len()), expected);
     }
 }
 
@@ -586,7 +586,7 @@ fn readers_never_go_back_to_an_older_store() {
                     let mut seen = Vec::new();
                     while !done.load(Ordering::Acquire) {
                         seen.push(Arc::as_ptr(&cache.native_roots().unwrap()) as usize);
-                        cache.with_roots(|roots| seen.push(roots.unwrap() as *const _ as usize));
+                        cache.borrow_roots(|roots| seen.push(roots.unwrap() as *const _ as usize));
                     }
                     seen.push(Arc::as_ptr(&cache.native_roots().unwrap()) as usize);
                     seen

@@ -369,8 +369,8 @@ fn a_source_calling_its_own_cache_gets_errors_not_a_deadlock() {
             ));
             seen.push(("warm", kind_or_len(cache.warm(), |r| r.len())));
             seen.push((
-                "with_roots",
-                cache.with_roots(|r| r.map(|r| r.len()).map_err(NativeRootsError::kind)),
+                "borrow_roots",
+                cache.borrow_roots(|r| r.map(|r| r.len()).map_err(NativeRootsError::kind)),
             ));
             seen.push(("refresh", kind_or_len(cache.refresh(), |r| r.roots.len())));
             good()
@@ -386,7 +386,7 @@ fn a_source_calling_its_own_cache_gets_errors_not_a_deadlock() {
         vec![
             ("native_roots", reentrant),
             ("warm", reentrant),
-            ("with_roots", reentrant),
+            ("borrow_roots", reentrant),
             ("refresh", reentrant),
         ]
     );
@@ -398,7 +398,7 @@ fn a_source_calling_its_own_cache_gets_errors_not_a_deadlock() {
         vec![
             ("native_roots", Ok(2)),
             ("warm", Ok(2)),
-            ("with_roots", Ok(2)),
+            ("borrow_roots", Ok(2)),
             ("refresh", reentrant),
         ]
     );

@@ -13,8 +13,8 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use native_roots_cache::{
-    native_roots, native_roots_report, ChangeCheck, NativeRootsErrorKind, PemFiles, RootsCache,
-    SourceOutput, SourceSignature, TrustOrigin, TrustSource, Watcher,
+    native_roots, ChangeCheck, NativeRootsErrorKind, PemFiles, RootsCache, SourceOutput,
+    SourceSignature, TrustOrigin, TrustSource, Watcher,
 };
 
 /// A [`PemFiles`] that counts how often the cache reads it and looks at its signature.
@@ -87,7 +87,7 @@ fn a_directory_filled_just_now_loads_in_one_call() {
 
     let store = native_roots().expect("the anchors, not a sticky error");
     assert_eq!(store.len(), 500);
-    let report = native_roots_report().unwrap();
+    let report = RootsCache::global().report().unwrap();
     // One read met the empty files as possibly being rewritten; one more, once they had been
     // quiet for the writer window, settled them: the window plus a read, and no retry storm.
     assert_eq!(report.attempts, 2, "{report}");
@@ -243,7 +243,7 @@ fn the_cached_path_reads_nothing() {
     let cache = RootsCache::with_source(source.clone());
     for _ in 0..10_000 {
         cache.native_roots().unwrap();
-        cache.with_roots(|roots| assert_eq!(roots.unwrap().len(), 1));
+        cache.borrow_roots(|roots| assert_eq!(roots.unwrap().len(), 1));
     }
     assert_eq!((source.loads(), source.looks()), (1, 0));
 

@@ -6,14 +6,14 @@
 use std::thread;
 use std::time::Duration;
 
-use native_roots_cache::{check_native_roots, ChangeCheck, NativeRootsError};
+use native_roots_cache::{ChangeCheck, NativeRootsError, RootsCache};
 
 /// Wait for the next published change of the process-wide store and return its generation; a
 /// failed reload returns its error (the last good store stays published).
 pub(super) fn next_change(interval: Duration) -> Result<u64, NativeRootsError> {
     loop {
         thread::sleep(interval);
-        match check_native_roots() {
+        match RootsCache::global().check_for_changes() {
             ChangeCheck::Reloaded(refresh) if refresh.changed => return Ok(refresh.generation),
             ChangeCheck::Failed(err) => return Err(err),
             _ => {}
