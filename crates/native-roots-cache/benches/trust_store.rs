@@ -115,7 +115,7 @@ fn live_trust(c: &mut Criterion) {
     std::fs::create_dir_all(&dir).unwrap();
     let bundle = dir.join("bundle.pem");
     let pems: Vec<String> = (0..2)
-        .map(|i| test_ca_pem(&format!("latency CA {i}")))
+        .map(|i| test_pki::ca_pem(&format!("latency CA {i}")))
         .collect();
     std::fs::write(&bundle, &pems[0]).unwrap();
     let watched = Arc::new(RootsCache::with_source(PemFiles::new().with_file(&bundle)));
@@ -126,13 +126,17 @@ fn live_trust(c: &mut Criterion) {
         .start(Arc::clone(&watched))
         .unwrap();
     group.sample_size(10);
+    // Which of `pems` the bundle holds: each iteration writes the other, so that every write is
+    // a change to publish.
+    let mut holds = 0;
     group.bench_function("detection latency, 50 ms poll", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
-            for i in 0..iters {
+            for _ in 0..iters {
                 let seen = watched.generation();
                 let started = Instant::now();
-                std::fs::write(&bundle, &pems[(seen as usize + i as usize) % 2]).unwrap();
+                holds = 1 - holds;
+                std::fs::write(&bundle, &pems[holds]).unwrap();
                 watched
                     .wait_for_generation(seen, Duration::from_secs(30))
                     .expect("published");
@@ -145,20 +149,9 @@ fn live_trust(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn test_ca_pem(name: &str) -> String {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    params.self_signed(&key).unwrap().pem()
-}
-
 fn main() {
     // Measure the platform store, not whatever this shell points SSL_CERT_FILE at.
-    std::env::remove_var("SSL_CERT_FILE");
-    std::env::remove_var("SSL_CERT_DIR");
+    test_pki::rerun_without_cert_variables();
     let mut criterion = Criterion::default().configure_from_args();
     load(&mut criterion);
     cached(&mut criterion);

@@ -122,6 +122,7 @@ loom::thread_local! {
 /// Epochs are drawn from one process-wide counter, so that a stamp never matches an outcome of
 /// another cache (even one later built at the same address). Only uniqueness matters here, so it
 /// is std's atomic even under loom.
+#[allow(clippy::disallowed_types)]
 static NEXT_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 struct LastRead {

@@ -4,6 +4,11 @@
 //! The condition a waiter waits for is read from the cache's atomics; the notifier's lock only
 //! orders "check, then sleep" against "publish, then wake", so no wake-up is lost.
 
+// std's primitives, not the loom shim's: the blocking wait has a timeout, which loom does not
+// model, and the lock only orders wake-ups; what waiters wait for is read from the cache's
+// atomics, which loom does model.
+#![allow(clippy::disallowed_types)]
+
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::task::Waker;
 use std::time::{Duration, Instant};

@@ -1,4 +1,4 @@
-//! [`SourceSignature`]: a cheap fingerprint of the files a trust source reads (metadata only, no
+//! [`SourceSignature`]: a cheap summary of the files a trust source reads (metadata only, no
 //! parse), so that a watcher can tell whether a reload is worth doing.
 //!
 //! Each path is looked at *through* its symlinks (a Kubernetes ConfigMap swaps a `..data` link:
@@ -40,7 +40,7 @@ impl Look {
     }
 }
 
-/// A cheap fingerprint of a trust source's files: equal signatures mean that, as far as metadata
+/// A cheap summary of a trust source's files: equal signatures mean that, as far as metadata
 /// can tell, a reload would read the same bytes.
 ///
 /// [`PemFiles`](crate::PemFiles) and the system store's files on Linux and the BSDs (and

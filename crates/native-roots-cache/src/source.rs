@@ -21,7 +21,7 @@ pub trait TrustSource: Clone + Send + Sync + 'static {
     /// Where the certificates will come from, for reports and error messages.
     fn origin(&self) -> TrustOrigin;
 
-    /// A cheap fingerprint of what [`load`](TrustSource::load) would read (file metadata, no
+    /// A cheap signature of what [`load`](TrustSource::load) would read (file metadata, no
     /// parse), so that a [`Watcher`](crate::Watcher) reloads only after a change. `None` (the
     /// default) when there is no cheap way to tell: the watcher then reloads in full on its
     /// reload interval.

@@ -123,3 +123,23 @@ pub fn wait_bounded(
         stderr: stderr.join().unwrap(),
     })
 }
+
+/// For a benchmark of the platform store: with `SSL_CERT_FILE` or `SSL_CERT_DIR` set (as this
+/// shell may set them), run this program again as a child without them and end as it ends; with
+/// neither set, return. The process-wide store reads them once, so they cannot be cleared later,
+/// and clearing them in-process (`remove_var`) is for a process with one thread.
+pub fn rerun_without_cert_variables() {
+    if ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+        .iter()
+        .all(|var| std::env::var_os(var).is_none())
+    {
+        return;
+    }
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(std::env::args_os().skip(1))
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
+        .status()
+        .unwrap();
+    std::process::exit(status.code().unwrap_or(1));
+}

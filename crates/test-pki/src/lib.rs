@@ -13,7 +13,7 @@ mod server;
 mod source;
 
 pub use ca::{Ca, Leaf};
-pub use child::{alone, spawn_runner, wait_bounded, ChildRun};
+pub use child::{alone, rerun_without_cert_variables, spawn_runner, wait_bounded, ChildRun};
 pub use files::{fresh_dir, replace_file, scratch_dir, settle, write_settled, ScratchDir};
 pub use server::{
     exchange, http_get, provider, spawn_server, ClientLeaves, Negotiated, PinnedClientVerifier,

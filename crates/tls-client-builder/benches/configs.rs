@@ -249,27 +249,8 @@ fn reload_storm(c: &mut Criterion) {
     }
 }
 
-/// Measure the platform store, not whatever this shell points `SSL_CERT_FILE` at: with either
-/// variable set, the benchmark runs again as a child without them (the process-wide store reads
-/// them once), and ends as the child does.
-fn rerun_without_cert_variables() {
-    if ["SSL_CERT_FILE", "SSL_CERT_DIR"]
-        .iter()
-        .all(|var| std::env::var_os(var).is_none())
-    {
-        return;
-    }
-    let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(std::env::args_os().skip(1))
-        .env_remove("SSL_CERT_FILE")
-        .env_remove("SSL_CERT_DIR")
-        .status()
-        .unwrap();
-    std::process::exit(status.code().unwrap_or(1));
-}
-
 fn main() {
-    rerun_without_cert_variables();
+    test_pki::rerun_without_cert_variables();
     let mut criterion = Criterion::default().configure_from_args();
     per_config(&mut criterion);
     hits_two_threads(&mut criterion);
