@@ -231,7 +231,7 @@ impl NativeRootsError {
             ),
             None,
             format!(
-                "unblock the read (a keychain prompt, a hung network file system, a file that \
+                "unblock the read (a keychain prompt, a hung network mount, a file that \
                  never ends): the stuck loader is left to finish on its own, and until it does \
                  this cache starts no other; {}",
                 heal_by_refresh()
