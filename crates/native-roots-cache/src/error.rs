@@ -333,19 +333,22 @@ impl Error for NativeRootsError {
     }
 }
 
-/// A [`NativeRootsError`] for a log line: its `Display`, each cause after `: `, then `; ` and its
-/// advice (a `Display` alone leaves both out).
+/// A [`NativeRootsError`] for a log line: its `Display`, its cause after `: `, then `; ` and its
+/// advice (a `Display` alone leaves both out). The cause, a `SourceError`, has none of its own.
 pub(crate) struct Explained<'a>(&'a NativeRootsError);
 
 impl Display for Explained<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(cause) = source {
-            write!(f, ": {cause}")?;
-            source = cause.source();
+        let Inner {
+            line,
+            source,
+            advice,
+            ..
+        } = &*self.0 .0;
+        match source {
+            Some(cause) => write!(f, "{line}: {cause}; {advice}"),
+            None => write!(f, "{line}; {advice}"),
         }
-        write!(f, "; {}", self.0.advice())
     }
 }
 

@@ -52,6 +52,21 @@ fn cache(origin: &TrustOrigin, script: Fake, policy: LoadPolicy) -> RootsCache<L
     RootsCache::with_source(source).with_policy(policy)
 }
 
+/// The error of the first load of a fresh cache over `script`, reporting `origin`.
+fn first_error(
+    origin: &TrustOrigin,
+    policy: LoadPolicy,
+    script: impl Fn(u32) -> SourceOutput + Send + Sync + 'static,
+) -> NativeRootsError {
+    let cache = cache(origin, Fake::new(script), policy);
+    cache.native_roots().unwrap_err()
+}
+
+/// No certificate, these errors.
+fn only(errors: Vec<SourceError>) -> SourceOutput {
+    SourceOutput::new(Vec::<CertificateDer<'static>>::new(), errors)
+}
+
 fn transient() -> SourceError {
     SourceError::transient(
         "reading the keychain",
@@ -107,6 +122,11 @@ fn assert_shape(err: &NativeRootsError, origin: &TrustOrigin, cause: Option<&str
     for wrong in ["refresh_native_roots", "native_roots()"] {
         assert!(!advice.contains(wrong), "{advice:?} names {wrong}");
     }
+    // A cached error says how it heals: by a refresh of the cache, named for any cache (the two
+    // kinds never cached heal by themselves).
+    if !matches!(err.kind(), Kind::IncompleteFile | Kind::Reentrant) {
+        assert!(advice.contains("RootsCache::refresh"), "{advice:?}");
+    }
     let text = format!("{}; {advice}", common::error_chain(err));
     if matches!(
         origin,
@@ -120,82 +140,69 @@ fn assert_shape(err: &NativeRootsError, origin: &TrustOrigin, cause: Option<&str
     text
 }
 
-/// A cached error says how it heals: by a refresh of the cache, named for any cache.
-fn assert_heals_by_refresh(err: &NativeRootsError) {
-    assert!(
-        err.advice().contains("RootsCache::refresh"),
-        "{:?}",
-        err.advice()
+/// The kinds a load's outcome decides, each with its cause: the attempts, a fragment of the line
+/// and one of the cause for each.
+#[test]
+fn each_kind_names_its_origin_and_keeps_its_cause() {
+    type Case = (
+        LoadPolicy,
+        fn(u32) -> SourceOutput,
+        Kind,
+        u32,
+        &'static str,
+        &'static str,
     );
-}
-
-#[test]
-fn transient_exhausted_names_the_attempts_and_keeps_the_last_transient_error() {
+    let (default, strict) = (LoadPolicy::DEFAULT, LoadPolicy::DEFAULT.with_strict(true));
+    let cases: [Case; 4] = [
+        // The last attempt's transient error, not the permanent one beside it.
+        (
+            default,
+            |_| only(vec![missing(), transient()]),
+            Kind::TransientExhausted,
+            3,
+            "3 attempts",
+            "errSecIO",
+        ),
+        (
+            default,
+            |_| only(vec![missing()]),
+            Kind::NoAnchors,
+            1,
+            "1 error",
+            "/etc/app/ca.pem",
+        ),
+        // The skipped certificate is the cause when nothing else was recorded.
+        (
+            strict,
+            |_| SourceOutput::new(vec![common::root(0), common::garbage()], vec![]),
+            Kind::Strict,
+            1,
+            "1 problem",
+            "certificate #1",
+        ),
+        (
+            default,
+            |_| panic!("the keychain went away"),
+            Kind::Panicked,
+            1,
+            "attempt 1",
+            "the keychain went away",
+        ),
+    ];
     for origin in origins() {
-        let script = Fake::new(|_| {
-            SourceOutput::new(
-                Vec::<CertificateDer<'static>>::new(),
-                vec![missing(), transient()],
-            )
-        });
-        let err = cache(&origin, script, LoadPolicy::DEFAULT)
-            .native_roots()
-            .unwrap_err();
-        assert_eq!((err.kind(), err.attempts()), (Kind::TransientExhausted, 3));
-        assert_shape(&err, &origin, Some("errSecIO"));
-        assert!(err.to_string().contains("3 attempts"), "{err}");
-        assert_heals_by_refresh(&err);
-    }
-}
-
-#[test]
-fn no_anchors_keeps_the_first_recorded_error() {
-    for origin in origins() {
-        let script = Fake::new(|_| {
-            SourceOutput::new(Vec::<CertificateDer<'static>>::new(), vec![missing()])
-        });
-        let err = cache(&origin, script, LoadPolicy::DEFAULT)
-            .native_roots()
-            .unwrap_err();
-        assert_eq!((err.kind(), err.attempts()), (Kind::NoAnchors, 1));
-        let text = assert_shape(&err, &origin, Some("/etc/app/ca.pem"));
-        assert!(
-            !text.contains("SSL_CERT_"),
-            "no variable for these roots: {text}"
-        );
-        assert_heals_by_refresh(&err);
-        // Files heal on their own too.
-        let files = matches!(origin, TrustOrigin::PemFiles { .. });
-        assert_eq!(err.advice().contains("files change"), files, "{text}");
-    }
-}
-
-#[test]
-fn strict_keeps_the_first_problem() {
-    for origin in origins() {
-        let script =
-            Fake::new(|_| SourceOutput::new(vec![common::root(0), common::garbage()], vec![]));
-        let err = cache(&origin, script, LoadPolicy::DEFAULT.with_strict(true))
-            .native_roots()
-            .unwrap_err();
-        assert_eq!(err.kind(), Kind::Strict);
-        assert_shape(&err, &origin, Some("certificate #1"));
-        assert!(err.to_string().contains("1 problem"), "{err}");
-        assert!(err.advice().contains("strict mode"), "{:?}", err.advice());
-    }
-}
-
-#[test]
-fn a_panic_is_the_cause() {
-    for origin in origins() {
-        let script = Fake::new(|_| panic!("the keychain went away"));
-        let err = cache(&origin, script, LoadPolicy::DEFAULT)
-            .native_roots()
-            .unwrap_err();
-        assert_eq!((err.kind(), err.attempts()), (Kind::Panicked, 1));
-        assert_shape(&err, &origin, Some("the keychain went away"));
-        assert!(err.to_string().contains("attempt 1"), "{err}");
-        assert_heals_by_refresh(&err);
+        for (policy, script, kind, attempts, line, cause) in cases {
+            let err = first_error(&origin, policy, script);
+            assert_eq!((err.kind(), err.attempts()), (kind, attempts), "{err}");
+            assert!(err.to_string().contains(line), "{err}");
+            let text = assert_shape(&err, &origin, Some(cause));
+            assert!(
+                !text.contains("SSL_CERT_"),
+                "no variable for these roots: {text}"
+            );
+            // A failure that read files heals when they change, too; a panic read nothing.
+            let files = matches!(origin, TrustOrigin::PemFiles { .. }) && kind != Kind::Panicked;
+            assert_eq!(err.advice().contains("files change"), files, "{text}");
+        }
     }
 }
 
@@ -214,12 +221,10 @@ fn a_deadline_then_a_stuck_loader_name_where_they_stopped() {
         assert_eq!((err.kind(), err.attempts()), (Kind::Deadline, 1));
         assert_shape(&err, &origin, None);
         assert!(err.to_string().contains("50ms"), "{err}");
-        assert_heals_by_refresh(&err);
 
         let stuck = cache.refresh().unwrap_err();
         assert_eq!(stuck.kind(), Kind::LoaderStuck);
         assert_shape(&stuck, &origin, None);
-        assert_heals_by_refresh(&stuck);
         drop(open);
     }
 }
