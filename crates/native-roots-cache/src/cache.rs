@@ -424,7 +424,10 @@ impl<S: TrustSource> RootsCache<S> {
             }
             Err(err) => {
                 if previous_roots.is_some() {
-                    log::warn!("trust store refresh failed, keeping the previous store: {err}");
+                    log::warn!(
+                        "trust store refresh failed, keeping the previous store: {}",
+                        err.explained()
+                    );
                 } else {
                     self.publish(Err(err.clone()), loaded.report, previous_generation);
                 }

@@ -1,12 +1,15 @@
 //! The error every caller of a failed load sees, identical on every call, and the one place where
-//! each of its messages is written: one constructor per kind, next to the kind.
+//! each of its messages is written: one constructor per kind, next to the kind, making its
+//! one-line `Display`, its cause and its advice together.
 
-use std::fmt::Display;
+use std::error::Error;
+use std::fmt::{self, Display};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::source::TrustOrigin;
+use crate::report::SkippedCertificate;
+use crate::source::{SourceError, TrustOrigin};
 
 /// Why the trust store could not be provided.
 ///
@@ -42,41 +45,59 @@ pub enum NativeRootsErrorKind {
 
 /// The shared, cloneable error of a failed trust-store load.
 ///
-/// It carries an operator-readable message: what failed, where, after how many attempts, and what
-/// to do. It is rendered once, when the load fails, and the same value is handed to every later
-/// caller.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct NativeRootsError {
+/// `Display` is one short lowercase line naming what failed and where (the origin, the path when
+/// there is one, the attempts where they matter). The cause, when there is one, is the
+/// [`source`](Error::source), always a [`SourceError`]: the transient error of the last attempt
+/// ([`TransientExhausted`](NativeRootsErrorKind::TransientExhausted)), the first recorded error
+/// ([`NoAnchors`](NativeRootsErrorKind::NoAnchors)), the first problem
+/// ([`Strict`](NativeRootsErrorKind::Strict)), the panic or the failed thread start
+/// ([`Panicked`](NativeRootsErrorKind::Panicked)); the [`LoadReport`](crate::LoadReport) of the
+/// load holds every error. What an operator can do, and how a cached error heals, is
+/// [`advice`](Self::advice); the crate logs the error, its cause and its advice when the load
+/// fails.
+///
+/// It is made once, when the load fails, and the same value (an `Arc` clone) is handed to every
+/// later caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NativeRootsError(Arc<Inner>);
+
+#[derive(Debug, PartialEq, Eq)]
+struct Inner {
     kind: NativeRootsErrorKind,
     attempts: u32,
-    message: Arc<str>,
+    line: String,
+    source: Option<SourceError>,
+    advice: String,
 }
 
-/// The sentence every cached error ends with.
-const CACHED: &str = "This error is cached for the life of the process: fix the cause, then \
-                      restart it or call RootsCache::global().refresh()";
-
 impl NativeRootsError {
-    fn new(kind: NativeRootsErrorKind, attempts: u32, message: String) -> Self {
-        Self {
+    fn new(
+        kind: NativeRootsErrorKind,
+        attempts: u32,
+        line: String,
+        source: Option<SourceError>,
+        advice: String,
+    ) -> Self {
+        Self(Arc::new(Inner {
             kind,
             attempts,
-            message: message.into(),
-        }
+            line,
+            source,
+            advice,
+        }))
     }
 
-    /// Every attempt met a transient error; `last` is the last one met, `anchors` what the last
-    /// attempt still yielded.
+    /// Every attempt met a transient error; `last` is one of the last attempt's, `anchors` what
+    /// the last attempt still yielded.
     pub(crate) fn transient_exhausted(
-        origin: &dyn Display,
+        origin: &TrustOrigin,
         attempts: u32,
         transient: usize,
-        last: &dyn Display,
+        last: &SourceError,
         anchors: usize,
     ) -> Self {
         let yielded = if anchors > 0 {
-            format!(", which still yielded {anchors} anchors")
+            format!(", which still yielded {}", count(anchors, "anchor"))
         } else {
             String::new()
         };
@@ -84,30 +105,47 @@ impl NativeRootsError {
             NativeRootsErrorKind::TransientExhausted,
             attempts,
             format!(
-                "could not read the trust store from {origin}: {attempts} attempt{} met \
-                 transient errors ({transient} in the last{yielded}), the last being: {last}. \
-                 The store may be missing part of its anchors, so it is not used. {CACHED}",
-                plural(attempts),
+                "could not read the trust store from {origin}: {} met transient errors \
+                 ({transient} in the last{yielded})",
+                count(attempts as usize, "attempt"),
+            ),
+            Some(last.clone()),
+            format!(
+                "find what keeps the read failing (the cause names the last error; a store \
+                 missing part of its anchors is not used); its causes pass, so the next call reads \
+                 the store again 2 s after the failure, then 4 s, doubling to at most 5 minutes; \
+                 {}",
+                heal(origin)
             ),
         )
     }
 
-    /// Strict mode and at least one problem.
+    /// Strict mode and at least one problem: recorded `errors` and `skipped` certificates.
     pub(crate) fn strict(
-        origin: &dyn Display,
+        origin: &TrustOrigin,
         attempts: u32,
         anchors: usize,
-        problems: &[String],
+        errors: &[SourceError],
+        skipped: &[SkippedCertificate],
     ) -> Self {
+        let first = errors.first().cloned().or_else(|| {
+            skipped
+                .first()
+                .map(|skipped| SourceError::permanent("skipped", skipped.to_string()))
+        });
         Self::new(
             NativeRootsErrorKind::Strict,
             attempts,
             format!(
-                "strict mode: the trust store from {origin} loaded {anchors} anchors but reported \
-                 {} problem{}: {}. Fix or remove the offending files, or turn strict mode off",
-                problems.len(),
-                plural(problems.len() as u32),
-                problems.join("; "),
+                "strict mode: the trust store from {origin} loaded {} with {}",
+                count(anchors, "anchor"),
+                count(errors.len() + skipped.len(), "problem"),
+            ),
+            first,
+            format!(
+                "fix or remove the offending files (the load report lists every problem), or \
+                 turn strict mode off; {}",
+                heal(origin)
             ),
         )
     }
@@ -118,59 +156,66 @@ impl NativeRootsError {
         attempts: u32,
         certificates: usize,
         skipped: usize,
-        errors: &[String],
+        errors: &[SourceError],
     ) -> Self {
-        let (what, advice) = match origin {
-            TrustOrigin::Environment { .. } | TrustOrigin::PlatformStore => (
-                "the system trust store",
-                "Set SSL_CERT_FILE to a PEM bundle or SSL_CERT_DIR to a directory of PEM \
-                 certificates, or install the system CA bundle (the ca-certificates package on \
-                 Linux)",
-            ),
-            TrustOrigin::PemFiles { .. } => (
-                "the configured PEM files",
-                "Point the configuration at a PEM bundle or a directory of PEM certificates",
-            ),
-            _ => ("the trust source", "Check the source's configuration"),
+        let what_to_do = match origin {
+            TrustOrigin::Environment { .. } => {
+                "point SSL_CERT_FILE at a PEM bundle or SSL_CERT_DIR at a directory of PEM \
+                 certificates, or unset both to use the platform store"
+            }
+            TrustOrigin::PlatformStore => {
+                "install the system CA bundle (the ca-certificates package on Linux), or set \
+                 SSL_CERT_FILE to a PEM bundle or SSL_CERT_DIR to a directory of PEM certificates"
+            }
+            TrustOrigin::PemFiles { .. } => {
+                "point the configuration at a PEM bundle or a directory of PEM certificates"
+            }
+            TrustOrigin::Custom(_) => "check the trust source's configuration",
         };
         Self::new(
             NativeRootsErrorKind::NoAnchors,
             attempts,
             format!(
-                "{what} yielded no usable trust anchors (tried {origin}: {certificates} \
-                 certificates found, {skipped} unparsable{}{}). {advice}",
-                if errors.is_empty() { "" } else { "; errors: " },
-                errors.join("; "),
+                "no usable trust anchors from {origin}: {} found, {skipped} unparsable, {}",
+                count(certificates, "certificate"),
+                count(errors.len(), "error"),
             ),
+            errors.first().cloned(),
+            format!("{what_to_do}; {}", heal(origin)),
         )
     }
 
     /// The source panicked during attempt `attempts`.
-    pub(crate) fn panicked(attempts: u32, panic: &str) -> Self {
+    pub(crate) fn panicked(origin: &TrustOrigin, attempts: u32, panic: &str) -> Self {
         Self::new(
             NativeRootsErrorKind::Panicked,
             attempts,
-            format!(
-                "the trust-store source panicked during attempt {attempts} ({panic}). {CACHED}"
-            ),
+            format!("reading the trust store from {origin} panicked in attempt {attempts}"),
+            Some(SourceError::permanent("the trust source panicked", panic)),
+            format!("fix the trust source; {}", heal_by_refresh()),
         )
     }
 
     /// The loader thread could not be started.
-    pub(crate) fn not_started(err: &dyn Display) -> Self {
+    pub(crate) fn not_started(origin: &TrustOrigin, err: &dyn Display) -> Self {
         Self::new(
             NativeRootsErrorKind::Panicked,
             0,
+            format!("could not start a thread to load the trust store from {origin}"),
+            Some(SourceError::permanent(
+                "starting the loader thread",
+                err.to_string(),
+            )),
             format!(
-                "could not start the trust-store loader thread ({err}); the system is out of \
-                 threads or memory. {CACHED}"
+                "the process is out of threads or memory; {}",
+                heal_by_refresh()
             ),
         )
     }
 
     /// The load ran past `deadline`, last seen reading `path`.
     pub(crate) fn deadline(
-        origin: &dyn Display,
+        origin: &TrustOrigin,
         attempts: u32,
         deadline: Duration,
         path: Option<&Path>,
@@ -184,16 +229,20 @@ impl NativeRootsError {
             attempts,
             format!(
                 "loading the trust store from {origin} did not finish within {deadline:?} \
-                 ({stuck}, in attempt {attempts} or the backoff after it). Something blocks the \
-                 read: a keychain prompt, a hung network file system, a file that never ends. \
-                 The stuck loader is left to finish on its own; until it does, this cache starts \
-                 no other. {CACHED}"
+                 ({stuck}, in attempt {attempts} or the backoff after it)"
+            ),
+            None,
+            format!(
+                "unblock the read (a keychain prompt, a hung network mount, a file that \
+                 never ends): the stuck loader is left to finish on its own, and until it does \
+                 this cache starts no other; {}",
+                heal_by_refresh()
             ),
         )
     }
 
     /// A previous load is still stuck past its deadline, last seen reading `path`.
-    pub(crate) fn loader_stuck(origin: &dyn Display, path: Option<&Path>) -> Self {
+    pub(crate) fn loader_stuck(origin: &TrustOrigin, path: Option<&Path>) -> Self {
         let stuck = match path {
             Some(path) => format!("stuck reading {}", path.display()),
             None => "stuck inside the source".to_owned(),
@@ -203,8 +252,12 @@ impl NativeRootsError {
             0,
             format!(
                 "the trust store from {origin} was not read again: a previous load is still \
-                 {stuck}, past its deadline, and only one loader may be stuck at a time. Unblock \
-                 or remove that path (a hung mount, a file that never ends), then refresh again"
+                 {stuck}, past its deadline"
+            ),
+            None,
+            format!(
+                "only one loader may be stuck at a time: unblock or remove that path (a hung \
+                 mount, a file that never ends), then refresh the cache again ({REFRESH})"
             ),
         )
     }
@@ -212,7 +265,7 @@ impl NativeRootsError {
     /// A reload met `path` incomplete (`what`: cut short, or emptied) while a good store is in
     /// use, which it keeps.
     pub(crate) fn incomplete_file(
-        origin: &dyn Display,
+        origin: &TrustOrigin,
         attempts: u32,
         path: &Path,
         what: &str,
@@ -221,49 +274,121 @@ impl NativeRootsError {
             NativeRootsErrorKind::IncompleteFile,
             attempts,
             format!(
-                "the trust store from {origin} was not replaced: {} {what}, so its anchors would \
-                 be lost; the store in use is kept until the file is whole (to remove a file's \
-                 anchors on purpose, delete the file)",
+                "the trust store from {origin} was not replaced: {} {what}",
                 path.display()
             ),
+            None,
+            "the store in use is kept until the file is whole, so its anchors are not lost; to \
+             remove a file's anchors on purpose, delete the file"
+                .to_owned(),
         )
     }
 
     /// The source asked its own cache for roots.
-    pub(crate) fn reentrant(origin: &dyn Display) -> Self {
+    pub(crate) fn reentrant(origin: &TrustOrigin) -> Self {
         Self::new(
             NativeRootsErrorKind::Reentrant,
             0,
-            format!(
-                "the trust store was requested from inside its own load (source: {origin}); the \
-                 source must not call native_roots() or RootsCache::global().refresh() on the cache it \
-                 feeds"
-            ),
+            format!("the trust store from {origin} was requested from inside its own load"),
+            None,
+            "a trust source must not ask the cache it feeds for roots, nor refresh it (this \
+             error is returned to that call only and is not cached)"
+                .to_owned(),
         )
     }
 
     /// What went wrong.
     pub fn kind(&self) -> NativeRootsErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// How many times the trust-store source was asked before giving up.
     ///
     /// For [`NativeRootsErrorKind::Deadline`] this counts the attempt that was still running.
     pub fn attempts(&self) -> u32 {
-        self.attempts
+        self.0.attempts
     }
 
-    /// The operator-readable message, as [`Display`](std::fmt::Display) prints it.
-    pub fn message(&self) -> &str {
-        &self.message
+    /// What an operator can do about it, and how the error heals once it is cached, in lowercase
+    /// words without a final period: the end of the line logged when the load fails, and a
+    /// tool's hint. It names [`RootsCache::refresh`](crate::RootsCache::refresh), never a call
+    /// that is wrong for the cache at hand.
+    pub fn advice(&self) -> &str {
+        &self.0.advice
+    }
+
+    /// The error, its causes and its advice, for a log line.
+    pub(crate) fn explained(&self) -> Explained<'_> {
+        Explained(self)
     }
 }
 
-fn plural(n: u32) -> &'static str {
-    if n == 1 {
-        ""
+impl Display for NativeRootsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.line)
+    }
+}
+
+impl Error for NativeRootsError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.0.source.as_ref().map(|source| source as _)
+    }
+}
+
+/// A [`NativeRootsError`] for a log line: its `Display`, its cause after `: `, then `; ` and its
+/// advice (a `Display` alone leaves both out). The cause, a `SourceError`, has none of its own.
+pub(crate) struct Explained<'a>(&'a NativeRootsError);
+
+impl Display for Explained<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Inner {
+            line,
+            source,
+            advice,
+            ..
+        } = &*self.0 .0;
+        match source {
+            Some(cause) => write!(f, "{line}: {cause}; {advice}"),
+            None => write!(f, "{line}; {advice}"),
+        }
+    }
+}
+
+/// The refresh that reopens a cached error, named for any cache: the process-wide one is a
+/// `RootsCache` too.
+const REFRESH: &str = "RootsCache::refresh";
+
+/// How a cached error of a load that read `origin` heals: a source made of files is read again
+/// once they change (looked at by the next call, at most once a second); any other only by a
+/// refresh.
+fn heal(origin: &TrustOrigin) -> String {
+    let files = match origin {
+        TrustOrigin::Environment { .. } | TrustOrigin::PemFiles { .. } => true,
+        // On Linux and the BSDs the platform store is openssl-probe's files.
+        TrustOrigin::PlatformStore => cfg!(all(unix, not(target_os = "macos"))),
+        TrustOrigin::Custom(_) => false,
+    };
+    if files {
+        format!(
+            "the error is cached until the files change (the next call notices, at most once a \
+             second) or the cache is refreshed ({REFRESH})"
+        )
     } else {
-        "s"
+        heal_by_refresh()
+    }
+}
+
+/// How a cached error heals when no change of files reopens it: a failure that read nothing (a
+/// panic, a deadline), or a source without files.
+fn heal_by_refresh() -> String {
+    format!("the error is cached until the cache is refreshed ({REFRESH}) or the process restarts")
+}
+
+/// `1 anchor`, `2 anchors`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }

@@ -212,7 +212,7 @@ fn judge(
     policy: &LoadPolicy,
 ) -> Result<Arc<RootCertStore>, NativeRootsError> {
     let (attempts, origin) = (report.attempts, &report.origin);
-    if let Some(last) = report.errors.iter().find(|e| e.is_transient()) {
+    if let Some(last) = report.errors.iter().rev().find(|e| e.is_transient()) {
         return Err(NativeRootsError::transient_exhausted(
             origin,
             attempts,
@@ -222,27 +222,21 @@ fn judge(
         ));
     }
     if policy.strict() && (!report.errors.is_empty() || !report.skipped.is_empty()) {
-        let problems: Vec<String> = report
-            .errors
-            .iter()
-            .map(ToString::to_string)
-            .chain(report.skipped.iter().map(ToString::to_string))
-            .collect();
         return Err(NativeRootsError::strict(
             origin,
             attempts,
             report.anchors,
-            &problems,
+            &report.errors,
+            &report.skipped,
         ));
     }
     if report.anchors == 0 {
-        let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
         return Err(NativeRootsError::no_anchors(
             origin,
             attempts,
             report.certificates,
             report.skipped.len(),
-            &errors,
+            &report.errors,
         ));
     }
     Ok(Arc::new(store))
@@ -262,6 +256,6 @@ fn log_outcome(roots: &Result<Arc<RootCertStore>, NativeRootsError>, report: &Lo
             }
             log::info!("trust store loaded: {report}");
         }
-        Err(err) => log::error!("trust store load failed: {err}"),
+        Err(err) => log::error!("trust store load failed: {}", err.explained()),
     }
 }

@@ -94,6 +94,9 @@ pub enum Transience {
 }
 
 /// One error met while reading a trust source, already rendered (so it is `Clone`) and classified.
+///
+/// `Display` is one line: the context, the path when there is one, then the message. It has no
+/// [`source`](std::error::Error::source) of its own: the underlying error is the `message`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SourceError {
@@ -160,6 +163,8 @@ impl fmt::Display for SourceError {
         write!(f, ": {}", self.message)
     }
 }
+
+impl std::error::Error for SourceError {}
 
 /// What [`TrustOrigin::PlatformStore`] is on this platform, in words.
 #[cfg(target_os = "macos")]

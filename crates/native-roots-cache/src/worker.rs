@@ -102,7 +102,7 @@ pub(crate) fn run<S: TrustSource>(
         Finished::Done(done) => match *done {
             Ok(loaded) => loaded,
             Err(panic) => failed(
-                NativeRootsError::panicked(attempts, &panic),
+                NativeRootsError::panicked(&origin, attempts, &panic),
                 origin,
                 attempts,
             ),
@@ -117,7 +117,9 @@ pub(crate) fn run<S: TrustSource>(
             *stuck.lock().unwrap_or_else(PoisonError::into_inner) = Some(progress);
             failed(err, origin, attempts)
         }
-        Finished::NotStarted(why) => failed(NativeRootsError::not_started(&why), origin, 0),
+        Finished::NotStarted(why) => {
+            failed(NativeRootsError::not_started(&origin, &why), origin, 0)
+        }
     }
 }
 
@@ -158,7 +160,7 @@ fn wait(job: impl FnOnce() -> Outcome + Send + 'static, _policy: &LoadPolicy) ->
 }
 
 fn failed(err: NativeRootsError, origin: TrustOrigin, attempts: u32) -> Loaded {
-    log::error!("trust store load failed: {err}");
+    log::error!("trust store load failed: {}", err.explained());
     let mut report = LoadReport::empty(origin);
     report.attempts = attempts;
     Loaded {

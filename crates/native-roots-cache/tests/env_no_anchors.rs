@@ -25,13 +25,21 @@ fn an_empty_bundle_is_a_clear_sticky_error() {
     assert_eq!(err.kind(), NativeRootsErrorKind::NoAnchors);
     assert_eq!(err.attempts(), 1);
     let message = err.to_string();
-    for needle in [
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-        &bundle.display().to_string(),
-        "empty file not read",
-    ] {
-        assert!(message.contains(needle), "{needle} missing from: {message}");
+    let origin = format!("SSL_CERT_FILE={}", bundle.display());
+    assert!(
+        message.contains(&origin),
+        "{origin} missing from: {message}"
+    );
+    let cause = std::error::Error::source(&err).map(ToString::to_string);
+    assert!(
+        cause
+            .as_ref()
+            .is_some_and(|c| c.contains("empty file not read")),
+        "{cause:?}"
+    );
+    for needle in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
+        let advice = err.advice();
+        assert!(advice.contains(needle), "{needle} missing from: {advice}");
     }
     // Sticky: an unchanged failing store is never read again, however often it is asked for.
     for _ in 0..100 {

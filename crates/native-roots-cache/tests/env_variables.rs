@@ -71,11 +71,22 @@ fn file_empty_string() {
     let err = roots.unwrap_err();
     let outcome = (err.kind(), err.attempts(), report.certificates);
     assert_eq!(outcome, (NoAnchors, 1, 0), "{err}");
-    let m = err.message();
-    assert!(m.starts_with("the system trust store yielded"), "{m}");
-    assert!(m.contains("SSL_CERT_FILE is set but empty"), "{m}");
-    assert!(m.contains("Set SSL_CERT_FILE to a PEM bundle"), "{m}");
-    assert!(m.contains("or SSL_CERT_DIR to a directory"), "{m}");
+    let m = err.to_string();
+    assert!(
+        m.starts_with("no usable trust anchors from SSL_CERT_FILE="),
+        "{m}"
+    );
+    let cause = std::error::Error::source(&err).and_then(|s| s.downcast_ref::<SourceError>());
+    assert_eq!(cause, Some(&empty_file_var()), "{err:?}");
+    let advice = err.advice();
+    assert!(
+        advice.contains("point SSL_CERT_FILE at a PEM bundle"),
+        "{advice}"
+    );
+    assert!(
+        advice.contains("or SSL_CERT_DIR at a directory"),
+        "{advice}"
+    );
     assert_eq!(report.origin, env_origin("", vec![]));
     assert_eq!(report.errors, [empty_file_var()]);
 }

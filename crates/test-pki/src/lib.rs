@@ -20,3 +20,12 @@ pub use server::{
     ServerOptions,
 };
 pub use source::{ca_pem, garbage, root, Fake, Script, ScriptedSource, UNPARSABLE_CERT_PEM};
+
+/// `err`'s `Display`, then each [`source`](std::error::Error::source) under it after `: `: what
+/// a test searches for a fragment of the cause (each `Display` alone is one short line).
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(err), |&err| err.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
+}

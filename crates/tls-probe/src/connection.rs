@@ -1,8 +1,9 @@
 //! What `connect` and `selftest` report about one handshake, as text or JSON.
 
+use std::error::Error;
 use std::fmt;
 
-use native_roots_cache::ReportedCertificate;
+use native_roots_cache::{NativeRootsError, ReportedCertificate};
 use serde::Serialize;
 use tls_client_builder::BuildError;
 
@@ -33,7 +34,7 @@ pub(crate) struct ConnectionReport {
     pub(crate) anchor: Vec<CertificateFacts>,
     pub(crate) error: Option<ErrorView>,
     /// Why the system store could not be used, when it could not.
-    pub(crate) trust_store_error: Option<String>,
+    pub(crate) trust_store_error: Option<ErrorView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -77,11 +78,47 @@ impl ErrorView {
             Some(context) => format!("{context}: {err}"),
             None => err.to_string(),
         };
+        Self::library(kind, message, err, err.advice())
+    }
+
+    /// The trust store's `err` (kind `trust_store`): its one-line `Display`, its causes and its
+    /// advice.
+    pub(crate) fn roots_error(err: &NativeRootsError) -> Self {
+        Self::library("trust_store", err.to_string(), err, err.advice())
+    }
+
+    /// A library's `err`, said in `message`, with its causes and `advice`.
+    fn library(
+        kind: &'static str,
+        message: String,
+        err: &(dyn Error + 'static),
+        advice: &str,
+    ) -> Self {
         Self {
             caused_by: crate::output::causes(err),
-            hint: Some(err.advice().to_owned()),
+            hint: Some(advice.to_owned()),
             ..Self::new(kind, message)
         }
+    }
+
+    /// Its message, then its causes and hint, as [`explained`](crate::output::explained)
+    /// prints an error.
+    pub(crate) fn explained(&self) -> String {
+        crate::output::explained_lines(&self.message, &self.caused_by, self.hint.as_deref())
+    }
+
+    /// Its causes, hint and rustls error, one labelled line each, under its message.
+    fn write_details(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for cause in &self.caused_by {
+            writeln!(f, "  caused by      {cause}")?;
+        }
+        if let Some(hint) = &self.hint {
+            writeln!(f, "  hint           {hint}")?;
+        }
+        if let Some(rustls) = &self.rustls_error {
+            writeln!(f, "  rustls error   {rustls}")?;
+        }
+        Ok(())
     }
 }
 
@@ -161,18 +198,11 @@ impl fmt::Display for ConnectionReport {
         writeln!(f, "{} as {}: {verdict}", self.target, self.server_name)?;
         if let Some(error) = &self.error {
             writeln!(f, "  why            {}", error.message)?;
-            for cause in &error.caused_by {
-                writeln!(f, "  caused by      {cause}")?;
-            }
-            if let Some(hint) = &error.hint {
-                writeln!(f, "  hint           {hint}")?;
-            }
-            if let Some(rustls) = &error.rustls_error {
-                writeln!(f, "  rustls error   {rustls}")?;
-            }
+            error.write_details(f)?;
         }
         if let Some(error) = &self.trust_store_error {
-            writeln!(f, "  trust store    FAILED: {error}")?;
+            writeln!(f, "  trust store    FAILED: {}", error.message)?;
+            error.write_details(f)?;
         }
         if let Some(trust) = &self.trust {
             writeln!(f, "  trust          {trust}")?;

@@ -50,10 +50,16 @@ pub(crate) fn causes(err: &(dyn Error + 'static)) -> Vec<String> {
 /// `err` for a warning on stderr: its `Display`, then a `  caused by: ...` line for each source
 /// and a `  hint: ...` line for `hint`.
 pub(crate) fn explained(err: &(dyn Error + 'static), hint: Option<&str>) -> String {
-    let mut text = err.to_string();
-    for cause in causes(err) {
+    explained_lines(&err.to_string(), &causes(err), hint)
+}
+
+/// An error already taken apart (its one-line `message`, its `causes`, its `hint`) as
+/// [`explained`] prints it.
+pub(crate) fn explained_lines(message: &str, causes: &[String], hint: Option<&str>) -> String {
+    let mut text = message.to_owned();
+    for cause in causes {
         text.push_str("\n  caused by: ");
-        text.push_str(&cause);
+        text.push_str(cause);
     }
     if let Some(hint) = hint {
         text.push_str("\n  hint: ");

@@ -8,6 +8,7 @@ use native_roots_cache::{native_roots, LoadReport, RootsCache};
 use serde::Serialize;
 
 use crate::cli::StoreArgs;
+use crate::connection::ErrorView;
 use crate::date;
 use crate::facts::CertificateFacts;
 use crate::output::{self, count};
@@ -19,8 +20,8 @@ use crate::table::Table;
 struct StoreView {
     /// Whether the store loaded (a store with skipped certificates or per-file errors can).
     ok: bool,
-    /// Why it did not, as `native_roots()` said.
-    error: Option<String>,
+    /// Why it did not, as `native_roots()` said: its one-line message, causes and hint.
+    error: Option<ErrorView>,
     /// Where the certificates came from (`SSL_CERT_FILE=…`, `SSL_CERT_DIR=…`, the platform
     /// store).
     origin: Option<String>,
@@ -76,7 +77,7 @@ pub(crate) fn run(args: &StoreArgs) -> Status {
     let loaded = native_roots();
     let report = RootsCache::global().report();
     let view = StoreView::new(
-        loaded.as_ref().err().map(ToString::to_string),
+        loaded.as_ref().err().map(ErrorView::roots_error),
         report.as_deref(),
         args.expiring_within,
         SystemTime::now(),
@@ -95,7 +96,7 @@ pub(crate) fn run(args: &StoreArgs) -> Status {
 
 impl StoreView {
     fn new(
-        error: Option<String>,
+        error: Option<ErrorView>,
         report: Option<&LoadReport>,
         expiring_within: u64,
         now: SystemTime,
@@ -179,7 +180,7 @@ impl fmt::Display for StoreView {
                 count(self.anchors.len(), "anchor"),
                 self.generation
             )?,
-            Some(error) => writeln!(f, "trust store: FAILED to load from {origin}: {error}")?,
+            Some(error) => writeln!(f, "trust store: FAILED to load: {}", error.explained())?,
         }
         writeln!(
             f,

@@ -5,6 +5,7 @@
 use native_roots_cache::{native_roots, ReportedCertificate, RootsCache};
 use tls_client_builder::Trust;
 
+use crate::connection::ErrorView;
 use crate::status::Status;
 
 pub(crate) struct SystemTrust {
@@ -15,7 +16,7 @@ pub(crate) struct SystemTrust {
     /// The store's anchors, for naming the one a chain ends at.
     pub(crate) anchors: Vec<ReportedCertificate>,
     /// Why the store failed.
-    pub(crate) error: Option<String>,
+    pub(crate) error: Option<ErrorView>,
 }
 
 pub(crate) fn system_trust() -> SystemTrust {
@@ -33,7 +34,7 @@ pub(crate) fn system_trust() -> SystemTrust {
             trust: Trust::AnchorsOnly,
             status: Status::TrustStore,
             anchors: Vec::new(),
-            error: Some(err.to_string()),
+            error: Some(ErrorView::roots_error(&err)),
         },
     }
 }

@@ -50,7 +50,7 @@ pub(crate) fn run(args: &WatchArgs) -> Status {
         eprintln!(
             "tls-probe: warning: the trust store failed to load; watching for a reload that \
              succeeds: {}",
-            crate::output::explained(err, None)
+            crate::output::explained(err, Some(err.advice()))
         );
     }
     let error = failed.map(|err| err.to_string());
@@ -75,7 +75,7 @@ pub(crate) fn run(args: &WatchArgs) -> Status {
                 "tls-probe: warning: reloading the trust store failed; keeping the last good \
                  store (generation {}): {}",
                 RootsCache::global().generation(),
-                crate::output::explained(&err, None)
+                crate::output::explained(&err, Some(err.advice()))
             ),
         }
     }

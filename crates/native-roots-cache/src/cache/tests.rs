@@ -5,11 +5,12 @@
 
 use super::*;
 use crate::policy::Sleeper;
-use crate::test_support::{garbage, root, Fake};
+use crate::test_support::{error_chain, garbage, root, Fake};
 use crate::{
     CertificateLocation, NativeRootsErrorKind, ReportedCertificate, SourceError, SourceOutput,
 };
 use rustls::pki_types::CertificateDer;
+use std::error::Error as _;
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Barrier, Mutex, OnceLock};
 use std::thread;
@@ -144,8 +145,12 @@ fn exhausted_transient_failures_are_sticky_even_with_some_anchors() {
         2,
         "no backoff after the last attempt"
     );
-    assert!(err.to_string().contains("errSecIO"), "{err}");
     assert!(err.to_string().contains("the fake source"), "{err}");
+    let cause = err.source().and_then(|s| s.downcast_ref::<SourceError>());
+    assert!(
+        cause.is_some_and(|c| c.message.contains("errSecIO")),
+        "{cause:?}"
+    );
     // The last attempt did yield an anchor; a store missing a keychain domain still must not pass.
     assert_eq!(cache.report().unwrap().anchors, 1);
     assert_eq!(cache.generation(), 0);
@@ -163,17 +168,21 @@ fn zero_anchors_is_not_retried_and_names_the_source() {
         "a permanent error is tried once"
     );
     assert!(sleep.recorded().is_empty());
-    let message = err.to_string();
     // The variables are named for the system store (tests/env_no_anchors.rs), not for a custom
     // source, which they do not affect.
+    let message = format!("{}; {}", error_chain(&err), err.advice());
     assert!(!message.contains("SSL_CERT_FILE"), "{message}");
-    for needle in [
-        "the trust source yielded no usable trust anchors",
-        "the fake source",
-        "/nowhere/ca.pem",
-    ] {
-        assert!(message.contains(needle), "{needle} missing from: {message}");
-    }
+    assert_eq!(
+        err.to_string(),
+        "no usable trust anchors from the fake source: 0 certificates found, 0 unparsable, 1 error"
+    );
+    let cause = err.source().and_then(|s| s.downcast_ref::<SourceError>());
+    assert_eq!(
+        cause,
+        Some(&no_anchors().errors[0]),
+        "the first recorded error"
+    );
+    assert!(err.advice().contains("check the trust source"), "{message}");
 }
 
 #[test]
@@ -337,7 +346,8 @@ fn strict_mode_fails_on_any_problem() {
         .with_policy(LoadPolicy::DEFAULT.with_strict(true));
     let err = cache.native_roots().unwrap_err();
     assert_eq!(err.kind(), NativeRootsErrorKind::Strict);
-    assert!(err.to_string().contains("certificate #1"), "{err}");
+    assert!(err.to_string().contains("with 1 problem"), "{err}");
+    assert!(error_chain(&err).contains("certificate #1"), "{err:?}");
     assert_eq!(fake.calls(), 1);
 }
 
@@ -347,7 +357,7 @@ fn a_panicking_source_becomes_a_sticky_error() {
     let (cache, _) = cache(&fake);
     let err = cache.native_roots().unwrap_err();
     assert_eq!(err.kind(), NativeRootsErrorKind::Panicked);
-    assert!(err.to_string().contains("keychain exploded"), "{err}");
+    assert!(error_chain(&err).contains("keychain exploded"), "{err:?}");
     assert_eq!(cache.native_roots().unwrap_err(), err);
     assert_eq!(
         fake.calls(),

@@ -7,6 +7,7 @@
 // The workspace's test helpers, under the name the modules use.
 use test_pki as common;
 
+mod errors;
 mod faults;
 mod live_trust;
 mod never_blocks;

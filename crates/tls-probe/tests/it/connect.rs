@@ -271,7 +271,9 @@ fn a_failed_store_still_verifies_on_the_ca_anchors_and_exits_3() {
     assert!(report["trust"]
         .as_str()
         .is_some_and(|t| t.starts_with("extra anchors only")));
-    assert!(report["trust_store_error"].is_string());
+    let store_error = &report["trust_store_error"];
+    assert_eq!(store_error["kind"], "trust_store", "{store_error}");
+    assert!(store_error["message"].is_string() && store_error["hint"].is_string());
 
     let output = connect(&[]);
     assert_eq!(output.status.code(), Some(3), "nothing to verify against");

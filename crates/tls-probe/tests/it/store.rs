@@ -110,9 +110,26 @@ fn a_store_that_does_not_load_exits_3_and_says_why() {
     assert_eq!(output.status.code(), Some(3));
     let report = json(&output);
     assert_eq!(report["ok"], false);
-    assert!(report["error"]
+    // The store's one-line error naming the variable, its cause and its advice apart.
+    let error = &report["error"];
+    assert_eq!(error["kind"], "trust_store");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.contains("SSL_CERT_FILE"), "{error}");
+    assert!(!message.contains('\n'), "{error}");
+    assert!(error["caused_by"][0]
         .as_str()
-        .is_some_and(|e| e.contains("SSL_CERT_FILE")));
+        .is_some_and(|cause| cause.contains(&missing.display().to_string())));
+    assert!(error["hint"]
+        .as_str()
+        .is_some_and(|hint| hint.contains("RootsCache::refresh")));
+    let text = stdout(&run(probe(&missing).arg("store")));
+    assert!(
+        text.starts_with(&format!(
+            "trust store: FAILED to load: {message}\n  caused by: "
+        )),
+        "{text}"
+    );
+    assert!(text.contains("\n  hint: "), "{text}");
     let errors = report["errors"].as_array().expect("errors");
     assert!(
         errors
