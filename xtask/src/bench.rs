@@ -225,9 +225,9 @@ fn targets(
         ),
         ratio_target(
             figures,
-            "`get` hit, 2 threads on different fingerprints vs 1 thread",
+            "`get` hit, 2 threads on different upstream keys vs 1 thread",
             "≤ 2×",
-            ("hit_2_threads/get, different fingerprints", hit),
+            ("hit_2_threads/get, different upstream keys", hit),
             |r| r <= 2.0,
         ),
         ratio_target(

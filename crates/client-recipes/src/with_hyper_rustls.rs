@@ -18,7 +18,7 @@ pub type HttpsClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 // recipe
 /// A hyper client whose TLS is the cache's config for the native roots.
 pub fn client(cache: &ClientConfigCache) -> Result<HttpsClient, BuildError> {
-    // No ALPN in the fingerprint: hyper-rustls sets it from the HTTP versions enabled below.
+    // No ALPN in the upstream key: hyper-rustls sets it from the HTTP versions enabled below.
     let upstream = UpstreamTls::builder(Trust::Native).build();
     let config = cache.get(&upstream)?;
     let https = hyper_rustls::HttpsConnectorBuilder::new()

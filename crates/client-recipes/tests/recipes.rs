@@ -1,6 +1,6 @@
 //! Each recipe of the README, run against a loopback HTTPS server whose CA is in the cache's
 //! native roots. The server answers `alpn=<negotiated protocol>`, so each test also shows what
-//! was offered: the fingerprint's ALPN (reqwest, tokio-rustls, rustls), or hyper-rustls' own.
+//! was offered: the upstream key's ALPN (reqwest, tokio-rustls, rustls), or hyper-rustls' own.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
@@ -59,7 +59,7 @@ fn reqwest_refuses_the_arc_itself() {
 }
 
 #[test]
-fn hyper_rustls_without_alpn_in_the_fingerprint_does_not_panic() {
+fn hyper_rustls_without_alpn_in_the_upstream_does_not_panic() {
     let server = Loopback::start();
     let client = with_hyper_rustls::client(&server.cache()).unwrap();
     let uri: http::Uri = server.url().parse().unwrap();
@@ -68,7 +68,7 @@ fn hyper_rustls_without_alpn_in_the_fingerprint_does_not_panic() {
         assert_eq!(response.status(), 200);
         response.into_body().collect().await.unwrap().to_bytes()
     });
-    // The fingerprint has no ALPN, and hyper-rustls offers none for HTTP/1 alone (it sets `h2`
+    // The upstream key has no ALPN, and hyper-rustls offers none for HTTP/1 alone (it sets `h2`
     // when HTTP/2 is enabled).
     assert_eq!(&body[..], b"alpn=none");
 }

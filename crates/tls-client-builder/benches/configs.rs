@@ -4,13 +4,13 @@
 //! - `config_per_upstream`: (a) reload the store every time, as hyper-rustls
 //!   `with_native_roots`, reqwest's default builder and rustls-platform-verifier on Linux do;
 //!   (b) deep-clone a cached store; (c) share an `Arc<RootCertStore>` (a verifier per config);
-//!   (d) share one verifier; (e) a `ClientConfigCache::get` hit; (f) a miss (a new fingerprint);
+//!   (d) share one verifier; (e) a `ClientConfigCache::get` hit; (f) a miss (a new upstream key);
 //!   (g) `ConfigHandle::config`, beside the bare `Arc<ClientConfig>` clone it is held to (≤ 1.5×)
 //!   and arc-swap's `load_full` (what the handle would cost without its per-thread pair).
-//! - `hit_2_threads`: hits from two threads at once, on the same and on different fingerprints,
+//! - `hit_2_threads`: hits from two threads at once, on the same and on different upstream keys,
 //!   and `ConfigHandle::config` on one handle, beside a bare `Arc` clone from two threads (the
 //!   handle is held to ≤ 1.5× the clone of one `Arc`).
-//! - `reload_storm`: 10,000 new fingerprints from 2 and from 8 threads; the trust-store loads are
+//! - `reload_storm`: 10,000 new upstream keys from 2 and from 8 threads; the trust-store loads are
 //!   printed (they must be 1).
 //!
 //! `cargo bench -p tls-client-builder` (the platform store: `SSL_CERT_*` are cleared first).
@@ -44,7 +44,7 @@ fn config_with_roots(
         .with_no_client_auth()
 }
 
-fn fingerprint(i: u64) -> UpstreamTls {
+fn upstream(i: u64) -> UpstreamTls {
     UpstreamTls::builder(Trust::Native)
         .alpn([format!("upstream-{i}"), "http/1.1".to_owned()])
         .build()
@@ -58,7 +58,7 @@ fn per_config(c: &mut Criterion) {
             .build()
             .unwrap();
     let cache = ClientConfigCache::with_provider(Arc::clone(&provider));
-    let hot = fingerprint(0);
+    let hot = upstream(0);
     cache.get(&hot).unwrap();
 
     let mut group = c.benchmark_group("config_per_upstream");
@@ -130,9 +130,9 @@ fn per_config(c: &mut Criterion) {
             let cache = ClientConfigCache::with_provider(Arc::clone(&provider))
                 .max_entries(usize::try_from(iters).unwrap_or(usize::MAX).max(1));
             cache.get(&hot).unwrap();
-            let fingerprints: Vec<_> = (1..=iters).map(fingerprint).collect();
+            let upstreams: Vec<_> = (1..=iters).map(upstream).collect();
             let started = Instant::now();
-            for fp in &fingerprints {
+            for fp in &upstreams {
                 black_box(cache.get(fp).unwrap());
             }
             started.elapsed()
@@ -168,7 +168,7 @@ fn on_two_threads(iters: u64, op: impl Fn(usize) + Sync) -> Duration {
 
 fn hits_two_threads(c: &mut Criterion) {
     let cache = ClientConfigCache::with_provider(provider());
-    let fps = [fingerprint(0), fingerprint(1)];
+    let fps = [upstream(0), upstream(1)];
     let configs = [cache.get(&fps[0]).unwrap(), cache.get(&fps[1]).unwrap()];
     let mut group = c.benchmark_group("hit_2_threads");
     group.bench_function("Arc::clone, same config (baseline)", |b| {
@@ -177,10 +177,10 @@ fn hits_two_threads(c: &mut Criterion) {
     group.bench_function("Arc::clone, different configs (baseline)", |b| {
         b.iter_custom(|iters| on_two_threads(iters, |t| drop(black_box(Arc::clone(&configs[t])))))
     });
-    group.bench_function("get, same fingerprint", |b| {
+    group.bench_function("get, same upstream key", |b| {
         b.iter_custom(|iters| on_two_threads(iters, |_| drop(black_box(cache.get(&fps[0])))))
     });
-    group.bench_function("get, different fingerprints", |b| {
+    group.bench_function("get, different upstream keys", |b| {
         b.iter_custom(|iters| on_two_threads(iters, |t| drop(black_box(cache.get(&fps[t])))))
     });
     let handle = cache.handle(&fps[0]).unwrap();
@@ -202,35 +202,38 @@ fn reload_storm(c: &mut Criterion) {
     let mut group = c.benchmark_group("reload_storm");
     group.sample_size(10);
     for threads in [2usize, 8] {
-        group.bench_function(format!("10,000 new fingerprints, {threads} threads"), |b| {
-            b.iter_batched(
-                || {
-                    let fps: Vec<_> = (0..FINGERPRINTS).map(fingerprint).collect();
-                    let cache = ClientConfigCache::with_provider(Arc::clone(&provider))
-                        .max_entries(FINGERPRINTS as usize);
-                    (cache, fps)
-                },
-                |(cache, fps)| {
-                    let barrier = Barrier::new(threads);
-                    thread::scope(|s| {
-                        for t in 0..threads {
-                            let (cache, fps, barrier) = (&cache, &fps, &barrier);
-                            s.spawn(move || {
-                                barrier.wait();
-                                // Every thread asks for every fingerprint, from its own offset.
-                                for i in 0..fps.len() {
-                                    let fp = &fps[(i + t * fps.len() / threads) % fps.len()];
-                                    black_box(cache.get(fp).unwrap());
-                                }
-                            });
-                        }
-                    });
-                    assert_eq!(cache.stats().builds, FINGERPRINTS);
-                    cache
-                },
-                BatchSize::PerIteration,
-            )
-        });
+        group.bench_function(
+            format!("10,000 new upstream keys, {threads} threads"),
+            |b| {
+                b.iter_batched(
+                    || {
+                        let fps: Vec<_> = (0..FINGERPRINTS).map(upstream).collect();
+                        let cache = ClientConfigCache::with_provider(Arc::clone(&provider))
+                            .max_entries(FINGERPRINTS as usize);
+                        (cache, fps)
+                    },
+                    |(cache, fps)| {
+                        let barrier = Barrier::new(threads);
+                        thread::scope(|s| {
+                            for t in 0..threads {
+                                let (cache, fps, barrier) = (&cache, &fps, &barrier);
+                                s.spawn(move || {
+                                    barrier.wait();
+                                    // Every thread asks for every upstream key, from its own offset.
+                                    for i in 0..fps.len() {
+                                        let fp = &fps[(i + t * fps.len() / threads) % fps.len()];
+                                        black_box(cache.get(fp).unwrap());
+                                    }
+                                });
+                            }
+                        });
+                        assert_eq!(cache.stats().builds, FINGERPRINTS);
+                        cache
+                    },
+                    BatchSize::PerIteration,
+                )
+            },
+        );
     }
     group.finish();
     let loads = RootsCache::global().loads() - loads_before;

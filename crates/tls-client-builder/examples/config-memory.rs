@@ -131,7 +131,7 @@ fn child(way: &str, configs: usize) -> ExitCode {
         configs
     };
     // Everything shared is built before the first reading; only per-config memory is counted.
-    let fingerprints: Vec<UpstreamTls> = (0..configs)
+    let upstreams: Vec<UpstreamTls> = (0..configs)
         .map(|i| {
             let builder = UpstreamTls::builder(Trust::Native).alpn([format!("upstream-{i}")]);
             match &loopback {
@@ -142,7 +142,7 @@ fn child(way: &str, configs: usize) -> ExitCode {
         .collect();
     let mut held: Vec<Arc<ClientConfig>> = Vec::with_capacity(configs);
     let before = resident_bytes().unwrap_or(0);
-    for fingerprint in &fingerprints {
+    for upstream in &upstreams {
         let config = match way {
             "reload" => {
                 let mut store = RootCertStore::empty();
@@ -158,7 +158,7 @@ fn child(way: &str, configs: usize) -> ExitCode {
                     .with_webpki_verifier(Arc::clone(&verifier))
                     .with_no_client_auth(),
             ),
-            "cache-idle" | "cache-sessions" => match cache.get(fingerprint) {
+            "cache-idle" | "cache-sessions" => match cache.get(upstream) {
                 Ok(config) => config,
                 Err(err) => {
                     eprintln!("error: {err}");

@@ -1,8 +1,8 @@
-//! [`ClientConfigCache`]: one ready `ClientConfig` per fingerprint, built once, shared as `Arc`.
+//! [`ClientConfigCache`]: one ready `ClientConfig` per upstream key, built once, shared as `Arc`.
 //!
 //! Guarantees: a hit is a read lock on one shard and an `Arc` clone; concurrent misses on one
-//! fingerprint build once (they wait on the entry's `OnceLock`, outside any map lock) while
-//! different fingerprints build in parallel; configs of one trust set share one verifier and one
+//! upstream key build once (they wait on the entry's `OnceLock`, outside any map lock) while
+//! different upstream keys build in parallel; configs of one trust set share one verifier and one
 //! root store; each config has its own session store; an entry built from the cache's native
 //! roots before their generation advanced is rebuilt on its next lookup; the number of entries is
 //! bounded, oldest inserted evicted first. A [`ConfigHandle`](crate::ConfigHandle) shares the
@@ -18,20 +18,20 @@ use rustls::crypto::CryptoProvider;
 use rustls::ClientConfig;
 
 use crate::error::BuildError;
-use crate::fingerprint::{IdentityRef, UpstreamTls};
 use crate::provider;
 use crate::roots::{current_generation, NativeRoots, ProcessRoots};
 use crate::session::LazySessionStore;
 use crate::settings::SessionResumption;
 use crate::shards::Shards;
 use crate::trust::{TrustProvenance, TrustSets};
+use crate::upstream::{IdentityRef, UpstreamTls};
 
-/// A built config with the facts behind it: which fingerprint, and where its trust came from.
+/// A built config with the facts behind it: which upstream key, and where its trust came from.
 #[derive(Debug)]
 pub struct BuiltConfig {
     config: Arc<ClientConfig>,
     provenance: TrustProvenance,
-    fingerprint: UpstreamTls,
+    upstream: UpstreamTls,
     verifier: Arc<WebPkiServerVerifier>,
     /// The native roots' generation it was built for (0 when its trust does not use them).
     generation: u64,
@@ -51,9 +51,9 @@ impl BuiltConfig {
         &self.provenance
     }
 
-    /// The fingerprint the config was built for.
-    pub fn fingerprint(&self) -> &UpstreamTls {
-        &self.fingerprint
+    /// The upstream key the config was built for.
+    pub fn upstream(&self) -> &UpstreamTls {
+        &self.upstream
     }
 
     /// The server-certificate verifier, shared by every config of the same trust set (and
@@ -67,10 +67,10 @@ impl BuiltConfig {
     }
 }
 
-/// `<fingerprint>; trust: <provenance>`, for logs and status pages.
+/// `<upstream key>; trust: <provenance>`, for logs and status pages.
 impl fmt::Display for BuiltConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}; trust: {}", self.fingerprint, self.provenance)
+        write!(f, "{}; trust: {}", self.upstream, self.provenance)
     }
 }
 
@@ -92,7 +92,7 @@ pub struct CacheStats {
     pub fallbacks: u64,
 }
 
-/// One fingerprint's config, built by the first thread to ask; tagged with the native roots'
+/// One upstream key's config, built by the first thread to ask; tagged with the native roots'
 /// generation it was built for (0 when its trust does not use them).
 struct Slot {
     /// Survives rebuilds, so that the eviction queue still recognises the entry.
@@ -104,7 +104,7 @@ struct Slot {
 /// The default bound on entries.
 pub const DEFAULT_MAX_ENTRIES: usize = 4096;
 
-/// Ready rustls `ClientConfig`s, one per [`UpstreamTls`] fingerprint.
+/// Ready rustls `ClientConfig`s, one per [`UpstreamTls`] upstream key.
 ///
 /// ```no_run
 /// use tls_client_builder::{ClientConfigCache, Trust, UpstreamTls};
@@ -129,7 +129,7 @@ pub struct ClientConfigCache {
 /// The cache itself; [`ClientConfigCache`] and its handles hold it.
 pub(crate) struct Shared {
     entries: Shards<Arc<Slot>>,
-    /// Insertion order for eviction: (fingerprint, slot id).
+    /// Insertion order for eviction: (upstream key, slot id).
     order: Mutex<VecDeque<(UpstreamTls, u64)>>,
     max_entries: AtomicUsize,
     trust: TrustSets,
@@ -225,27 +225,27 @@ impl ClientConfigCache {
         self.shared.trust.provider()
     }
 
-    /// The config for `fingerprint`, built on the first call and shared afterwards.
+    /// The config for `upstream`, built on the first call and shared afterwards.
     ///
     /// # Errors
     /// The [`BuildError`] of the build, cached like a config: the native roots' error
     /// ([`BuildError::NativeRoots`], unchanged), an unusable extra anchor, a client identity
     /// rustls rejects, versions the provider cannot do. An entry that failed because the native
     /// roots failed is rebuilt once a refresh publishes a store.
-    pub fn get(&self, fingerprint: &UpstreamTls) -> Result<Arc<ClientConfig>, BuildError> {
+    pub fn get(&self, upstream: &UpstreamTls) -> Result<Arc<ClientConfig>, BuildError> {
         self.shared
-            .lookup(fingerprint, |built| Arc::clone(&built.config))
+            .lookup(upstream, |built| Arc::clone(&built.config))
     }
 
-    /// The config for `fingerprint` with where its trust came from (see [`BuiltConfig`]).
+    /// The config for `upstream` with where its trust came from (see [`BuiltConfig`]).
     ///
     /// # Errors
     /// As [`get`](Self::get).
-    pub fn get_built(&self, fingerprint: &UpstreamTls) -> Result<Arc<BuiltConfig>, BuildError> {
-        self.shared.lookup(fingerprint, Arc::clone)
+    pub fn get_built(&self, upstream: &UpstreamTls) -> Result<Arc<BuiltConfig>, BuildError> {
+        self.shared.lookup(upstream, Arc::clone)
     }
 
-    /// Keep only the entries whose fingerprint `keep` accepts (for a daemon's reload), and forget
+    /// Keep only the entries whose upstream key `keep` accepts (for a daemon's reload), and forget
     /// trust sets no remaining config uses. Handles keep their configs, and rebuild through the
     /// cache when they must.
     pub fn retain(&self, keep: impl FnMut(&UpstreamTls) -> bool) {
@@ -299,7 +299,7 @@ impl Shared {
     }
 
     fn retain(&self, mut keep: impl FnMut(&UpstreamTls) -> bool) {
-        let removed = self.entries.retain(|fingerprint, _| keep(fingerprint));
+        let removed = self.entries.retain(|upstream, _| keep(upstream));
         if !removed.is_empty() {
             let ids: HashSet<u64> = removed.iter().map(|(_, slot)| slot.id).collect();
             self.order
@@ -311,19 +311,19 @@ impl Shared {
         self.trust.prune();
     }
 
-    /// The entry of `fingerprint`, current at the native roots' generation, built if need be.
+    /// The entry of `upstream`, current at the native roots' generation, built if need be.
     pub(crate) fn lookup<R>(
         &self,
-        fingerprint: &UpstreamTls,
+        upstream: &UpstreamTls,
         answer: impl Fn(&Arc<BuiltConfig>) -> R,
     ) -> Result<R, BuildError> {
-        let generation = if fingerprint.trust().uses_native() {
+        let generation = if upstream.trust().uses_native() {
             current_generation(self.trust.roots())
         } else {
             0
         };
         // Fast path: a built, current entry, answered under the shard's read lock.
-        let found = self.entries.read(fingerprint, |slot| {
+        let found = self.entries.read(upstream, |slot| {
             let slot = slot?;
             match slot.outcome.get() {
                 Some(outcome) if slot.generation >= generation => {
@@ -334,60 +334,60 @@ impl Shared {
         });
         let slot = match found {
             Some(Ok(answered)) => {
-                self.entries.count_hit(fingerprint);
+                self.entries.count_hit(upstream);
                 return answered;
             }
             Some(Err(slot)) if slot.generation >= generation => slot,
-            _ => self.slot_for(fingerprint, generation),
+            _ => self.slot_for(upstream, generation),
         };
         let mut built_here = false;
         let outcome = slot.outcome.get_or_init(|| {
             built_here = true;
-            self.build(fingerprint, slot.generation)
+            self.build(upstream, slot.generation)
         });
         if !built_here {
-            self.entries.count_hit(fingerprint);
+            self.entries.count_hit(upstream);
         }
         outcome.as_ref().map(answer).map_err(Clone::clone)
     }
 
-    /// The entry of `fingerprint` current at `generation`: the one in the map, or a new empty one
+    /// The entry of `upstream` current at `generation`: the one in the map, or a new empty one
     /// put there (replacing a stale one, which keeps its place in the eviction order).
     #[cold]
-    fn slot_for(&self, fingerprint: &UpstreamTls, generation: u64) -> Arc<Slot> {
-        let (slot, inserted) =
-            self.entries
-                .write(fingerprint, |map| match map.get_mut(fingerprint) {
-                    Some(slot) if slot.generation >= generation => (Arc::clone(slot), false),
-                    Some(stale) => {
-                        *stale = Arc::new(Slot {
-                            id: stale.id,
-                            generation,
-                            outcome: OnceLock::new(),
-                        });
-                        (Arc::clone(stale), false)
-                    }
-                    None => {
-                        let slot = Arc::new(Slot {
-                            id: self.next_id.fetch_add(1, Ordering::Relaxed),
-                            generation,
-                            outcome: OnceLock::new(),
-                        });
-                        map.insert(fingerprint.clone(), Arc::clone(&slot));
-                        (slot, true)
-                    }
-                });
+    fn slot_for(&self, upstream: &UpstreamTls, generation: u64) -> Arc<Slot> {
+        let (slot, inserted) = self
+            .entries
+            .write(upstream, |map| match map.get_mut(upstream) {
+                Some(slot) if slot.generation >= generation => (Arc::clone(slot), false),
+                Some(stale) => {
+                    *stale = Arc::new(Slot {
+                        id: stale.id,
+                        generation,
+                        outcome: OnceLock::new(),
+                    });
+                    (Arc::clone(stale), false)
+                }
+                None => {
+                    let slot = Arc::new(Slot {
+                        id: self.next_id.fetch_add(1, Ordering::Relaxed),
+                        generation,
+                        outcome: OnceLock::new(),
+                    });
+                    map.insert(upstream.clone(), Arc::clone(&slot));
+                    (slot, true)
+                }
+            });
         if inserted {
-            self.enqueue(fingerprint.clone(), slot.id);
+            self.enqueue(upstream.clone(), slot.id);
         }
         slot
     }
 
     /// Record an insertion and evict the oldest entries beyond the bound. Shard locks are taken
     /// one at a time, never while another is held.
-    fn enqueue(&self, fingerprint: UpstreamTls, id: u64) {
+    fn enqueue(&self, upstream: UpstreamTls, id: u64) {
         let mut order = self.order.lock().unwrap_or_else(PoisonError::into_inner);
-        order.push_back((fingerprint, id));
+        order.push_back((upstream, id));
         let max_entries = self.max_entries.load(Ordering::Relaxed);
         while order.len() > max_entries {
             let Some((oldest, oldest_id)) = order.pop_front() else {
@@ -405,17 +405,17 @@ impl Shared {
 
     fn build(
         &self,
-        fingerprint: &UpstreamTls,
+        upstream: &UpstreamTls,
         generation: u64,
     ) -> Result<Arc<BuiltConfig>, BuildError> {
         self.builds.fetch_add(1, Ordering::Relaxed);
-        let trust = self.trust.get(fingerprint, generation)?;
-        let versions = fingerprint.versions();
+        let trust = self.trust.get(upstream, generation)?;
+        let versions = upstream.versions();
         let builder = ClientConfig::builder_with_provider(Arc::clone(self.trust.provider()))
             .with_protocol_versions(versions.rustls())
             .map_err(|err| BuildError::versions(versions, err))?
             .with_webpki_verifier(Arc::clone(&trust.verifier));
-        let mut config = match fingerprint.client_identity() {
+        let mut config = match upstream.client_identity() {
             Some(IdentityRef::Fixed(fixed)) => builder
                 .with_client_auth_cert(fixed.chain.clone(), fixed.key.clone_key())
                 .map_err(BuildError::client_identity)?,
@@ -424,13 +424,13 @@ impl Shared {
             }
             None => builder.with_no_client_auth(),
         };
-        config.alpn_protocols = fingerprint.alpn().to_vec();
-        config.enable_sni = fingerprint.sni();
+        config.alpn_protocols = upstream.alpn().to_vec();
+        config.enable_sni = upstream.sni();
         // A new store per build: a config rebuilt after a trust change never resumes a session
         // made under the old trust.
-        let sessions = match fingerprint.resumption() {
+        let sessions = match upstream.resumption() {
             SessionResumption::InMemory { sessions } => {
-                let rotating = fingerprint.rotating_identity().cloned();
+                let rotating = upstream.rotating_identity().cloned();
                 Some(Arc::new(LazySessionStore::new(sessions, rotating)))
             }
             SessionResumption::Off => None,
@@ -442,7 +442,7 @@ impl Shared {
         Ok(Arc::new(BuiltConfig {
             config: Arc::new(config),
             provenance: trust.provenance.clone(),
-            fingerprint: fingerprint.clone(),
+            upstream: upstream.clone(),
             verifier: Arc::clone(&trust.verifier),
             generation,
             #[cfg(test)]

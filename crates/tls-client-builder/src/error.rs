@@ -1,9 +1,9 @@
-//! [`BuildError`]: why a fingerprint or its `ClientConfig` could not be built, and the one place
+//! [`BuildError`]: why an upstream key or its `ClientConfig` could not be built, and the one place
 //! each kind is made (one constructor per kind, which also logs it with its causes and what an
 //! operator can do).
 //!
 //! Every variant is `Clone` because a failed build is cached next to successful ones: the same
-//! fingerprint gets the same error back without rebuilding. The typed sources are `Clone` too
+//! upstream key gets the same error back without rebuilding. The typed sources are `Clone` too
 //! (`rustls::Error`, `rustls::client::VerifierBuilderError`, `NativeRootsError`) and are kept as
 //! they are; only the PEM parser's error is kept as text: its `Display` shows the bytes of a
 //! marker line as a list of numbers, and it may hold an `io::Error`.
@@ -18,7 +18,7 @@ use crate::settings::{TlsVersions, Trust};
 
 /// Why an [`UpstreamTls`](crate::UpstreamTls) or its `ClientConfig` could not be built.
 ///
-/// `Display` is one short lowercase line naming the part of the fingerprint at fault; the cause
+/// `Display` is one short lowercase line naming the part of the upstream key at fault; the cause
 /// is the [`source`](std::error::Error::source) (a `rustls::Error`, a
 /// `rustls::client::VerifierBuilderError` or a `NativeRootsError`), so print the chain. What the
 /// operator can do is [`advice`](BuildError::advice) (each variant's docs say it too); the error,
@@ -29,7 +29,7 @@ use crate::settings::{TlsVersions, Trust};
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// PEM given to the fingerprint builder could not be used: no block of the expected kind, a
+    /// PEM given to the upstream key builder could not be used: no block of the expected kind, a
     /// truncated or undecodable section, or a block of another kind (a key in a CA bundle).
     ///
     /// Pass PEM text with at least one `-----BEGIN {expected}-----` block, and nothing else
@@ -59,7 +59,7 @@ pub enum BuildError {
     #[error("extra trust anchor #{index} is unusable")]
     #[non_exhaustive]
     ExtraAnchor {
-        /// Its position among the fingerprint's extra anchors (0-based).
+        /// Its position among the upstream key's extra anchors (0-based).
         index: usize,
         /// Its DER length in bytes.
         der_len: usize,
@@ -97,7 +97,7 @@ pub enum BuildError {
         source: rustls::Error,
     },
 
-    /// The crypto provider cannot serve the fingerprint's protocol versions (it has no cipher
+    /// The crypto provider cannot serve the upstream key's protocol versions (it has no cipher
     /// suite for them).
     ///
     /// Choose other versions, or a provider with suites for these.
@@ -117,7 +117,7 @@ pub enum BuildError {
     #[error("the certificate verifier for {trust} could not be built")]
     #[non_exhaustive]
     Verifier {
-        /// The trust choice of the fingerprint.
+        /// The trust choice of the upstream key.
         trust: Trust,
         /// What rustls said.
         #[source]

@@ -4,7 +4,7 @@
 //! Guarantees: a call to [`ConfigHandle::config`] that starts after the cache's native roots
 //! published a new generation returns a config built from that generation or a newer one (it
 //! rebuilds through the cache, one caller at a time, when it is the first to notice); the
-//! returned `Arc` is the cache's own (`Arc::ptr_eq` with `ClientConfigCache::get`); fingerprints
+//! returned `Arc` is the cache's own (`Arc::ptr_eq` with `ClientConfigCache::get`); upstream keys
 //! that do not read the native roots never rebuild.
 //!
 //! The hot path is one atomic load of the roots' generation, one of the handle's stamp, a look at
@@ -26,8 +26,8 @@ use rustls::ClientConfig;
 
 use crate::cache::{BuiltConfig, ClientConfigCache, Shared};
 use crate::error::BuildError;
-use crate::fingerprint::UpstreamTls;
 use crate::roots::NativeRoots;
+use crate::upstream::UpstreamTls;
 
 /// Remembered pairs per thread; a handle uses one, chosen by its first stamp.
 const SLOTS: usize = 16;
@@ -48,7 +48,7 @@ fn next_stamp() -> u64 {
 }
 
 /// One upstream's config, from [`ClientConfigCache::handle`](crate::ClientConfigCache::handle):
-/// what a proxy keeps per upstream instead of looking the fingerprint up on each connection.
+/// what a proxy keeps per upstream instead of looking the upstream key up on each connection.
 ///
 /// [`config`](Self::config) costs about one `Arc` clone: no hashing, no map, no lock shared with
 /// other threads. After the cache's native roots publish a change, the next call rebuilds the
@@ -84,22 +84,22 @@ pub struct ConfigHandle {
     stamp: AtomicU64,
     slot: usize,
     current: ArcSwap<BuiltConfig>,
-    fingerprint: UpstreamTls,
+    upstream: UpstreamTls,
     shared: Arc<Shared>,
     rebuilding: Mutex<()>,
 }
 
 impl ClientConfigCache {
-    /// A handle on the config for `fingerprint`, for a proxy to keep per upstream: its
+    /// A handle on the config for `upstream`, for a proxy to keep per upstream: its
     /// [`config`](ConfigHandle::config) returns the current config without a map lookup or a
     /// shared lock, rebuilt (through this cache) after a change of the native roots. Building
     /// the config now, it reports a failure here rather than on each call.
     ///
     /// # Errors
     /// As [`get`](Self::get).
-    pub fn handle(&self, fingerprint: &UpstreamTls) -> Result<ConfigHandle, BuildError> {
+    pub fn handle(&self, upstream: &UpstreamTls) -> Result<ConfigHandle, BuildError> {
         let shared = self.shared();
-        let built = shared.lookup(fingerprint, Arc::clone)?;
+        let built = shared.lookup(upstream, Arc::clone)?;
         Ok(ConfigHandle::new(Arc::clone(shared), built))
     }
 }
@@ -127,8 +127,8 @@ impl Roots {
 
 impl ConfigHandle {
     fn new(shared: Arc<Shared>, built: Arc<BuiltConfig>) -> Self {
-        let fingerprint = built.fingerprint().clone();
-        let roots = if !fingerprint.trust().uses_native() {
+        let upstream = built.upstream().clone();
+        let roots = if !upstream.trust().uses_native() {
             Roots::Unused
         } else if shared.roots().is_process_roots() {
             Roots::Process
@@ -143,7 +143,7 @@ impl ConfigHandle {
             // The remainder is below `SLOTS`: no truncation.
             slot: (stamp % SLOTS as u64) as usize,
             current: ArcSwap::new(built),
-            fingerprint,
+            upstream,
             shared,
             rebuilding: Mutex::new(()),
         }
@@ -152,7 +152,7 @@ impl ConfigHandle {
     /// The current config: the one built for the native roots' current generation (rebuilt now
     /// if this is the first call to notice a change), ready for `rustls::ClientConnection::new`.
     ///
-    /// A rebuild cannot fail for a fingerprint that built once, since the roots publish only
+    /// A rebuild cannot fail for an upstream key that built once, since the roots publish only
     /// stores that load; should one fail all the same, the handle keeps the config it has and
     /// logs the error.
     #[inline]
@@ -187,9 +187,9 @@ impl ConfigHandle {
         self.current.load_full()
     }
 
-    /// The fingerprint the handle was made for.
-    pub fn fingerprint(&self) -> &UpstreamTls {
-        &self.fingerprint
+    /// The upstream key the handle was made for.
+    pub fn upstream(&self) -> &UpstreamTls {
+        &self.upstream
     }
 
     #[inline]
@@ -221,7 +221,7 @@ impl ConfigHandle {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if self.is_stale() {
-            match self.shared.lookup(&self.fingerprint, Arc::clone) {
+            match self.shared.lookup(&self.upstream, Arc::clone) {
                 Ok(built) => self.publish(built),
                 Err(err) => self.keep_after_failure(&err),
             }
@@ -246,7 +246,7 @@ impl ConfigHandle {
         log::error!(
             "the config for {} could not be rebuilt for native-roots generation {generation}; \
              keeping the one built for generation {}: {err}",
-            self.fingerprint,
+            self.upstream,
             self.generation.load(Ordering::Relaxed),
         );
         // Not retried on every call: the next change of the roots tries again.
@@ -257,7 +257,7 @@ impl ConfigHandle {
 impl fmt::Debug for ConfigHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConfigHandle")
-            .field("fingerprint", &self.fingerprint)
+            .field("upstream key", &self.upstream)
             .field("generation", &self.generation.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }

@@ -6,7 +6,6 @@
 
 mod cache;
 mod error;
-mod fingerprint;
 mod handle;
 mod hasher;
 mod identity;
@@ -19,11 +18,11 @@ mod session;
 mod settings;
 mod shards;
 mod trust;
+mod upstream;
 mod utc;
 
 pub use cache::{BuiltConfig, CacheStats, ClientConfigCache, DEFAULT_MAX_ENTRIES};
 pub use error::BuildError;
-pub use fingerprint::{UpstreamTls, UpstreamTlsBuilder};
 pub use handle::ConfigHandle;
 pub use identity::{IdentityCheck, IdentityWatchHandle, RotatingIdentity};
 pub use identity_error::IdentityError;
@@ -31,3 +30,4 @@ pub use identity_source::{IdentityMaterial, IdentitySource};
 pub use roots::{NativeRoots, ProcessRoots};
 pub use settings::{SessionResumption, TlsVersions, Trust};
 pub use trust::TrustProvenance;
+pub use upstream::{UpstreamTls, UpstreamTlsBuilder};

@@ -1,4 +1,4 @@
-//! PEM decoding for the fingerprint builder, with errors that say which argument and which
+//! PEM decoding for the upstream key builder, with errors that say which argument and which
 //! section was wrong.
 
 use rustls::pki_types::pem::{self, PemObject, SectionKind};

@@ -1,5 +1,5 @@
-//! The settings of a fingerprint that are plain choices: which trust anchors, which protocol
-//! versions, whether sessions resume. Vocabulary shared by the fingerprint, the trust sets and the
+//! The settings of an upstream key that are plain choices: which trust anchors, which protocol
+//! versions, whether sessions resume. Vocabulary shared by the upstream key, the trust sets and the
 //! errors; it imports nothing of the crate.
 
 use std::fmt;
@@ -12,7 +12,7 @@ pub enum Trust {
     /// once per process by `native_roots_cache::native_roots()`, unless the cache was given other
     /// roots ([`ClientConfigCache::with_roots`](crate::ClientConfigCache::with_roots)).
     Native,
-    /// Only the fingerprint's extra anchors: a private PKI, or a test that must not depend on the
+    /// Only the upstream key's extra anchors: a private PKI, or a test that must not depend on the
     /// machine's store.
     AnchorsOnly,
     /// The Mozilla roots bundled in the `webpki-roots` crate, plus the extra anchors.

@@ -1,8 +1,8 @@
-//! A sharded map from fingerprint to entry, tuned for hits from many threads.
+//! A sharded map from upstream key to entry, tuned for hits from many threads.
 //!
 //! A power-of-two number of shards, each an `RwLock<HashMap>` on its own cache lines with its own
-//! hit counter, so threads that hit different fingerprints touch different lines. The shard is
-//! chosen from bits 40..48 of the fingerprint's precomputed hash: hashbrown places buckets by the
+//! hit counter, so threads that hit different upstream keys touch different lines. The shard is
+//! chosen from bits 40..48 of the upstream key's precomputed hash: hashbrown places buckets by the
 //! low bits and tags them with the top seven, so using either for the shard would leave each
 //! shard's table with fewer distinct positions or tags.
 
@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
 
-use crate::fingerprint::UpstreamTls;
 use crate::hasher::BuildPrehashed;
+use crate::upstream::UpstreamTls;
 
 const SHARD_SHIFT: u32 = 40;
 const MAX_SHARDS: usize = 256;

@@ -19,10 +19,10 @@ use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
 
 use crate::error::BuildError;
-use crate::fingerprint::UpstreamTls;
 use crate::hasher::BuildPrehashed;
 use crate::roots::NativeRoots;
 use crate::settings::Trust;
+use crate::upstream::UpstreamTls;
 
 /// Where a config's trust anchors came from: shown by
 /// [`BuiltConfig::provenance`](crate::BuiltConfig::provenance) so that a fallback is never
@@ -38,7 +38,7 @@ pub enum TrustProvenance {
         generation: u64,
         /// Anchors in the native roots.
         anchors: usize,
-        /// Extra anchors added from the fingerprint.
+        /// Extra anchors added from the upstream key.
         extra_anchors: usize,
     },
     /// The bundled Mozilla roots (`webpki-roots`), asked for explicitly, plus extra anchors.
@@ -46,7 +46,7 @@ pub enum TrustProvenance {
     WebpkiRoots {
         /// Anchors in the bundle.
         anchors: usize,
-        /// Extra anchors added from the fingerprint.
+        /// Extra anchors added from the upstream key.
         extra_anchors: usize,
     },
     /// The bundled Mozilla roots because the native roots failed to load
@@ -57,13 +57,13 @@ pub enum TrustProvenance {
         native_error: NativeRootsError,
         /// Anchors in the bundle.
         anchors: usize,
-        /// Extra anchors added from the fingerprint.
+        /// Extra anchors added from the upstream key.
         extra_anchors: usize,
     },
-    /// Only the fingerprint's extra anchors.
+    /// Only the upstream key's extra anchors.
     #[non_exhaustive]
     AnchorsOnly {
-        /// Extra anchors added from the fingerprint.
+        /// Extra anchors added from the upstream key.
         extra_anchors: usize,
     },
 }
@@ -129,7 +129,7 @@ struct TrustSlot {
     entry: OnceLock<Result<Arc<TrustEntry>, BuildError>>,
 }
 
-/// Trust choice plus extra anchors: the part of a fingerprint that decides the verifier.
+/// Trust choice plus extra anchors: the part of an upstream key that decides the verifier.
 #[derive(Clone)]
 struct TrustKey {
     hash: u64,
@@ -138,11 +138,11 @@ struct TrustKey {
 }
 
 impl TrustKey {
-    fn of(fingerprint: &UpstreamTls) -> Self {
+    fn of(upstream: &UpstreamTls) -> Self {
         Self {
-            hash: fingerprint.trust_hash(),
-            trust: fingerprint.trust(),
-            anchors: Arc::clone(fingerprint.extra_anchors_arc()),
+            hash: upstream.trust_hash(),
+            trust: upstream.trust(),
+            anchors: Arc::clone(upstream.extra_anchors_arc()),
         }
     }
 }
@@ -220,14 +220,14 @@ impl TrustSets {
         self.fallbacks.load(Ordering::Relaxed)
     }
 
-    /// The trust set of `fingerprint`, built at `generation` or later.
+    /// The trust set of `upstream`, built at `generation` or later.
     pub(crate) fn get(
         &self,
-        fingerprint: &UpstreamTls,
+        upstream: &UpstreamTls,
         generation: u64,
     ) -> Result<Arc<TrustEntry>, BuildError> {
-        let uses_native = fingerprint.trust().uses_native();
-        let key = TrustKey::of(fingerprint);
+        let uses_native = upstream.trust().uses_native();
+        let key = TrustKey::of(upstream);
         let slot = {
             let mut sets = self.sets.lock().unwrap_or_else(PoisonError::into_inner);
             match sets.get(&key) {
@@ -243,7 +243,7 @@ impl TrustSets {
             }
         };
         slot.entry
-            .get_or_init(|| self.build(fingerprint, slot.generation).map(Arc::new))
+            .get_or_init(|| self.build(upstream, slot.generation).map(Arc::new))
             .clone()
     }
 
@@ -273,9 +273,9 @@ impl TrustSets {
         (Some(roots), provenance)
     }
 
-    fn build(&self, fingerprint: &UpstreamTls, generation: u64) -> Result<TrustEntry, BuildError> {
-        let extra = fingerprint.extra_anchors();
-        let (base, provenance) = match fingerprint.trust() {
+    fn build(&self, upstream: &UpstreamTls, generation: u64) -> Result<TrustEntry, BuildError> {
+        let extra = upstream.extra_anchors();
+        let (base, provenance) = match upstream.trust() {
             Trust::Native => {
                 let roots = self.roots.roots().map_err(BuildError::native_roots)?;
                 self.native(roots, generation, extra.len())
@@ -320,7 +320,7 @@ impl TrustSets {
         let verifier =
             WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&self.provider))
                 .build()
-                .map_err(|err| BuildError::verifier(fingerprint.trust(), err))?;
+                .map_err(|err| BuildError::verifier(upstream.trust(), err))?;
         Ok(TrustEntry {
             verifier,
             provenance,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::support::{cache, Ca};
 use tls_client_builder::{BuildError, CacheStats, Trust, UpstreamTls};
 
-fn fingerprint(ca: &Ca, alpn: &str) -> UpstreamTls {
+fn upstream(ca: &Ca, alpn: &str) -> UpstreamTls {
     UpstreamTls::builder(Trust::AnchorsOnly)
         .extra_anchor_der(ca.der())
         .alpn([alpn])
@@ -17,7 +17,7 @@ fn fingerprint(ca: &Ca, alpn: &str) -> UpstreamTls {
 fn oldest_entries_are_evicted_beyond_the_bound() {
     let ca = Ca::new("bounds CA");
     let cache = cache().max_entries(3);
-    let fps: Vec<_> = (0..5).map(|i| fingerprint(&ca, &format!("p{i}"))).collect();
+    let fps: Vec<_> = (0..5).map(|i| upstream(&ca, &format!("p{i}"))).collect();
     let first = cache.get(&fps[0]).unwrap();
     for fp in &fps[1..] {
         cache.get(fp).unwrap();
@@ -45,9 +45,9 @@ fn oldest_entries_are_evicted_beyond_the_bound() {
 fn retain_keeps_what_the_predicate_accepts() {
     let ca = Ca::new("retain CA");
     let cache = cache();
-    let keep = fingerprint(&ca, "keep");
-    let drop_a = fingerprint(&ca, "drop-a");
-    let drop_b = fingerprint(&ca, "drop-b");
+    let keep = upstream(&ca, "keep");
+    let drop_a = upstream(&ca, "drop-a");
+    let drop_b = upstream(&ca, "drop-b");
     let kept = cache.get(&keep).unwrap();
     cache.get(&drop_a).unwrap();
     cache.get(&drop_b).unwrap();
@@ -68,7 +68,7 @@ fn retain_keeps_what_the_predicate_accepts() {
 fn retain_then_refill_respects_the_bound() {
     let ca = Ca::new("refill CA");
     let cache = cache().max_entries(2);
-    let fps: Vec<_> = (0..4).map(|i| fingerprint(&ca, &format!("r{i}"))).collect();
+    let fps: Vec<_> = (0..4).map(|i| upstream(&ca, &format!("r{i}"))).collect();
     cache.get(&fps[0]).unwrap();
     cache.get(&fps[1]).unwrap();
     cache.retain(|fp| fp == &fps[1]);
@@ -102,11 +102,11 @@ fn anchors_only_without_anchors_is_refused() {
 #[test]
 fn an_unusable_der_anchor_is_named_by_index() {
     let ca = Ca::new("good CA");
-    let fingerprint = UpstreamTls::builder(Trust::AnchorsOnly)
+    let upstream = UpstreamTls::builder(Trust::AnchorsOnly)
         .extra_anchor_der(ca.der())
         .extra_anchor_der(vec![0x30, 0x03, 0x02, 0x01, 0x00])
         .build();
-    let err = cache().get(&fingerprint).unwrap_err();
+    let err = cache().get(&upstream).unwrap_err();
     assert!(
         matches!(
             err,
@@ -157,5 +157,5 @@ fn bad_pem_is_reported_where_it_was_given() {
 fn default_cache_uses_the_feature_provider() {
     let ca = Ca::new("feature CA");
     let cache = tls_client_builder::ClientConfigCache::new();
-    assert!(cache.get(&fingerprint(&ca, "x")).is_ok());
+    assert!(cache.get(&upstream(&ca, "x")).is_ok());
 }

@@ -53,12 +53,12 @@ fn rustls_source(err: &BuildError) -> Option<&rustls::Error> {
 #[test]
 fn an_unusable_anchor_keeps_the_rustls_error() {
     let ca = Ca::new("good CA");
-    let fingerprint = UpstreamTls::builder(Trust::AnchorsOnly)
+    let upstream = UpstreamTls::builder(Trust::AnchorsOnly)
         .extra_anchor_der(ca.der())
         .extra_anchor_der(ca.der())
         .extra_anchor_der(vec![0x30, 0x03, 0x02, 0x01, 0x00])
         .build();
-    let err = cache().get(&fingerprint).unwrap_err();
+    let err = cache().get(&upstream).unwrap_err();
     assert_eq!(err.to_string(), "extra trust anchor #2 is unusable");
     let source = rustls_source(&err).expect("a typed rustls error");
     assert!(
@@ -74,11 +74,11 @@ fn a_rejected_identity_keeps_the_rustls_error() {
     let ca = Ca::new("identity CA");
     let one = ca.client_leaf();
     let other = ca.client_leaf();
-    let fingerprint = UpstreamTls::builder(Trust::AnchorsOnly)
+    let upstream = UpstreamTls::builder(Trust::AnchorsOnly)
         .extra_anchor_der(ca.der())
         .client_identity_der(one.chain.clone(), other.key())
         .build();
-    let err = cache().get(&fingerprint).unwrap_err();
+    let err = cache().get(&upstream).unwrap_err();
     assert_eq!(err.to_string(), "the client identity was rejected");
     assert!(rustls_source(&err).is_some(), "{err:?}");
 }
@@ -92,11 +92,11 @@ fn versions_without_cipher_suites_keep_the_rustls_error() {
     };
     let cache = ClientConfigCache::with_provider(Arc::new(tls13_only));
     let ca = Ca::new("versions CA");
-    let fingerprint = UpstreamTls::builder(Trust::AnchorsOnly)
+    let upstream = UpstreamTls::builder(Trust::AnchorsOnly)
         .extra_anchor_der(ca.der())
         .versions(TlsVersions::Tls12Only)
         .build();
-    let err = cache.get(&fingerprint).unwrap_err();
+    let err = cache.get(&upstream).unwrap_err();
     assert!(
         matches!(
             err,
@@ -113,7 +113,7 @@ fn versions_without_cipher_suites_keep_the_rustls_error() {
     );
     assert!(rustls_source(&err).is_some(), "{err:?}");
     // Cached errors compare equal, typed source included.
-    assert_eq!(cache.get(&fingerprint).unwrap_err(), err);
+    assert_eq!(cache.get(&upstream).unwrap_err(), err);
 }
 
 #[test]

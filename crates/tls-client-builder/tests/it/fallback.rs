@@ -11,8 +11,8 @@ use crate::support::{cache_over, ScriptedSource};
 #[test]
 fn fallback_builds_from_webpki_roots_and_says_so() {
     let (cache, roots) = cache_over(&ScriptedSource::failing());
-    let fingerprint = UpstreamTls::builder(Trust::NativeWithWebpkiFallback).build();
-    let built = cache.get_built(&fingerprint).unwrap();
+    let upstream = UpstreamTls::builder(Trust::NativeWithWebpkiFallback).build();
+    let built = cache.get_built(&upstream).unwrap();
     let native = roots.native_roots().unwrap_err();
     match built.provenance() {
         TrustProvenance::WebpkiFallback {
@@ -33,7 +33,7 @@ fn fallback_builds_from_webpki_roots_and_says_so() {
     );
     assert!(description.contains(&native.to_string()), "{description}");
 
-    // A second fingerprint of the same trust set reuses the fallback verifier: one fallback.
+    // A second upstream key of the same trust set reuses the fallback verifier: one fallback.
     let h2 = cache
         .get_built(
             &UpstreamTls::builder(Trust::NativeWithWebpkiFallback)

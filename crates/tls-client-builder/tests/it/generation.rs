@@ -51,7 +51,7 @@ fn a_changed_store_rebuilds_configs_on_next_get() {
     exchange(Arc::clone(after.config()), addr).unwrap();
     // Later lookups hit the rebuilt entry.
     assert!(Arc::ptr_eq(after.config(), &cache.get(&native).unwrap()));
-    // A fingerprint that does not use the native roots is not rebuilt.
+    // An upstream key that does not use the native roots is not rebuilt.
     assert!(Arc::ptr_eq(&untouched, &cache.get(&anchors_only).unwrap()));
 
     let stats = cache.stats();

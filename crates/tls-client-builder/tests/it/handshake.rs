@@ -22,7 +22,7 @@ fn trusted_extra_anchor_completes_a_handshake() {
     let from_der = UpstreamTls::builder(Trust::AnchorsOnly)
         .extra_anchor_der(ca.der())
         .build();
-    // PEM and DER carry the same bytes, so they are the same fingerprint and share the config.
+    // PEM and DER carry the same bytes, so they are the same upstream key and share the config.
     assert_eq!(from_pem, from_der);
     assert!(Arc::ptr_eq(
         &cache.get(&from_pem).unwrap(),
@@ -35,11 +35,11 @@ fn untrusted_issuer_is_refused_with_unknown_issuer() {
     let server_ca = Ca::new("server CA");
     let other_ca = Ca::new("some other CA");
     let addr = spawn_server(&server_ca.server_leaf(), ServerOptions::default());
-    let fingerprint = UpstreamTls::builder(Trust::AnchorsOnly)
+    let upstream = UpstreamTls::builder(Trust::AnchorsOnly)
         .extra_anchor_der(other_ca.der())
         .build();
 
-    let err = exchange(cache().get(&fingerprint).unwrap(), addr).unwrap_err();
+    let err = exchange(cache().get(&upstream).unwrap(), addr).unwrap_err();
     assert_eq!(
         err,
         rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)
@@ -47,7 +47,7 @@ fn untrusted_issuer_is_refused_with_unknown_issuer() {
 }
 
 #[test]
-fn alpn_is_negotiated_per_fingerprint() {
+fn alpn_is_negotiated_per_upstream() {
     let ca = Ca::new("alpn CA");
     let addr = spawn_server(
         &ca.server_leaf(),
@@ -123,7 +123,7 @@ fn versions_are_honoured() {
 }
 
 #[test]
-fn sessions_resume_within_a_fingerprint_and_not_when_off() {
+fn sessions_resume_within_a_upstream_and_not_when_off() {
     let ca = Ca::new("resumption CA");
     let addr = spawn_server(&ca.server_leaf(), ServerOptions::default());
     let cache = cache();
@@ -137,8 +137,8 @@ fn sessions_resume_within_a_fingerprint_and_not_when_off() {
         .resumption(SessionResumption::Off)
         .build();
     // The lazy session store works: a second TLS 1.2 connection resumes.
-    for fingerprint in [&on, &off] {
-        let config = cache.get(fingerprint).unwrap();
+    for upstream in [&on, &off] {
+        let config = cache.get(upstream).unwrap();
         exchange(Arc::clone(&config), addr).unwrap();
         exchange(config, addr).unwrap();
     }
@@ -163,17 +163,17 @@ fn sessions_resume_within_a_fingerprint_and_not_when_off() {
 }
 
 #[test]
-fn configs_carry_the_fingerprint_settings() {
+fn configs_carry_the_upstream_settings() {
     let ca = Ca::new("settings CA");
-    let fingerprint = UpstreamTls::builder(Trust::AnchorsOnly)
+    let upstream = UpstreamTls::builder(Trust::AnchorsOnly)
         .extra_anchor_der(ca.der())
         .alpn(["h2"])
         .sni(false)
         .build();
-    let built = cache().get_built(&fingerprint).unwrap();
+    let built = cache().get_built(&upstream).unwrap();
     assert_eq!(built.config().alpn_protocols, vec![b"h2".to_vec()]);
     assert!(!built.config().enable_sni);
-    assert_eq!(built.fingerprint(), &fingerprint);
+    assert_eq!(built.upstream(), &upstream);
     assert_eq!(built.provenance().to_string(), "extra anchors only (1)");
 }
 
@@ -182,15 +182,15 @@ fn a_key_that_does_not_match_the_chain_is_a_build_error() {
     let ca = Ca::new("identity CA");
     let one = ca.client_leaf();
     let other = ca.client_leaf();
-    let fingerprint = UpstreamTls::builder(Trust::AnchorsOnly)
+    let upstream = UpstreamTls::builder(Trust::AnchorsOnly)
         .extra_anchor_der(ca.der())
         .client_identity_der(one.chain.clone(), other.key())
         .build();
     let cache = cache();
-    let err = cache.get(&fingerprint).unwrap_err();
+    let err = cache.get(&upstream).unwrap_err();
     assert!(matches!(err, BuildError::ClientIdentity { .. }), "{err:?}");
     assert!(err.to_string().contains("client identity"), "{err}");
     // The error is cached with the entry: asking again does not rebuild.
-    assert_eq!(cache.get(&fingerprint).unwrap_err(), err);
+    assert_eq!(cache.get(&upstream).unwrap_err(), err);
     assert_eq!(cache.stats().builds, 1);
 }

@@ -87,7 +87,7 @@ fn a_handle_follows_the_cache_across_trust_changes() {
     let (cache, roots) = cache_over(&source);
     let upstream = UpstreamTls::builder(Trust::Native).alpn(["h2"]).build();
     let handle = cache.handle(&upstream).unwrap();
-    assert_eq!(handle.fingerprint(), &upstream);
+    assert_eq!(handle.upstream(), &upstream);
 
     let before = handle.config();
     // The handle answers the cache's own config, the same on every call.

@@ -1,4 +1,4 @@
-//! The native roots fail to load: a fingerprint that trusts them gets their error back
+//! The native roots fail to load: an upstream key that trusts them gets their error back
 //! unchanged, cached; once a refresh publishes a store, the failed entry is rebuilt.
 
 use std::error::Error as _;
@@ -12,8 +12,8 @@ use crate::support::{cache_over, exchange, spawn_server, Ca, ScriptedSource, Ser
 #[test]
 fn native_error_comes_back_unchanged() {
     let (cache, roots) = cache_over(&ScriptedSource::failing());
-    let fingerprint = UpstreamTls::builder(Trust::Native).alpn(["h2"]).build();
-    let err = cache.get(&fingerprint).unwrap_err();
+    let upstream = UpstreamTls::builder(Trust::Native).alpn(["h2"]).build();
+    let err = cache.get(&upstream).unwrap_err();
     let native = roots.native_roots().unwrap_err();
     assert_eq!(native.kind(), NativeRootsErrorKind::NoAnchors);
     assert_eq!(err, BuildError::NativeRoots(native.clone()));
@@ -25,7 +25,7 @@ fn native_error_comes_back_unchanged() {
         .and_then(|s| s.downcast_ref::<NativeRootsError>());
     assert_eq!(source, Some(&native));
     // Cached: the same error without another build.
-    assert_eq!(cache.get(&fingerprint).unwrap_err(), err);
+    assert_eq!(cache.get(&upstream).unwrap_err(), err);
     assert_eq!(cache.stats().builds, 1);
     assert_eq!(cache.stats().trust_store_loads, 0);
     assert_eq!(cache.stats().fallbacks, 0);
@@ -37,10 +37,10 @@ fn anchors_only_does_not_need_the_native_roots() {
     let source = ScriptedSource::failing();
     let (cache, _roots) = cache_over(&source);
     let ca = Ca::new("private CA");
-    let fingerprint = UpstreamTls::builder(Trust::AnchorsOnly)
+    let upstream = UpstreamTls::builder(Trust::AnchorsOnly)
         .extra_anchor_der(ca.der())
         .build();
-    assert!(cache.get(&fingerprint).is_ok());
+    assert!(cache.get(&upstream).is_ok());
     assert_eq!(source.loads(), 0);
 }
 
@@ -50,15 +50,15 @@ fn a_refresh_that_publishes_a_store_rebuilds_what_failed() {
     let addr = spawn_server(&ca.server_leaf(), ServerOptions::default());
     let source = ScriptedSource::failing();
     let (cache, roots) = cache_over(&source);
-    let fingerprint = UpstreamTls::builder(Trust::Native).build();
-    assert!(cache.get(&fingerprint).is_err());
+    let upstream = UpstreamTls::builder(Trust::Native).build();
+    assert!(cache.get(&upstream).is_err());
     // A failed load publishes no store: the generation stays 0.
     assert_eq!(roots.generation(), 0);
 
     source.now_trusting(&[&ca]);
     assert_eq!(roots.refresh().unwrap().generation, 1);
-    let config = cache.get(&fingerprint).unwrap();
+    let config = cache.get(&upstream).unwrap();
     exchange(Arc::clone(&config), addr).unwrap();
     assert_eq!(cache.stats().builds, 2);
-    assert!(Arc::ptr_eq(&config, &cache.get(&fingerprint).unwrap()));
+    assert!(Arc::ptr_eq(&config, &cache.get(&upstream).unwrap()));
 }

@@ -71,7 +71,7 @@ impl MtlsServer {
             .unwrap()
     }
 
-    /// A fingerprint trusting this server, presenting `identity`.
+    /// An upstream key trusting this server, presenting `identity`.
     pub(crate) fn upstream(
         &self,
         identity: &RotatingIdentity,
@@ -127,7 +127,7 @@ fn rotation_presents_the_new_identity_through_the_same_config(versions: TlsVersi
         IdentityCheck::Unchanged
     ));
 
-    // Neither the fingerprint nor the config changed.
+    // Neither the upstream key nor the config changed.
     assert_eq!(server.upstream(&identity, versions), upstream);
     assert!(Arc::ptr_eq(&config, &handle.config()));
     assert!(Arc::ptr_eq(&config, &cache.get(&upstream).unwrap()));
@@ -193,9 +193,9 @@ fn the_identity_reports_its_not_after() {
 }
 
 #[test]
-fn the_fingerprint_names_a_rotating_identity_by_its_key() {
+fn the_upstream_names_a_rotating_identity_by_its_key() {
     let client_ca = Ca::new("key CA");
-    let (chain, key) = identity_files("fingerprint-key", &client_ca.client_leaf());
+    let (chain, key) = identity_files("upstream key-key", &client_ca.client_leaf());
     let source = IdentitySource::files(&chain, &key);
     let identity = RotatingIdentity::with_provider("billing", source.clone(), provider()).unwrap();
     let build = |identity: &RotatingIdentity| {

@@ -1,4 +1,4 @@
-//! A reload storm: 32 threads released at once ask for 200 fingerprints each, all trusting the
+//! A reload storm: 32 threads released at once ask for 200 upstream keys each, all trusting the
 //! native roots (a scripted source with a generated CA).
 
 use std::collections::HashMap;
@@ -15,7 +15,7 @@ const THREADS: usize = 32;
 const THREADS: usize = 4;
 const FINGERPRINTS: usize = 200;
 
-fn fingerprints() -> Vec<UpstreamTls> {
+fn upstreams() -> Vec<UpstreamTls> {
     (0..FINGERPRINTS)
         .map(|i| {
             UpstreamTls::builder(Trust::Native)
@@ -31,7 +31,7 @@ fn fingerprints() -> Vec<UpstreamTls> {
 }
 
 #[test]
-fn each_fingerprint_is_built_once_and_shared() {
+fn each_upstream_is_built_once_and_shared() {
     let ca = Ca::new("storm CA");
     let source = ScriptedSource::trusting(&[&ca]);
     let (cache, roots) = cache_over(&source);
@@ -41,12 +41,12 @@ fn each_fingerprint_is_built_once_and_shared() {
         .map(|t| {
             let (cache, barrier) = (Arc::clone(&cache), Arc::clone(&barrier));
             thread::spawn(move || {
-                // Each thread builds its own, equal but separately allocated, fingerprints, and
+                // Each thread builds its own, equal but separately allocated, upstream keys, and
                 // walks them in its own order so that threads collide on different entries.
-                let mut fingerprints = fingerprints();
-                fingerprints.rotate_left(t * 7 % FINGERPRINTS);
+                let mut upstreams = upstreams();
+                upstreams.rotate_left(t * 7 % FINGERPRINTS);
                 barrier.wait();
-                fingerprints
+                upstreams
                     .into_iter()
                     .map(|fp| {
                         let config = cache.get(&fp).unwrap();
@@ -63,18 +63,18 @@ fn each_fingerprint_is_built_once_and_shared() {
             let seen = first.entry(fp).or_insert_with(|| Arc::clone(&config));
             assert!(
                 Arc::ptr_eq(seen, &config),
-                "equal fingerprints got different configs"
+                "equal upstream keys got different configs"
             );
         }
     }
     assert_eq!(first.len(), FINGERPRINTS);
 
     let stats = cache.stats();
-    // One build per fingerprint, however many threads missed on it at once.
+    // One build per upstream key, however many threads missed on it at once.
     assert_eq!(stats.builds, FINGERPRINTS as u64);
     // Every other lookup was a hit (or waited on the thread that built).
     assert_eq!(stats.hits, (THREADS * FINGERPRINTS - FINGERPRINTS) as u64);
-    // All 200 fingerprints have one trust set: one store obtained, one verifier.
+    // All 200 upstream keys have one trust set: one store obtained, one verifier.
     assert_eq!(stats.trust_store_loads, 1);
     assert_eq!(stats.evictions, 0);
     // The source was read once, however many threads asked at once.

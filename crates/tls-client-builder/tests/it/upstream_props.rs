@@ -1,4 +1,4 @@
-//! Property: fingerprints that differ in any one field are unequal and never share a config;
+//! Property: upstream keys that differ in any one field are unequal and never share a config;
 //! equal ones always do. Trust is anchors-only so that the machine's store is not involved.
 
 use std::sync::{Arc, OnceLock};
@@ -24,7 +24,7 @@ fn pki() -> &'static Pki {
     })
 }
 
-/// The fields of a fingerprint, as indices into small value sets.
+/// The fields of an upstream key, as indices into small value sets.
 #[derive(Clone, Debug, PartialEq)]
 struct Fields {
     /// Non-empty subset (as a bit mask) and order of the test CAs.
@@ -122,7 +122,7 @@ proptest! {
 
     #[test]
     fn equal_fields_share_one_config(fields in fields()) {
-        // Two separately built, equal fingerprints: equal, and the second lookup is a hit.
+        // Two separately built, equal upstream keys: equal, and the second lookup is a hit.
         let (a, b) = (fields.build(), fields.build());
         prop_assert_eq!(&a, &b);
         prop_assert!(Arc::ptr_eq(&cache().get(&a).unwrap(), &cache().get(&b).unwrap()));

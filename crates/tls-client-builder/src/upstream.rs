@@ -1,10 +1,10 @@
-//! [`UpstreamTls`], the fingerprint: every setting that shapes a `ClientConfig`, as one immutable
+//! [`UpstreamTls`], the upstream key: every setting that shapes a `ClientConfig`, as one immutable
 //! value.
 //!
-//! Guarantees: two fingerprints are equal exactly when every field is equal (certificate and key
+//! Guarantees: two upstream keys are equal exactly when every field is equal (certificate and key
 //! bytes included; a rotating identity by its stable key, the same `RotatingIdentity`), so a
 //! cache keyed by them never hands one upstream another's trust settings or identity.
-//! The hash is computed once, when the fingerprint is built (a keyed SipHash over the full value,
+//! The hash is computed once, when the upstream key is built (a keyed SipHash over the full value,
 //! keys random per process); lookups hash eight bytes and compare the full value only when the
 //! hashes match. Clones share one allocation.
 
@@ -80,7 +80,7 @@ impl fmt::Debug for FixedIdentity {
     }
 }
 
-/// How a config presents the fingerprint's client identity.
+/// How a config presents the upstream key's client identity.
 pub(crate) enum IdentityRef<'a> {
     Fixed(&'a FixedIdentity),
     Rotating(&'a RotatingIdentity),
@@ -104,7 +104,7 @@ struct Inner {
     fields: Fields,
 }
 
-/// The upstream-TLS fingerprint: every setting that shapes a rustls `ClientConfig`.
+/// The upstream key: every setting that shapes a rustls `ClientConfig`.
 ///
 /// Built with [`UpstreamTls::builder`]; immutable afterwards; cheap to clone (one `Arc`).
 /// Equality and hashing cover the full value (see the module docs), so it is the key of a
@@ -113,11 +113,11 @@ struct Inner {
 /// ```
 /// use tls_client_builder::{Trust, TlsVersions, UpstreamTls};
 ///
-/// let fingerprint = UpstreamTls::builder(Trust::Native)
+/// let upstream key = UpstreamTls::builder(Trust::Native)
 ///     .alpn(["h2", "http/1.1"])
 ///     .versions(TlsVersions::Tls13Only)
 ///     .build();
-/// assert_eq!(fingerprint.alpn(), [b"h2".to_vec(), b"http/1.1".to_vec()]);
+/// assert_eq!(upstream key.alpn(), [b"h2".to_vec(), b"http/1.1".to_vec()]);
 /// ```
 #[derive(Clone)]
 pub struct UpstreamTls {
@@ -125,7 +125,7 @@ pub struct UpstreamTls {
 }
 
 impl UpstreamTls {
-    /// Start a fingerprint that trusts `trust`: no extra anchors, no ALPN, TLS 1.2 and 1.3, no
+    /// Start an upstream key that trusts `trust`: no extra anchors, no ALPN, TLS 1.2 and 1.3, no
     /// client identity, SNI on, in-memory resumption of 256 sessions.
     pub fn builder(trust: Trust) -> UpstreamTlsBuilder {
         UpstreamTlsBuilder {
@@ -162,7 +162,7 @@ impl UpstreamTls {
         self.inner.fields.versions
     }
 
-    /// The client certificate chain for mTLS, if the fingerprint has a fixed identity. The key
+    /// The client certificate chain for mTLS, if the upstream key has a fixed identity. The key
     /// is not exposed. `None` for a rotating identity: see
     /// [`rotating_identity`](Self::rotating_identity).
     pub fn client_chain(&self) -> Option<&[CertificateDer<'static>]> {
@@ -172,7 +172,7 @@ impl UpstreamTls {
         }
     }
 
-    /// The rotating client identity for mTLS, if the fingerprint has one.
+    /// The rotating client identity for mTLS, if the upstream key has one.
     pub fn rotating_identity(&self) -> Option<&RotatingIdentity> {
         match self.inner.fields.identity.as_ref()? {
             ClientIdentity::Rotating(rotating) => Some(rotating),
@@ -353,9 +353,9 @@ impl UpstreamTlsBuilder {
         self
     }
 
-    /// Authenticate to the upstream (mTLS) with `identity`, which may rotate: the fingerprint
+    /// Authenticate to the upstream (mTLS) with `identity`, which may rotate: the upstream key
     /// names it by its stable key (clones of one `RotatingIdentity` are equal), so a rotation
-    /// changes neither the fingerprint nor its config, whose client-certificate resolver reads
+    /// changes neither the upstream key nor its config, whose client-certificate resolver reads
     /// the identity in use at each handshake. Replaces any identity given before.
     pub fn rotating_client_identity(mut self, identity: RotatingIdentity) -> Self {
         self.fields.identity = Some(ClientIdentity::Rotating(identity));
@@ -374,7 +374,7 @@ impl UpstreamTlsBuilder {
         self
     }
 
-    /// The fingerprint, with its hashes computed once.
+    /// The upstream key, with its hashes computed once.
     pub fn build(self) -> UpstreamTls {
         let mut fields = self.fields;
         fields.extra_anchors = self.extra_anchors.into();
@@ -391,7 +391,7 @@ impl UpstreamTlsBuilder {
 }
 
 /// SipHash with keys chosen once per process, so that no one can precompute colliding
-/// fingerprints.
+/// upstream keys.
 fn keyed_hash(value: &impl Hash) -> u64 {
     static KEYS: OnceLock<RandomState> = OnceLock::new();
     KEYS.get_or_init(RandomState::new).hash_one(value)
