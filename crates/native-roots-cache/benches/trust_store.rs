@@ -43,13 +43,24 @@ fn cached(c: &mut Criterion) {
         b.iter(|| black_box(Arc::clone(&arc)))
     });
     group.bench_function("native_roots()", |b| b.iter(|| black_box(native_roots())));
-    group.bench_function("with_native_roots (borrowed)", |b| {
+    group.bench_function("borrow_roots (borrowed)", |b| {
         b.iter(|| {
             RootsCache::global()
                 .borrow_roots(|roots| black_box(roots.map_or(0, RootCertStore::len)))
         })
     });
+    // A cached failure of a file source: each call may look whether its files changed (one stat
+    // pass a second, by one caller) and otherwise returns the cached error.
+    let dir = std::env::temp_dir().join(format!("nrc-bench-failure-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = test_pki::write_settled(dir.join("empty.pem"), "");
+    let failing = RootsCache::with_source(PemFiles::new().with_file(&empty));
+    assert!(failing.native_roots().is_err());
+    group.bench_function("native_roots(), a cached failure", |b| {
+        b.iter(|| black_box(failing.native_roots()))
+    });
     group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Run `op` `iters` times on each of two threads released together; the slower thread's time.
@@ -85,7 +96,7 @@ fn cached_two_threads(c: &mut Criterion) {
     group.bench_function("native_roots()", |b| {
         b.iter_custom(|iters| on_two_threads(iters, || drop(black_box(native_roots()))))
     });
-    group.bench_function("with_native_roots (borrowed)", |b| {
+    group.bench_function("borrow_roots (borrowed)", |b| {
         b.iter_custom(|iters| {
             on_two_threads(iters, || {
                 RootsCache::global()
