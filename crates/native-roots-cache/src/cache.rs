@@ -386,7 +386,7 @@ impl<S: TrustSource> RootsCache<S> {
                 ));
             }
         }
-        self.record_signature(&loaded);
+        self.record_signature(&mut loaded);
         match loaded.roots {
             Ok(new) => {
                 if let Some(old) = previous_roots.filter(|old| same_anchors(old, &new)) {
@@ -558,9 +558,9 @@ impl<S: TrustSource> RootsCache<S> {
     /// Remember which files the outcome of `loaded` was read from: a watcher started later
     /// compares against them (an unchanged store is not read again), and so does a cached
     /// failure waiting for its files to change.
-    fn record_signature(&self, loaded: &worker::Loaded) {
-        self.lock_debounce()
-            .loaded(loaded.signature.clone(), loaded.roots.is_ok());
+    fn record_signature(&self, loaded: &mut worker::Loaded) {
+        let ok = loaded.roots.is_ok();
+        self.lock_debounce().loaded(loaded.signature.take(), ok);
     }
 
     /// How many stores have been published: 0 before the first successful load, then advancing
@@ -594,8 +594,8 @@ impl<S: TrustSource> RootsCache<S> {
         if let Some(published) = self.current.load_full() {
             return published.roots.clone();
         }
-        let loaded = self.run_load();
-        self.record_signature(&loaded);
+        let mut loaded = self.run_load();
+        self.record_signature(&mut loaded);
         let generation = u64::from(loaded.roots.is_ok());
         self.publish(loaded.roots.clone(), loaded.report, generation);
         loaded.roots
