@@ -3,10 +3,12 @@
 #![warn(missing_docs)]
 #![warn(clippy::exhaustive_enums, clippy::exhaustive_structs)]
 
+mod bounded;
 mod cache;
 mod certificate;
 mod constraints;
 mod debounce;
+mod debounced_read;
 mod error;
 mod files;
 #[cfg(not(loom))]
@@ -25,10 +27,13 @@ mod sync;
 mod test_support;
 mod wait;
 mod watch;
+mod watched;
 mod worker;
 
+pub use bounded::Unread;
 pub use cache::{Refresh, RootsCache};
 pub use certificate::{CertificateLocation, ReportedCertificate};
+pub use debounced_read::DebouncedRead;
 pub use error::{NativeRootsError, NativeRootsErrorKind};
 pub use files::PemFiles;
 #[cfg(not(loom))]
@@ -44,3 +49,4 @@ pub use signature::SourceSignature;
 pub use source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};
 pub use wait::{FirstLoad, NextGeneration};
 pub use watch::{ChangeCheck, WatchHandle, Watcher};
+pub use watched::Watched;
