@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use native_roots_cache::Unread;
+
 use crate::utc::Utc;
 
 /// Why a [`RotatingIdentity`](crate::RotatingIdentity) could not read a new identity, or refused
@@ -157,7 +159,13 @@ pub enum IdentityError {
 }
 
 impl IdentityError {
+    /// A file that could not be read, or that was being rewritten (a torn read).
     pub(crate) fn read(path: &Path, source: io::Error) -> Self {
+        if source.kind() == io::ErrorKind::Interrupted {
+            return Self::Changing {
+                path: path.to_owned(),
+            };
+        }
         Self::Read {
             path: path.to_owned(),
             source: Arc::new(source),
@@ -205,29 +213,23 @@ impl IdentityError {
         }
     }
 
-    pub(crate) fn changing(path: &Path) -> Self {
-        Self::Changing {
-            path: path.to_owned(),
-        }
-    }
-
     pub(crate) fn callback(source: Box<dyn StdError + Send + Sync>) -> Self {
         Self::Callback {
             source: Arc::from(source),
         }
     }
 
-    pub(crate) fn panicked(message: String) -> Self {
-        Self::Panicked { message }
-    }
-
-    pub(crate) fn timed_out(timeout: Duration) -> Self {
-        Self::TimedOut { timeout }
-    }
-
-    pub(crate) fn thread(source: io::Error) -> Self {
-        Self::Thread {
-            source: Arc::new(source),
+    /// A read that did not finish: it panicked, ran past `timeout` (or an earlier one still
+    /// does), or found no thread to run on.
+    pub(crate) fn unfinished(unread: Unread, timeout: Duration) -> Self {
+        match unread {
+            Unread::Deadline { .. } | Unread::StillRunning { .. } => Self::TimedOut { timeout },
+            Unread::NotStarted(source) => Self::Thread { source },
+            Unread::Panicked(message) => Self::Panicked { message },
+            // The debounce's answers never come from a read.
+            other => Self::Panicked {
+                message: other.to_string(),
+            },
         }
     }
 
