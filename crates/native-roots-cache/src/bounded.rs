@@ -103,3 +103,48 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         "a panic without a message".to_owned()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::sync::mpsc;
+
+    use super::*;
+
+    #[test]
+    #[cfg_attr(miri, ignore = "threads left running past the test")]
+    fn a_job_past_its_deadline_blocks_the_next_until_it_ends() {
+        let mut stuck = None;
+        let (release, released) = mpsc::channel::<()>();
+        let late = run(
+            &mut stuck,
+            "test-read",
+            Duration::from_millis(10),
+            move || {
+                released.recv().unwrap();
+            },
+        );
+        assert!(
+            matches!(late, Err(Unread::Deadline { stuck_in: None })),
+            "{late:?}"
+        );
+        // While it runs, no second job starts.
+        let second = run(&mut stuck, "test-read", Duration::from_secs(30), || 2);
+        assert!(
+            matches!(second, Err(Unread::StillRunning { .. })),
+            "{second:?}"
+        );
+        release.send(()).unwrap();
+        while stuck.as_ref().is_some_and(|progress| !progress.finished()) {
+            std::thread::yield_now();
+        }
+        assert_eq!(
+            run(&mut stuck, "test-read", Duration::from_secs(30), || 3).unwrap(),
+            3
+        );
+        let panicked = run(&mut stuck, "test-read", Duration::from_secs(30), || {
+            panic!("boom")
+        });
+        assert!(matches!(&panicked, Err(Unread::Panicked(message)) if message == "boom"));
+    }
+}

@@ -90,3 +90,28 @@ impl DebouncedRead {
         files::read_settled(path)
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::test_support::{scratch_dir, settle};
+
+    #[test]
+    #[cfg_attr(miri, ignore = "real files: Miri isolates the file system")]
+    fn read_file_returns_whole_files_only() {
+        let dir = scratch_dir("debounced-read");
+        let whole = dir.write("whole.pem", "abc");
+        assert_eq!(DebouncedRead::read_file(&whole).unwrap(), b"abc");
+        let kind = |path: &Path| DebouncedRead::read_file(path).unwrap_err().kind();
+        // A directory is refused without being opened.
+        assert_eq!(kind(&dir), io::ErrorKind::InvalidInput);
+        // Emptied just now: a writer that truncates first, not yet done (a torn read).
+        let empty = dir.write("empty.pem", "");
+        assert_eq!(kind(&empty), io::ErrorKind::Interrupted);
+        // Empty for long: what it is.
+        settle(&empty);
+        assert_eq!(DebouncedRead::read_file(&empty).unwrap(), b"");
+        assert_eq!(kind(&dir.join("missing.pem")), io::ErrorKind::NotFound);
+    }
+}

@@ -1,16 +1,12 @@
 //! [`RotatingIdentity`]: an mTLS client identity that can be replaced while configs use it, the
-//! check that replaces it (one-shot, or polled by the trust store's
-//! [`Watcher`](native_roots_cache::Watcher)), and the certificate resolver through which configs
-//! read it.
+//! check that replaces it (one-shot, or polled by the trust store's watcher), and the resolver
+//! through which configs read it.
 //!
-//! Guarantees: a handshake reads the identity in use with one lock-free load (it never reads a
-//! file nor calls the callback); a new identity is swapped in whole, only after it passed every
-//! check of [`IdentitySource`], and a refused one leaves the identity in use as it was (logged at
-//! `warn`, kept as [`last_error`](RotatingIdentity::last_error)); each rotation advances
-//! [`rotations`](RotatingIdentity::rotations), which empties the session stores of the configs
-//! that present the identity. File sources are debounced by the trust store's own debounce
-//! ([`DebouncedRead`]): a change is read once it held still across two checks, and a change that
-//! failed is not read again until the files change again.
+//! Guarantees: a handshake reads the identity in use with one lock-free load (never a file nor
+//! the callback); a new identity is swapped in whole, only after it passed every check of
+//! [`IdentitySource`]; a refused one leaves the identity in use as it was (logged at `warn`, kept
+//! as [`last_error`](RotatingIdentity::last_error)). File sources are debounced by the trust
+//! store's own debounce ([`DebouncedRead`]).
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -44,29 +40,8 @@ use crate::utc::Utc;
 /// `RotatingIdentity`: a new one, even with the same name and files, is a new key (so that no
 /// config keeps reading an identity that nobody follows any more).
 ///
-/// ```no_run
-/// use std::time::Duration;
-/// use native_roots_cache::Watcher;
-/// use tls_client_builder::{IdentitySource, RotatingIdentity, Trust, UpstreamTls};
-///
-/// # #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let identity = RotatingIdentity::new(
-///     "billing",
-///     IdentitySource::files("/etc/my-app/client.crt", "/etc/my-app/client.key"),
-/// )?;
-/// // The trust store's watcher: a `stat` of both files every 5 s; stops when dropped.
-/// let _watching = Watcher::new()
-///     .with_poll_interval(Duration::from_secs(5))
-///     .start(identity.clone())?;
-/// let upstream = UpstreamTls::builder(Trust::Native)
-///     .rotating_client_identity(identity.clone())
-///     .build();
-/// println!("client certificate valid until {:?}", identity.not_after());
-/// # Ok(()) }
-/// # #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
-/// # fn main() {}
-/// ```
+/// The crate documentation shows one, followed by the trust store's
+/// [`Watcher`](native_roots_cache::Watcher) (this type is [`Watched`]).
 #[derive(Clone)]
 pub struct RotatingIdentity {
     inner: Arc<dyn HoldsInner>,

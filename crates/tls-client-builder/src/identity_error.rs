@@ -27,10 +27,8 @@ use crate::utc::Utc;
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IdentityError {
-    /// A file could not be read (missing, unreadable, or not a regular file).
-    ///
-    /// Check the path and its permissions. A deleted file keeps the identity in use; putting it
-    /// back is noticed like any other change.
+    /// A file could not be read (missing, unreadable, not a regular file, or over 64 MiB). A
+    /// deleted file keeps the identity in use; putting it back is noticed like any other change.
     #[error("cannot read {}", .path.display())]
     #[non_exhaustive]
     Read {
@@ -64,9 +62,8 @@ pub enum IdentityError {
         index: usize,
     },
 
-    /// The leaf certificate's validity ended.
-    ///
-    /// Renew the certificate; until then the last good identity stays in use.
+    /// The leaf certificate's validity ended; until it is renewed the last good identity stays
+    /// in use.
     #[error(
         "the certificate in {} expired at {}",
         Origin(.path.as_deref()),
@@ -93,10 +90,7 @@ pub enum IdentityError {
     },
 
     /// The private key is not the key of the leaf certificate (checked with rustls'
-    /// `CertifiedKey::keys_match`).
-    ///
-    /// Usually one of the two files was replaced and the other not yet: write both, then the
-    /// next check picks them up.
+    /// `CertifiedKey::keys_match`): usually one of the two files was replaced, the other not yet.
     #[error(
         "the private key in {} does not match the certificate in {}",
         Origin(.key.as_deref()),
@@ -113,7 +107,8 @@ pub enum IdentityError {
         source: rustls::Error,
     },
 
-    /// A file changed while it was being read (it is being rewritten); nothing was used.
+    /// A file changed while it was being read, or is empty and was written just now (it is
+    /// being rewritten); nothing was used, and a check takes it for a pending change.
     #[error("{} changed while it was read", .path.display())]
     #[non_exhaustive]
     Changing {
@@ -272,41 +267,18 @@ impl fmt::Display for Origin<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::error::Error as _;
-    use std::time::UNIX_EPOCH;
-
     use super::*;
 
+    // The messages of files are pinned by tests/it/identity_faults.rs.
     #[test]
-    fn messages_name_the_file_and_keep_the_cause() {
-        let err = IdentityError::read(
-            Path::new("/etc/app/client.pem"),
-            io::Error::from(io::ErrorKind::NotFound),
-        );
-        assert_eq!(err.to_string(), "cannot read /etc/app/client.pem");
-        assert!(err
-            .source()
-            .and_then(|s| s.downcast_ref::<Arc<io::Error>>())
-            .is_some());
-
-        let expired = IdentityError::expired(Some(Path::new("/c.pem")), UNIX_EPOCH);
-        assert_eq!(
-            expired.to_string(),
-            "the certificate in /c.pem expired at 1970-01-01T00:00:00Z"
-        );
-        let mismatch = IdentityError::key_mismatch(
-            Some(Path::new("/c.pem")),
-            Some(Path::new("/k.pem")),
-            rustls::Error::General("x".into()),
-        );
-        assert_eq!(
-            mismatch.to_string(),
-            "the private key in /k.pem does not match the certificate in /c.pem"
-        );
+    fn a_callback_identity_is_named_and_a_torn_read_is_a_change() {
         let in_memory = IdentityError::certificate(None, 1);
         assert_eq!(
             in_memory.to_string(),
             "certificate #1 in the callback's identity does not parse"
         );
+        let torn = io::Error::new(io::ErrorKind::Interrupted, "it changed while it was read");
+        let err = IdentityError::read(Path::new("/c.pem"), torn);
+        assert_eq!(err.to_string(), "/c.pem changed while it was read");
     }
 }

@@ -2,14 +2,12 @@
 //! [`IdentityMaterial`]: what one read yields; and the checks a new identity passes before it is
 //! used.
 //!
-//! Guarantees: a read is the trust store's bounded read
-//! ([`DebouncedRead`](native_roots_cache::DebouncedRead)): on a thread of its own, bounded by the
-//! source's timeout, so that a blocked callback or a dead mount never blocks the caller past it;
-//! while an abandoned read still runs, no second one starts; a panic in the read is an error, not
-//! a crash. Files are read as the trust store reads its bundle (regular files only, a file being
-//! rewritten is not half-read). An identity
-//! is accepted only when every certificate of the chain parses, the leaf has not expired, the
-//! crypto provider can use the key and the key matches the leaf (`CertifiedKey::keys_match`).
+//! Guarantees: a read is the trust store's bounded read ([`DebouncedRead`]): on a thread of its
+//! own, bounded by the source's timeout, so that a blocked callback or a dead mount never blocks
+//! the caller past it; while an abandoned read still runs, no second one starts; a panic is an
+//! error. Files are read as the trust store reads its bundle (regular files only, never half a
+//! rewrite). An identity is accepted only when every certificate of the chain parses, the leaf
+//! has not expired, the crypto provider can use the key and the key matches the leaf.
 
 use std::error::Error as StdError;
 use std::fmt;
