@@ -538,7 +538,7 @@ fn read_whole(path: &Path, known: fs::Metadata) -> Result<FileRead, Unsettled> {
 }
 
 /// The bytes of the regular file `path`, read by [`read_whole`]'s rules, for a reader of
-/// another crate (see [`DebouncedRead::read_file`](crate::DebouncedRead::read_file)).
+/// another crate (see [`ReloadGate::read_file`](crate::ReloadGate::read_file)).
 pub(crate) fn read_settled(path: &Path) -> io::Result<Vec<u8>> {
     progress::reading(path);
     let metadata = fs::metadata(path)?;

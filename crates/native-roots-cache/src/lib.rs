@@ -8,7 +8,6 @@ mod cache;
 mod certificate;
 mod constraints;
 mod debounce;
-mod debounced_read;
 mod error;
 mod files;
 #[cfg(not(loom))]
@@ -19,6 +18,7 @@ mod os_error;
 mod platform;
 mod policy;
 mod progress;
+mod reload_gate;
 mod report;
 mod signature;
 mod source;
@@ -33,7 +33,6 @@ mod worker;
 pub use bounded::Unread;
 pub use cache::{Refresh, RootsCache};
 pub use certificate::{CertificateLocation, ReportedCertificate};
-pub use debounced_read::DebouncedRead;
 pub use error::{NativeRootsError, NativeRootsErrorKind};
 pub use files::PemFiles;
 #[cfg(not(loom))]
@@ -44,6 +43,7 @@ pub use global::{
 };
 pub use platform::PlatformSource;
 pub use policy::LoadPolicy;
+pub use reload_gate::ReloadGate;
 pub use report::{LoadReport, NonCaAnchor, SkippedCertificate};
 pub use signature::SourceSignature;
 pub use source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};

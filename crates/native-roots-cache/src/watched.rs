@@ -9,7 +9,7 @@ use std::sync::Arc;
 ///
 /// [`RootsCache`](crate::RootsCache) implements it (a poll is its `check_for_changes`), and so
 /// does `tls_client_builder::RotatingIdentity`. A value of your own that reloads from files can
-/// keep its debounce and its bounded read in a [`DebouncedRead`](crate::DebouncedRead).
+/// keep its debounce and its bounded read in a [`ReloadGate`](crate::ReloadGate).
 pub trait Watched: Send + Sync {
     /// Whether a poll is a cheap look first (a `stat` of files, a
     /// [`SourceSignature`](crate::SourceSignature)): the watcher then polls every poll interval.

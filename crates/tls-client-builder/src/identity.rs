@@ -6,7 +6,7 @@
 //! the callback); a new identity is swapped in whole, only after it passed every check of
 //! [`IdentitySource`]; a refused one leaves the identity in use as it was (logged at `warn`, kept
 //! as [`last_error`](RotatingIdentity::last_error)). File sources are debounced by the trust
-//! store's own debounce ([`DebouncedRead`]).
+//! store's own debounce ([`ReloadGate`]).
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
-use native_roots_cache::{DebouncedRead, SourceSignature, Unread, Watched};
+use native_roots_cache::{ReloadGate, SourceSignature, Unread, Watched};
 use rustls::client::ResolvesClientCert;
 use rustls::crypto::CryptoProvider;
 use rustls::sign::CertifiedKey;
@@ -71,7 +71,7 @@ struct Inner {
     /// Advanced after each swap; session stores compare it with the value they were filled at.
     rotations: AtomicU64,
     /// The debounce and the read that outlived its timeout; one check runs at a time.
-    checks: Mutex<DebouncedRead>,
+    checks: Mutex<ReloadGate>,
     /// Apart from `checks`, which a read holds up to its timeout: a health check never waits.
     last_error: Mutex<Option<IdentityError>>,
 }
@@ -120,7 +120,7 @@ impl RotatingIdentity {
         provider: Arc<CryptoProvider>,
     ) -> Result<Self, IdentityError> {
         let name = name.into();
-        let mut checks = DebouncedRead::new("client-identity-read");
+        let mut checks = ReloadGate::new("client-identity-read");
         let signature = source.signature();
         let first = read(&source, &provider, &mut checks).inspect_err(|err| {
             log::warn!(
@@ -187,14 +187,6 @@ impl RotatingIdentity {
             .clone()
     }
 
-    fn set_last_error(&self, error: Option<IdentityError>) {
-        *self
-            .inner()
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = error;
-    }
-
     /// Read the source now, without waiting for a change to hold still, and swap in what it
     /// yields if that differs from the identity in use and passes every check.
     ///
@@ -239,7 +231,7 @@ impl RotatingIdentity {
         Arc::new(IdentityResolver(self.clone()))
     }
 
-    fn lock_checks(&self) -> MutexGuard<'_, DebouncedRead> {
+    fn lock_checks(&self) -> MutexGuard<'_, ReloadGate> {
         self.inner()
             .checks
             .lock()
@@ -250,46 +242,47 @@ impl RotatingIdentity {
     /// the read.
     fn read_and_swap(
         &self,
-        checks: &mut DebouncedRead,
+        checks: &mut ReloadGate,
         signature: Option<SourceSignature>,
     ) -> Result<bool, IdentityError> {
         let inner = self.inner();
-        match read(&inner.source, &inner.provider, checks) {
-            Ok(new) => {
-                checks.loaded(signature, true);
-                self.set_last_error(None);
-                if new.same_as(&inner.in_use.load()) {
-                    return Ok(false);
-                }
-                let not_after = new.not_after;
-                inner.in_use.store(Arc::new(new));
-                // After the swap: a session store that sees the new count is filled by
-                // handshakes that may already present the new identity, never the reverse.
-                let rotations = inner.rotations.fetch_add(1, Ordering::AcqRel) + 1;
-                log::info!(
-                    "client identity `{}` rotated (rotation {rotations}): valid until {}",
-                    inner.name,
-                    Utc(not_after)
-                );
-                Ok(true)
-            }
+        let read = read(&inner.source, &inner.provider, checks);
+        *inner
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = read.as_ref().err().cloned();
+        match &read {
+            // Still being written: neither in use nor refused; the next look reads it again.
+            Err(IdentityError::Changing { .. }) => {}
             Err(err) => {
-                if !matches!(err, IdentityError::Changing { .. }) {
-                    checks.loaded(signature, false);
-                    log::warn!(
-                        "client identity `{}` from {}: {}; keeping the identity in use (valid \
-                         until {}); {}",
-                        inner.name,
-                        inner.source,
-                        Chain(&err),
-                        Utc(inner.in_use.load().not_after),
-                        err.advice()
-                    );
-                }
-                self.set_last_error(Some(err.clone()));
-                Err(err)
+                checks.loaded(signature, false);
+                log::warn!(
+                    "client identity `{}` from {}: {}; keeping the identity in use (valid until \
+                     {}); {}",
+                    inner.name,
+                    inner.source,
+                    Chain(err),
+                    Utc(inner.in_use.load().not_after),
+                    err.advice()
+                );
             }
+            Ok(_) => checks.loaded(signature, true),
         }
+        let new = read?;
+        if new.same_as(&inner.in_use.load()) {
+            return Ok(false);
+        }
+        let not_after = new.not_after;
+        inner.in_use.store(Arc::new(new));
+        // After the swap: a session store that sees the new count is filled by handshakes that
+        // may already present the new identity, never the reverse.
+        let rotations = inner.rotations.fetch_add(1, Ordering::AcqRel) + 1;
+        log::info!(
+            "client identity `{}` rotated (rotation {rotations}): valid until {}",
+            inner.name,
+            Utc(not_after)
+        );
+        Ok(true)
     }
 }
 

@@ -1,9 +1,6 @@
 //! [`IdentityError`]: why a client identity (a certificate chain and its key) could not be read
-//! or was refused, and the one place each kind is made.
-//!
-//! Every variant names where the identity came from (a file, or the callback), is `Clone` (it is
-//! kept as the identity's last error for monitoring), and keeps its cause typed as its `source`;
-//! what an operator can do is [`IdentityError::advice`], logged beside it.
+//! or was refused, and the one place each kind is made. Every variant names where the identity
+//! came from and is `Clone`: it is kept as the identity's last error, for monitoring.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -109,7 +106,7 @@ pub enum IdentityError {
 
     /// A file changed while it was being read, or is empty and was written just now (it is
     /// being rewritten); nothing was used, and a check takes it for a pending change.
-    #[error("{} changed while it was read", .path.display())]
+    #[error("{} is being rewritten", .path.display())]
     #[non_exhaustive]
     Changing {
         /// The file.
@@ -279,6 +276,6 @@ mod tests {
         );
         let torn = io::Error::new(io::ErrorKind::Interrupted, "it changed while it was read");
         let err = IdentityError::read(Path::new("/c.pem"), torn);
-        assert_eq!(err.to_string(), "/c.pem changed while it was read");
+        assert_eq!(err.to_string(), "/c.pem is being rewritten");
     }
 }

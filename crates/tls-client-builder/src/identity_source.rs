@@ -2,7 +2,7 @@
 //! [`IdentityMaterial`]: what one read yields; and the checks a new identity passes before it is
 //! used.
 //!
-//! Guarantees: a read is the trust store's bounded read ([`DebouncedRead`]): on a thread of its
+//! Guarantees: a read is the trust store's bounded read ([`ReloadGate`]): on a thread of its
 //! own, bounded by the source's timeout, so that a blocked callback or a dead mount never blocks
 //! the caller past it; while an abandoned read still runs, no second one starts; a panic is an
 //! error. Files are read as the trust store reads its bundle (regular files only, never half a
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use native_roots_cache::{DebouncedRead, ReportedCertificate, SourceSignature};
+use native_roots_cache::{ReloadGate, ReportedCertificate, SourceSignature};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
@@ -239,7 +239,7 @@ impl CheckedIdentity {
 pub(crate) fn read(
     source: &IdentitySource,
     provider: &Arc<CryptoProvider>,
-    reads: &mut DebouncedRead,
+    reads: &mut ReloadGate,
 ) -> Result<CheckedIdentity, IdentityError> {
     let (kind, provider) = (source.kind.clone(), Arc::clone(provider));
     reads
@@ -251,7 +251,7 @@ fn read_once(kind: &Kind, provider: &CryptoProvider) -> Result<CheckedIdentity, 
     let (material, chain, key) = match kind {
         Kind::Files { chain, key } => {
             let read = |path: &Path| {
-                DebouncedRead::read_file(path).map_err(|err| IdentityError::read(path, err))
+                ReloadGate::read_file(path).map_err(|err| IdentityError::read(path, err))
             };
             let (chain_pem, key_pem) = (read(chain)?, read(key)?);
             let (chain, key) = (Some(chain.as_path()), Some(key.as_path()));

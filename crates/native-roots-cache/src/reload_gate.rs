@@ -1,5 +1,5 @@
-//! [`DebouncedRead`]: the trust store's debounce, bounded read and settled file read, offered
-//! to a value of a crate above that reloads from files (a rotating client identity), so that it
+//! [`ReloadGate`]: the trust store's debounce, bounded read and settled file read, offered to a
+//! value of a crate above that reloads from files (a rotating client identity), so that it
 //! follows the same rules with the same code.
 
 use std::io;
@@ -13,7 +13,8 @@ use crate::files;
 use crate::progress::Progress;
 use crate::signature::SourceSignature;
 
-/// What a value reloaded from a source keeps between its checks, with the trust store's rules:
+/// What decides when a value is read again from its source, and runs that read, with the trust
+/// store's rules: what the value keeps between its checks.
 ///
 /// - the debounce ([`observe`](Self::observe), [`loaded`](Self::loaded)): a change of the
 ///   files' [`SourceSignature`] is read only once it held still across two looks, and a
@@ -25,13 +26,13 @@ use crate::signature::SourceSignature;
 ///
 /// One check at a time: keep it behind the lock that serialises the value's checks.
 #[derive(Debug)]
-pub struct DebouncedRead {
+pub struct ReloadGate {
     thread: &'static str,
     debounce: Debounce,
     stuck: Option<Arc<Progress>>,
 }
 
-impl DebouncedRead {
+impl ReloadGate {
     /// Nothing read yet; reads run on threads named `thread`.
     pub const fn new(thread: &'static str) -> Self {
         Self {
@@ -100,10 +101,10 @@ mod tests {
     #[test]
     #[cfg_attr(miri, ignore = "real files: Miri isolates the file system")]
     fn read_file_returns_whole_files_only() {
-        let dir = scratch_dir("debounced-read");
+        let dir = scratch_dir("reload-gate");
         let whole = dir.write("whole.pem", "abc");
-        assert_eq!(DebouncedRead::read_file(&whole).unwrap(), b"abc");
-        let kind = |path: &Path| DebouncedRead::read_file(path).unwrap_err().kind();
+        assert_eq!(ReloadGate::read_file(&whole).unwrap(), b"abc");
+        let kind = |path: &Path| ReloadGate::read_file(path).unwrap_err().kind();
         // A directory is refused without being opened.
         assert_eq!(kind(&dir), io::ErrorKind::InvalidInput);
         // Emptied just now: a writer that truncates first, not yet done (a torn read).
@@ -111,7 +112,7 @@ mod tests {
         assert_eq!(kind(&empty), io::ErrorKind::Interrupted);
         // Empty for long: what it is.
         settle(&empty);
-        assert_eq!(DebouncedRead::read_file(&empty).unwrap(), b"");
+        assert_eq!(ReloadGate::read_file(&empty).unwrap(), b"");
         assert_eq!(kind(&dir.join("missing.pem")), io::ErrorKind::NotFound);
     }
 }
