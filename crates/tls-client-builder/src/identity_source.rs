@@ -77,7 +77,8 @@ impl IdentitySource {
 
     /// Ask `callback` for the identity. It runs on a thread of its own, never on a handshake's
     /// path: at the first read, and then at each check ([`RotatingIdentity::check_for_changes`],
-    /// or each poll of a watcher), where an identity equal to the one in use changes nothing.
+    /// or a watcher's poll, every reload interval), where an identity equal to the one in use
+    /// changes nothing.
     ///
     /// A callback that errs, panics or blocks past the timeout leaves the identity in use as it
     /// is.
