@@ -289,13 +289,15 @@ impl Reader {
 
     fn dir(&mut self, dir: &Path) {
         progress::reading(dir);
-        let before = settled_metadata(dir, fs::metadata(dir), "opening directory");
+        let before = settled_metadata(dir, fs::metadata(dir));
         self.signature
-            .record(dir, before.as_ref().map_err(|(kind, _)| *kind));
+            .record(dir, before.as_ref().map_err(Unsettled::kind));
         let before = match before {
             Ok(metadata) => metadata,
-            Err((_, err)) => {
-                self.out.errors.push(err);
+            Err(unsettled) => {
+                self.out
+                    .errors
+                    .push(unsettled.source_error("opening directory", dir));
                 return;
             }
         };
@@ -370,8 +372,10 @@ impl Reader {
                     .push(IncompleteFile::Empty(path.to_owned()));
                 return false;
             }
-            Err(err) => {
-                self.out.errors.push(err);
+            Err(unsettled) => {
+                self.out
+                    .errors
+                    .push(unsettled.source_error("failed to read PEM from file", path));
                 return true;
             }
         };
@@ -439,30 +443,69 @@ enum FileRead {
     Empty,
 }
 
+/// Why [`read_whole`] read no bytes; each reader words it its own way.
+enum Unsettled {
+    Io(io::Error),
+    /// A torn read: read again once the file is quiet at `settles_at`.
+    Torn {
+        why: String,
+        settles_at: SystemTime,
+    },
+    TooLarge(u64),
+}
+
+impl Unsettled {
+    /// The kind a signature records for this look.
+    fn kind(&self) -> io::ErrorKind {
+        match self {
+            Self::Io(err) => err.kind(),
+            Self::Torn { .. } | Self::TooLarge(_) => io::ErrorKind::Other,
+        }
+    }
+
+    fn source_error(self, context: &str, path: &Path) -> SourceError {
+        match self {
+            Self::Io(err) => io_error(context, &err, path),
+            Self::Torn { why, settles_at } => torn(path, &why, settles_at),
+            Self::TooLarge(len) => SourceError::permanent(
+                "file too large for a CA bundle",
+                format!(
+                    "it is {len} bytes; a CA bundle is well under {MAX_FILE_SIZE} bytes, so it is \
+                     not read"
+                ),
+            )
+            .with_path(path),
+        }
+    }
+
+    fn io_error(self) -> io::Error {
+        match self {
+            Self::Io(err) => err,
+            Self::Torn { why, .. } => io::Error::new(io::ErrorKind::Interrupted, why),
+            Self::TooLarge(len) => io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("it is {len} bytes, more than the {MAX_FILE_SIZE} read"),
+            ),
+        }
+    }
+}
+
 /// The whole content of the regular file `path`, read only when its metadata (`known`, just
 /// taken by the caller) says it holds something and is not being rewritten.
-fn read_whole(path: &Path, known: fs::Metadata) -> Result<FileRead, SourceError> {
-    let context = "failed to read PEM from file";
-    let before = settled_metadata(path, Ok(known), context).map_err(|(_, err)| err)?;
+fn read_whole(path: &Path, known: fs::Metadata) -> Result<FileRead, Unsettled> {
+    let before = settled_metadata(path, Ok(known))?;
     if before.len() == 0 {
         if let Some(settles_at) = young(&before, WRITER_WINDOW) {
-            return Err(torn(
-                path,
-                "it is empty and was modified just now: being rewritten (truncated first)?",
+            return Err(Unsettled::Torn {
+                why: "it is empty and was modified just now: being rewritten (truncated first)?"
+                    .to_owned(),
                 settles_at,
-            ));
+            });
         }
         return Ok(FileRead::Empty);
     }
     if before.len() > MAX_FILE_SIZE {
-        return Err(SourceError::permanent(
-            "file too large for a CA bundle",
-            format!(
-                "it is {} bytes; a CA bundle is well under {MAX_FILE_SIZE} bytes, so it is not read",
-                before.len()
-            ),
-        )
-        .with_path(path));
+        return Err(Unsettled::TooLarge(before.len()));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(before.len()).unwrap_or(0));
     // The look after the read is taken of the open file, not of the path: it costs no second
@@ -476,57 +519,65 @@ fn read_whole(path: &Path, known: fs::Metadata) -> Result<FileRead, SourceError>
                 .read_to_end(&mut bytes)?;
             file.metadata()
         })
-        .map_err(|err| io_error(context, &err, path))?;
-    let soon = || SystemTime::now() + RACY_WINDOW;
+        .map_err(Unsettled::Io)?;
+    let torn = |why: String| Unsettled::Torn {
+        why,
+        settles_at: SystemTime::now() + RACY_WINDOW,
+    };
     if let Some(change) = changed(&before, &after) {
-        return Err(torn(
-            path,
-            &format!("it changed while it was read ({change})"),
-            soon(),
-        ));
+        return Err(torn(format!("it changed while it was read ({change})")));
     }
     if bytes.len() as u64 != after.len() {
-        return Err(torn(
-            path,
-            &format!(
-                "{} bytes were read from a file of {} bytes",
-                bytes.len(),
-                after.len()
-            ),
-            soon(),
-        ));
+        return Err(torn(format!(
+            "{} bytes were read from a file of {} bytes",
+            bytes.len(),
+            after.len()
+        )));
     }
     Ok(FileRead::Whole(bytes, after))
+}
+
+/// The bytes of the regular file `path`, read by [`read_whole`]'s rules, for a reader of
+/// another crate (see [`ReloadGate::read_file`](crate::ReloadGate::read_file)).
+pub(crate) fn read_settled(path: &Path) -> io::Result<Vec<u8>> {
+    progress::reading(path);
+    let metadata = fs::metadata(path)?;
+    if !metadata.is_file() {
+        let what = special_kind(&metadata.file_type()).unwrap_or("a directory");
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a regular file: it is {what}"),
+        ));
+    }
+    match read_whole(path, metadata) {
+        Ok(FileRead::Whole(bytes, _)) => Ok(bytes),
+        Ok(FileRead::Empty) => Ok(Vec::new()),
+        Err(unsettled) => Err(unsettled.io_error()),
+    }
 }
 
 /// The metadata of `path` (`first`, a look through its symlinks) once it is older than
 /// [`RACY_WINDOW`]: a path modified just now is given that long once, so that a file written
 /// right before the load still loads in the first attempt; one that changes again meanwhile is a
-/// torn read. An error keeps the kind of the failed look, for the signature.
+/// torn read.
 fn settled_metadata(
     path: &Path,
     first: io::Result<fs::Metadata>,
-    context: &str,
-) -> Result<fs::Metadata, (io::ErrorKind, SourceError)> {
-    let failed = |err: io::Error| (err.kind(), io_error(context, &err, path));
-    let metadata = first.map_err(failed)?;
+) -> Result<fs::Metadata, Unsettled> {
+    let metadata = first.map_err(Unsettled::Io)?;
     let Some(age) = age(&metadata).filter(|age| *age < RACY_WINDOW) else {
         return Ok(metadata);
     };
     // Not an injected sleep: it bounds how long a fresh file is trusted to be whole, and it runs
     // only when the file was modified within the last few milliseconds.
     std::thread::sleep(RACY_WINDOW - age);
-    let settled = fs::metadata(path).map_err(failed)?;
+    let settled = fs::metadata(path).map_err(Unsettled::Io)?;
     if changed(&metadata, &settled).is_some() || age_below(&settled, RACY_WINDOW) {
-        let settles_at = young(&settled, RACY_WINDOW).unwrap_or_else(SystemTime::now);
-        return Err((
-            io::ErrorKind::Other,
-            torn(
-                path,
-                "it is being written: it changed again within the last few milliseconds",
-                settles_at,
-            ),
-        ));
+        return Err(Unsettled::Torn {
+            why: "it is being written: it changed again within the last few milliseconds"
+                .to_owned(),
+            settles_at: young(&settled, RACY_WINDOW).unwrap_or_else(SystemTime::now),
+        });
     }
     Ok(settled)
 }

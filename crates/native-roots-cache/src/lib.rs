@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 #![warn(clippy::exhaustive_enums, clippy::exhaustive_structs)]
 
+mod bounded;
 mod cache;
 mod certificate;
 mod changes;
@@ -18,6 +19,7 @@ mod os_error;
 mod platform;
 mod policy;
 mod progress;
+mod reload_gate;
 mod report;
 mod signature;
 mod source;
@@ -25,8 +27,10 @@ mod sync;
 #[cfg(test)]
 mod test_support;
 mod watch;
+mod watched;
 mod worker;
 
+pub use bounded::Unread;
 pub use cache::RootsCache;
 pub use certificate::{CertificateLocation, ReportedCertificate};
 pub use changes::{ChangeCheck, Refresh};
@@ -36,7 +40,9 @@ pub use files::PemFiles;
 pub use global::{native_roots, warm_native_roots};
 pub use platform::PlatformSource;
 pub use policy::LoadPolicy;
+pub use reload_gate::ReloadGate;
 pub use report::{LoadReport, NonCaAnchor, SkippedCertificate};
 pub use signature::SourceSignature;
 pub use source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};
 pub use watch::{WatchHandle, Watcher};
+pub use watched::Watched;

@@ -7,15 +7,16 @@
 //! either way a reload publishes only a changed anchor set, and a failed one keeps the last good
 //! store. A process that starts no watcher has no thread and no timer.
 
-use std::ops::Deref;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::bounded::panic_message;
 use crate::cache::RootsCache;
 use crate::changes::ChangeCheck;
 use crate::source::TrustSource;
+use crate::watched::Watched;
 
 /// Starts a thread that follows a [`RootsCache`]'s trust source and publishes its changes.
 ///
@@ -69,53 +70,61 @@ impl Watcher {
         self
     }
 
-    /// Start following `cache` (an `Arc<RootsCache<S>>`, or a `&'static RootsCache<S>`) on a
-    /// thread of its own, which first loads the store if nobody has yet. The thread stops when the
-    /// returned handle is dropped.
+    /// Start following `watched` (an `Arc<RootsCache<S>>`, a `&'static RootsCache<S>`, or any
+    /// other [`Watched`] value, such as a rotating client identity) on a thread of its own,
+    /// which first loads the store if nobody has yet. The thread stops when the returned handle
+    /// is dropped.
     ///
     /// # Errors
     /// The operating system's error when the thread cannot be started.
-    pub fn start<S, C>(self, cache: C) -> std::io::Result<WatchHandle>
-    where
-        S: TrustSource,
-        C: Deref<Target = RootsCache<S>> + Send + 'static,
-    {
+    pub fn start<W: Watched + 'static>(self, watched: W) -> std::io::Result<WatchHandle> {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("native-roots-watch".into())
-            .spawn(move || self.run(&cache, &stopped))?;
+            .spawn(move || self.run(&watched, &stopped))?;
         Ok(WatchHandle {
             stop: Some(stop),
             thread: Some(thread),
         })
     }
 
-    fn run<S: TrustSource>(self, cache: &RootsCache<S>, stopped: &mpsc::Receiver<()>) {
+    fn run(self, watched: &dyn Watched, stopped: &mpsc::Receiver<()>) {
         let checked = catch_unwind(AssertUnwindSafe(|| {
-            cache.start_watching();
-            // The first load, on this thread rather than a caller's; its outcome is cached.
-            let _ = cache.native_roots();
-            let interval = if cache.has_signature() {
+            watched.begin_watching();
+            let interval = if watched.has_signature() {
                 self.poll_interval
             } else {
                 self.reload_interval
             };
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
-                if let ChangeCheck::Failed(err) = cache.check_for_changes() {
-                    log::debug!("trust-store watcher: reload failed: {err}");
-                }
+                watched.poll();
             }
         }));
         if let Err(panic) = checked {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic without a message".to_owned());
             log::error!(
-                "the trust-store watcher panicked and stopped ({what}); the cache keeps serving \
-                 the store in use, but changes are no longer followed: start a new watcher"
+                "a watcher panicked and stopped ({}); the value in use stays in use, but changes \
+                 are no longer followed: start a new watcher",
+                panic_message(panic.as_ref())
             );
+        }
+    }
+}
+
+/// The trust store as a watcher follows it.
+impl<S: TrustSource> Watched for RootsCache<S> {
+    fn has_signature(&self) -> bool {
+        RootsCache::has_signature(self)
+    }
+
+    fn begin_watching(&self) {
+        self.start_watching();
+        // The first load, on this thread rather than a caller's; its outcome is cached.
+        let _ = self.native_roots();
+    }
+
+    fn poll(&self) {
+        if let ChangeCheck::Failed(err) = self.check_for_changes() {
+            log::debug!("trust-store watcher: reload failed: {err}");
         }
     }
 }

@@ -3,15 +3,15 @@
 //! caller. (Under `cfg(loom)` the load runs inline: loom models no timeouts.)
 
 use std::cell::Cell;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, PoisonError};
 
+use crate::bounded::{self, Unread};
 use crate::error::NativeRootsError;
 use crate::load::load;
 pub(crate) use crate::load::Loaded;
 use crate::policy::{LoadPolicy, Sleeper};
-use crate::progress::{Progress, Tracking};
+use crate::progress::Progress;
 use crate::report::LoadReport;
 use crate::source::{TrustOrigin, TrustSource};
 use crate::sync::Mutex;
@@ -66,97 +66,43 @@ pub(crate) fn run<S: TrustSource>(
     with_signature: bool,
 ) -> Loaded {
     let origin = source.origin();
-    {
-        let mut stuck = stuck.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(progress) = stuck.as_ref() {
-            if !progress.finished() {
-                let err = NativeRootsError::loader_stuck(&origin, progress.path().as_deref());
-                return failed(err, origin, 0);
-            }
-            *stuck = None;
-        }
-    }
     let attempts = Arc::new(AtomicU32::new(0));
-    let progress = Arc::new(Progress::default());
     let job = {
         let (source, sleep, policy) = (source.clone(), sleep.clone(), *policy);
         let (origin, attempts) = (origin.clone(), Arc::clone(&attempts));
-        let progress = Arc::clone(&progress);
         move || {
             let _mark = LoadingMark::set(cache_id);
-            let _tracking = Tracking::start(progress);
-            catch_unwind(AssertUnwindSafe(|| {
-                // Taken before the read: a change during the read then shows as a change.
-                let before = with_signature.then(|| source.signature()).flatten();
-                let mut loaded = load(&source, &sleep, &policy, origin, &attempts);
-                // The source's own signature of what it read, when it gives one, is exact.
-                loaded.signature = loaded.signature.or(before);
-                loaded
-            }))
-            .map_err(|payload| panic_message(payload.as_ref()))
+            // Taken before the read: a change during the read then shows as a change.
+            let before = with_signature.then(|| source.signature()).flatten();
+            let mut loaded = load(&source, &sleep, &policy, origin, &attempts);
+            // The source's own signature of what it read, when it gives one, is exact.
+            loaded.signature = loaded.signature.or(before);
+            loaded
         }
     };
-    let finished = wait(job, policy);
+    // Loads are serialised by the cache's load lock, so holding this one across the load costs
+    // no caller anything.
+    let mut stuck = stuck.lock().unwrap_or_else(PoisonError::into_inner);
+    let finished = bounded::run(&mut stuck, "native-roots-load", policy.deadline(), job);
     let attempts = attempts.load(Ordering::Acquire);
-    match finished {
-        Finished::Done(done) => match *done {
-            Ok(loaded) => loaded,
-            Err(panic) => failed(
-                NativeRootsError::panicked(&origin, attempts, &panic),
+    let err = match finished {
+        Ok(loaded) => return loaded,
+        Err(Unread::StillRunning { stuck_in }) => {
+            return failed(
+                NativeRootsError::loader_stuck(&origin, stuck_in.as_deref()),
                 origin,
-                attempts,
-            ),
-        },
-        Finished::Deadline => {
-            let err = NativeRootsError::deadline(
-                &origin,
-                attempts,
-                policy.deadline(),
-                progress.path().as_deref(),
-            );
-            *stuck.lock().unwrap_or_else(PoisonError::into_inner) = Some(progress);
-            failed(err, origin, attempts)
+                0,
+            )
         }
-        Finished::NotStarted(why) => {
-            failed(NativeRootsError::not_started(&origin, &why), origin, 0)
+        Err(Unread::Deadline { stuck_in }) => {
+            NativeRootsError::deadline(&origin, attempts, policy.deadline(), stuck_in.as_deref())
         }
-    }
-}
-
-type Outcome = Result<Loaded, String>;
-
-// Under loom the load runs inline, so it never misses a deadline or fails to start.
-#[cfg_attr(loom, allow(dead_code))]
-enum Finished {
-    Done(Box<Outcome>),
-    Deadline,
-    NotStarted(String),
-}
-
-#[cfg(not(loom))]
-fn wait(job: impl FnOnce() -> Outcome + Send + 'static, policy: &LoadPolicy) -> Finished {
-    use std::sync::mpsc;
-    let (tx, rx) = mpsc::sync_channel(1);
-    let spawned = std::thread::Builder::new()
-        .name("native-roots-load".into())
-        // The receiver is gone only if the caller gave up at the deadline.
-        .spawn(move || drop(tx.send(job())));
-    if let Err(err) = spawned {
-        return Finished::NotStarted(err.to_string());
-    }
-    // A worker past its deadline is left to finish on its own; its result is dropped.
-    match rx.recv_timeout(policy.deadline()) {
-        Ok(outcome) => Finished::Done(Box::new(outcome)),
-        Err(mpsc::RecvTimeoutError::Timeout) => Finished::Deadline,
-        Err(mpsc::RecvTimeoutError::Disconnected) => Finished::Done(Box::new(Err(
-            "the loader thread ended without a result".to_owned(),
-        ))),
-    }
-}
-
-#[cfg(loom)]
-fn wait(job: impl FnOnce() -> Outcome + Send + 'static, _policy: &LoadPolicy) -> Finished {
-    Finished::Done(Box::new(job()))
+        Err(Unread::NotStarted(why)) => NativeRootsError::not_started(&origin, &why),
+        Err(Unread::Panicked(panic)) => NativeRootsError::panicked(&origin, attempts, &panic),
+        // A run never answers `Unchanged` or `Pending`: those are the debounce's.
+        Err(other) => NativeRootsError::panicked(&origin, attempts, &other.to_string()),
+    };
+    failed(err, origin, attempts)
 }
 
 fn failed(err: NativeRootsError, origin: TrustOrigin, attempts: u32) -> Loaded {
@@ -168,15 +114,5 @@ fn failed(err: NativeRootsError, origin: TrustOrigin, attempts: u32) -> Loaded {
         report,
         signature: None,
         incomplete: Vec::new(),
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic without a message".to_owned()
     }
 }

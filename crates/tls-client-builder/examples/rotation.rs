@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use native_roots_cache::Watcher;
 use tls_client_builder::{ClientConfigCache, IdentitySource, RotatingIdentity, Trust, UpstreamTls};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,7 +16,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     };
     let identity = RotatingIdentity::new("example", IdentitySource::files(chain, key))?;
-    let _watching = identity.watch(Duration::from_secs(1))?; // stops when dropped
+    // The trust store's watcher follows the identity too; it stops when dropped.
+    let _watching = Watcher::new()
+        .with_poll_interval(Duration::from_secs(1))
+        .start(identity.clone())?;
 
     let cache = ClientConfigCache::new();
     let upstream = UpstreamTls::builder(Trust::Native)

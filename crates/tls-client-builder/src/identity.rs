@@ -1,26 +1,21 @@
 //! [`RotatingIdentity`]: an mTLS client identity that can be replaced while configs use it, the
-//! one-shot check and the opt-in watcher that replace it, and the certificate resolver through
-//! which configs read it.
+//! check that replaces it (one-shot, or polled by the trust store's watcher), and the resolver
+//! through which configs read it.
 //!
-//! Guarantees: a handshake reads the identity in use with one lock-free load (it never reads a
-//! file nor calls the callback); a new identity is swapped in whole, only after it passed every
-//! check of [`IdentitySource`], and a refused one leaves the identity in use as it was (logged at
-//! `warn`, kept as [`last_error`](RotatingIdentity::last_error)); each rotation advances
-//! [`rotations`](RotatingIdentity::rotations), which empties the session stores of the configs
-//! that present the identity. File sources are debounced like the trust store: a change is read
-//! once it held still across two checks, and a change that failed is not read again until the
-//! files change again.
+//! Guarantees: a handshake reads the identity in use with one lock-free load (never a file nor
+//! the callback); a new identity is swapped in whole, only after it passed every check of
+//! [`IdentitySource`]; a refused one leaves the identity in use as it was (logged at `warn`, kept
+//! as [`last_error`](RotatingIdentity::last_error)). File sources are debounced by the trust
+//! store's own debounce ([`ReloadGate`]).
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::io;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
+use native_roots_cache::{ReloadGate, SourceSignature, Unread, Watched};
 use rustls::client::ResolvesClientCert;
 use rustls::crypto::CryptoProvider;
 use rustls::sign::CertifiedKey;
@@ -28,48 +23,31 @@ use rustls::SignatureScheme;
 
 use crate::error::Chain;
 use crate::identity_error::IdentityError;
-use crate::identity_source::{read_bounded, CheckedIdentity, FilesSignature, IdentitySource};
+use crate::identity_source::{read, CheckedIdentity, IdentitySource};
 use crate::utc::Utc;
 
 /// An mTLS client identity (certificate chain and key) read from an [`IdentitySource`], that
 /// can rotate under the configs that present it.
 ///
-/// A fingerprint names it by a stable key rather than by its bytes
+/// An upstream key names it by a stable key rather than by its bytes
 /// ([`UpstreamTlsBuilder::rotating_client_identity`](crate::UpstreamTlsBuilder::rotating_client_identity)),
-/// so a rotation changes neither the fingerprint nor its `ClientConfig`: the config's
+/// so a rotation changes neither the upstream key nor its `ClientConfig`: the config's
 /// client-certificate resolver reads the identity in use at each handshake. A rotation empties
 /// the session store of every config presenting the identity, so that no resumed session
 /// presents the old one.
 ///
-/// Clones share one identity. Two fingerprints are equal only when they hold clones of the same
+/// Clones share one identity. Two upstream keys are equal only when they hold clones of the same
 /// `RotatingIdentity`: a new one, even with the same name and files, is a new key (so that no
 /// config keeps reading an identity that nobody follows any more).
 ///
-/// ```no_run
-/// use std::time::Duration;
-/// use tls_client_builder::{IdentitySource, RotatingIdentity, Trust, UpstreamTls};
-///
-/// # #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let identity = RotatingIdentity::new(
-///     "billing",
-///     IdentitySource::files("/etc/my-app/client.crt", "/etc/my-app/client.key"),
-/// )?;
-/// let _watching = identity.watch(Duration::from_secs(5))?; // stops when dropped
-/// let upstream = UpstreamTls::builder(Trust::Native)
-///     .rotating_client_identity(identity.clone())
-///     .build();
-/// println!("client certificate valid until {:?}", identity.not_after());
-/// # Ok(()) }
-/// # #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
-/// # fn main() {}
-/// ```
+/// The crate documentation shows one, followed by the trust store's
+/// [`Watcher`](native_roots_cache::Watcher) (this type is [`Watched`]).
 #[derive(Clone)]
 pub struct RotatingIdentity {
     inner: Arc<dyn HoldsInner>,
 }
 
-/// The identity's state behind a trait object. Fingerprints holding a `RotatingIdentity` are map
+/// The identity's state behind a trait object. Upstream keys holding a `RotatingIdentity` are map
 /// keys whose hash and equality read only the immutable id and name; clippy's
 /// `mutable_key_type` looks through an `Arc` into the atomics and locks of the state, but not
 /// through a `dyn`, so users' `HashMap<UpstreamTls, _>` stay free of that false alarm.
@@ -84,7 +62,7 @@ impl HoldsInner for Inner {
 }
 
 struct Inner {
-    /// Process-unique: with the name, the fingerprint's key.
+    /// Process-unique: with the name, the upstream key's key.
     id: u64,
     name: String,
     source: IdentitySource,
@@ -92,17 +70,10 @@ struct Inner {
     in_use: ArcSwap<CheckedIdentity>,
     /// Advanced after each swap; session stores compare it with the value they were filled at.
     rotations: AtomicU64,
-    checks: Mutex<Checks>,
+    /// The debounce and the read that outlived its timeout; one check runs at a time.
+    checks: Mutex<ReloadGate>,
     /// Apart from `checks`, which a read holds up to its timeout: a health check never waits.
     last_error: Mutex<Option<IdentityError>>,
-}
-
-/// What checks remember between calls; one check runs at a time.
-#[derive(Default)]
-struct Checks {
-    debounce: Debounce,
-    /// A read that outlived its timeout and may still run.
-    running: Option<JoinHandle<()>>,
 }
 
 /// What one [`RotatingIdentity::check_for_changes`] found and did.
@@ -128,7 +99,7 @@ impl RotatingIdentity {
     /// Read the identity from `source` now, with the crypto provider of the crate features
     /// (`aws-lc-rs` if enabled, else `ring`) loading its key.
     ///
-    /// `name` names it in logs, errors and the fingerprint's `Display` (such as the upstream or
+    /// `name` names it in logs, errors and the upstream key's `Display` (such as the upstream or
     /// the certificate's purpose).
     ///
     /// # Errors
@@ -149,16 +120,16 @@ impl RotatingIdentity {
         provider: Arc<CryptoProvider>,
     ) -> Result<Self, IdentityError> {
         let name = name.into();
-        let mut checks = Checks::default();
+        let mut checks = ReloadGate::new("client-identity-read");
         let signature = source.signature();
-        let first = read_bounded(&source, &provider, &mut checks.running).inspect_err(|err| {
+        let first = read(&source, &provider, &mut checks).inspect_err(|err| {
             log::warn!(
                 "client identity `{name}` from {source}: {}; {}",
                 Chain(err),
                 err.advice()
             );
         })?;
-        checks.debounce.loaded(signature, true);
+        checks.loaded(signature, true);
         log::info!(
             "client identity `{name}` from {source}: valid until {}",
             Utc(first.not_after)
@@ -216,14 +187,6 @@ impl RotatingIdentity {
             .clone()
     }
 
-    fn set_last_error(&self, error: Option<IdentityError>) {
-        *self
-            .inner()
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = error;
-    }
-
     /// Read the source now, without waiting for a change to hold still, and swap in what it
     /// yields if that differs from the identity in use and passes every check.
     ///
@@ -237,8 +200,9 @@ impl RotatingIdentity {
         self.read_and_swap(&mut checks, self.inner().source.signature())
     }
 
-    /// Look whether the identity changed, and rotate to it if so: one poll of what
-    /// [`watch`](Self::watch) does on its timer, for callers with a scheduler of their own.
+    /// Look whether the identity changed, and rotate to it if so: one poll of what a
+    /// [`Watcher`](native_roots_cache::Watcher) started on it does on its timer, for callers with
+    /// a scheduler of their own.
     ///
     /// For files this costs a `stat` of each (through symlinks); a change is read once it held
     /// across two calls, and a change that failed is not read again until the files change
@@ -247,10 +211,10 @@ impl RotatingIdentity {
         let mut checks = self.lock_checks();
         let signature = self.inner().source.signature();
         if let Some(now) = &signature {
-            match checks.debounce.observe(now) {
-                Decision::Unchanged => return IdentityCheck::Unchanged,
-                Decision::Pending => return IdentityCheck::Pending,
-                Decision::Read => {}
+            match checks.observe(now.clone()) {
+                Ok(()) => {}
+                Err(Unread::Pending) => return IdentityCheck::Pending,
+                Err(_) => return IdentityCheck::Unchanged,
             }
         }
         match self.read_and_swap(&mut checks, signature) {
@@ -262,46 +226,12 @@ impl RotatingIdentity {
         }
     }
 
-    /// Start a thread that calls [`check_for_changes`](Self::check_for_changes) every
-    /// `poll_interval`; it stops when the returned handle is dropped. A rotation is in use at most
-    /// two intervals after the files changed.
-    ///
-    /// # Errors
-    /// The operating system's error when the thread cannot be started.
-    pub fn watch(&self, poll_interval: Duration) -> io::Result<IdentityWatchHandle> {
-        let identity = self.clone();
-        let (stop, stopped) = mpsc::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("client-identity-watch".into())
-            .spawn(move || {
-                let watched = catch_unwind(AssertUnwindSafe(|| {
-                    while let Err(mpsc::RecvTimeoutError::Timeout) =
-                        stopped.recv_timeout(poll_interval)
-                    {
-                        // Failures are logged by the check itself.
-                        let _ = identity.check_for_changes();
-                    }
-                }));
-                if watched.is_err() {
-                    log::error!(
-                        "the watcher of client identity `{}` panicked and stopped; the identity \
-                         in use stays, but changes are no longer followed: start a new watcher",
-                        identity.name()
-                    );
-                }
-            })?;
-        Ok(IdentityWatchHandle {
-            stop: Some(stop),
-            thread: Some(thread),
-        })
-    }
-
     /// The resolver a config presents this identity through.
     pub(crate) fn resolver(&self) -> Arc<dyn ResolvesClientCert> {
         Arc::new(IdentityResolver(self.clone()))
     }
 
-    fn lock_checks(&self) -> MutexGuard<'_, Checks> {
+    fn lock_checks(&self) -> MutexGuard<'_, ReloadGate> {
         self.inner()
             .checks
             .lock()
@@ -312,46 +242,47 @@ impl RotatingIdentity {
     /// the read.
     fn read_and_swap(
         &self,
-        checks: &mut Checks,
-        signature: Option<FilesSignature>,
+        checks: &mut ReloadGate,
+        signature: Option<SourceSignature>,
     ) -> Result<bool, IdentityError> {
         let inner = self.inner();
-        match read_bounded(&inner.source, &inner.provider, &mut checks.running) {
-            Ok(new) => {
-                checks.debounce.loaded(signature, true);
-                self.set_last_error(None);
-                if new.same_as(&inner.in_use.load()) {
-                    return Ok(false);
-                }
-                let not_after = new.not_after;
-                inner.in_use.store(Arc::new(new));
-                // After the swap: a session store that sees the new count is filled by
-                // handshakes that may already present the new identity, never the reverse.
-                let rotations = inner.rotations.fetch_add(1, Ordering::AcqRel) + 1;
-                log::info!(
-                    "client identity `{}` rotated (rotation {rotations}): valid until {}",
-                    inner.name,
-                    Utc(not_after)
-                );
-                Ok(true)
-            }
+        let read = read(&inner.source, &inner.provider, checks);
+        *inner
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = read.as_ref().err().cloned();
+        match &read {
+            // Still being written: neither in use nor refused; the next look reads it again.
+            Err(IdentityError::Changing { .. }) => {}
             Err(err) => {
-                if !matches!(err, IdentityError::Changing { .. }) {
-                    checks.debounce.loaded(signature, false);
-                    log::warn!(
-                        "client identity `{}` from {}: {}; keeping the identity in use (valid \
-                         until {}); {}",
-                        inner.name,
-                        inner.source,
-                        Chain(&err),
-                        Utc(inner.in_use.load().not_after),
-                        err.advice()
-                    );
-                }
-                self.set_last_error(Some(err.clone()));
-                Err(err)
+                checks.loaded(signature, false);
+                log::warn!(
+                    "client identity `{}` from {}: {}; keeping the identity in use (valid until \
+                     {}); {}",
+                    inner.name,
+                    inner.source,
+                    Chain(err),
+                    Utc(inner.in_use.load().not_after),
+                    err.advice()
+                );
             }
+            Ok(_) => checks.loaded(signature, true),
         }
+        let new = read?;
+        if new.same_as(&inner.in_use.load()) {
+            return Ok(false);
+        }
+        let not_after = new.not_after;
+        inner.in_use.store(Arc::new(new));
+        // After the swap: a session store that sees the new count is filled by handshakes that
+        // may already present the new identity, never the reverse.
+        let rotations = inner.rotations.fetch_add(1, Ordering::AcqRel) + 1;
+        log::info!(
+            "client identity `{}` rotated (rotation {rotations}): valid until {}",
+            inner.name,
+            Utc(not_after)
+        );
+        Ok(true)
     }
 }
 
@@ -382,36 +313,16 @@ impl fmt::Debug for RotatingIdentity {
     }
 }
 
-/// A running watcher of a [`RotatingIdentity`]: dropping it stops the thread (without waiting
-/// for it).
-#[derive(Debug)]
-pub struct IdentityWatchHandle {
-    stop: Option<mpsc::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl IdentityWatchHandle {
-    /// Whether the watcher thread still runs.
-    pub fn is_running(&self) -> bool {
-        self.thread
-            .as_ref()
-            .is_some_and(|thread| !thread.is_finished())
+/// What a [`Watcher`](native_roots_cache::Watcher) started on the identity does: a poll is a
+/// [`check_for_changes`](RotatingIdentity::check_for_changes) (which logs its own failures),
+/// every poll interval for files, every reload interval for a callback.
+impl Watched for RotatingIdentity {
+    fn has_signature(&self) -> bool {
+        self.source().paths().is_some()
     }
 
-    /// Stop the watcher and wait for its thread to end (at most one check in progress, itself
-    /// bounded by the source's timeout).
-    pub fn stop(mut self) {
-        self.stop.take();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for IdentityWatchHandle {
-    fn drop(&mut self) {
-        // Dropping the sender wakes the thread's wait with `Disconnected`.
-        self.stop.take();
+    fn poll(&self) {
+        let _ = self.check_for_changes();
     }
 }
 
@@ -430,87 +341,5 @@ impl ResolvesClientCert for IdentityResolver {
 
     fn has_certs(&self) -> bool {
         true
-    }
-}
-
-/// The debounce of file sources: the signature the identity in use was read at, the change
-/// waiting to hold still, and the signature that last failed (not read again until the files
-/// change again). The same rules as the trust-store watcher's.
-#[derive(Default)]
-struct Debounce {
-    in_use: Option<FilesSignature>,
-    candidate: Option<FilesSignature>,
-    failed: Option<FilesSignature>,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Decision {
-    Unchanged,
-    Pending,
-    Read,
-}
-
-impl Debounce {
-    fn observe(&mut self, now: &FilesSignature) -> Decision {
-        if self.in_use.as_ref() == Some(now) || self.failed.as_ref() == Some(now) {
-            self.candidate = None;
-            return Decision::Unchanged;
-        }
-        if self.candidate.as_ref() == Some(now) {
-            self.candidate = None;
-            return Decision::Read;
-        }
-        self.candidate = Some(now.clone());
-        Decision::Pending
-    }
-
-    fn loaded(&mut self, signature: Option<FilesSignature>, ok: bool) {
-        if ok {
-            self.in_use = signature;
-            self.failed = None;
-        } else {
-            self.failed = signature;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use super::*;
-
-    fn sig(name: &str) -> FilesSignature {
-        // Distinct signatures from distinct (missing) paths.
-        IdentitySource::files(name, Path::new(name).with_extension("key"))
-            .signature()
-            .expect("files have a signature")
-    }
-
-    #[test]
-    fn a_change_is_read_only_once_it_held_across_two_looks() {
-        let mut debounce = Debounce::default();
-        debounce.loaded(Some(sig("/a")), true);
-        assert_eq!(debounce.observe(&sig("/a")), Decision::Unchanged);
-        assert_eq!(debounce.observe(&sig("/b")), Decision::Pending);
-        // Still moving: the new look differs from the candidate.
-        assert_eq!(debounce.observe(&sig("/c")), Decision::Pending);
-        assert_eq!(debounce.observe(&sig("/c")), Decision::Read);
-        debounce.loaded(Some(sig("/c")), true);
-        assert_eq!(debounce.observe(&sig("/c")), Decision::Unchanged);
-    }
-
-    #[test]
-    fn a_failed_change_is_not_read_again_until_the_files_change_again() {
-        let mut debounce = Debounce::default();
-        debounce.loaded(Some(sig("/good")), true);
-        assert_eq!(debounce.observe(&sig("/bad")), Decision::Pending);
-        assert_eq!(debounce.observe(&sig("/bad")), Decision::Read);
-        debounce.loaded(Some(sig("/bad")), false);
-        for _ in 0..3 {
-            assert_eq!(debounce.observe(&sig("/bad")), Decision::Unchanged);
-        }
-        assert_eq!(debounce.observe(&sig("/fixed")), Decision::Pending);
-        assert_eq!(debounce.observe(&sig("/fixed")), Decision::Read);
     }
 }

@@ -1,9 +1,6 @@
 //! [`IdentityError`]: why a client identity (a certificate chain and its key) could not be read
-//! or was refused, and the one place each kind is made.
-//!
-//! Every variant names where the identity came from (a file, or the callback), is `Clone` (it is
-//! kept as the identity's last error for monitoring), and keeps its cause typed as its `source`;
-//! what an operator can do is [`IdentityError::advice`], logged beside it.
+//! or was refused, and the one place each kind is made. Every variant names where the identity
+//! came from and is `Clone`: it is kept as the identity's last error, for monitoring.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -11,6 +8,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+use native_roots_cache::Unread;
 
 use crate::utc::Utc;
 
@@ -25,10 +24,8 @@ use crate::utc::Utc;
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IdentityError {
-    /// A file could not be read (missing, unreadable, or not a regular file).
-    ///
-    /// Check the path and its permissions. A deleted file keeps the identity in use; putting it
-    /// back is noticed like any other change.
+    /// A file could not be read (missing, unreadable, not a regular file, or over 64 MiB). A
+    /// deleted file keeps the identity in use; putting it back is noticed like any other change.
     #[error("cannot read {}", .path.display())]
     #[non_exhaustive]
     Read {
@@ -62,9 +59,8 @@ pub enum IdentityError {
         index: usize,
     },
 
-    /// The leaf certificate's validity ended.
-    ///
-    /// Renew the certificate; until then the last good identity stays in use.
+    /// The leaf certificate's validity ended; until it is renewed the last good identity stays
+    /// in use.
     #[error(
         "the certificate in {} expired at {}",
         Origin(.path.as_deref()),
@@ -91,10 +87,7 @@ pub enum IdentityError {
     },
 
     /// The private key is not the key of the leaf certificate (checked with rustls'
-    /// `CertifiedKey::keys_match`).
-    ///
-    /// Usually one of the two files was replaced and the other not yet: write both, then the
-    /// next check picks them up.
+    /// `CertifiedKey::keys_match`): usually one of the two files was replaced, the other not yet.
     #[error(
         "the private key in {} does not match the certificate in {}",
         Origin(.key.as_deref()),
@@ -111,8 +104,9 @@ pub enum IdentityError {
         source: rustls::Error,
     },
 
-    /// A file changed while it was being read (it is being rewritten); nothing was used.
-    #[error("{} changed while it was read", .path.display())]
+    /// A file changed while it was being read, or is empty and was written just now (it is
+    /// being rewritten); nothing was used, and a check takes it for a pending change.
+    #[error("{} is being rewritten", .path.display())]
     #[non_exhaustive]
     Changing {
         /// The file.
@@ -157,7 +151,13 @@ pub enum IdentityError {
 }
 
 impl IdentityError {
+    /// A file that could not be read, or that was being rewritten (a torn read).
     pub(crate) fn read(path: &Path, source: io::Error) -> Self {
+        if source.kind() == io::ErrorKind::Interrupted {
+            return Self::Changing {
+                path: path.to_owned(),
+            };
+        }
         Self::Read {
             path: path.to_owned(),
             source: Arc::new(source),
@@ -205,29 +205,23 @@ impl IdentityError {
         }
     }
 
-    pub(crate) fn changing(path: &Path) -> Self {
-        Self::Changing {
-            path: path.to_owned(),
-        }
-    }
-
     pub(crate) fn callback(source: Box<dyn StdError + Send + Sync>) -> Self {
         Self::Callback {
             source: Arc::from(source),
         }
     }
 
-    pub(crate) fn panicked(message: String) -> Self {
-        Self::Panicked { message }
-    }
-
-    pub(crate) fn timed_out(timeout: Duration) -> Self {
-        Self::TimedOut { timeout }
-    }
-
-    pub(crate) fn thread(source: io::Error) -> Self {
-        Self::Thread {
-            source: Arc::new(source),
+    /// A read that did not finish: it panicked, ran past `timeout` (or an earlier one still
+    /// does), or found no thread to run on.
+    pub(crate) fn unfinished(unread: Unread, timeout: Duration) -> Self {
+        match unread {
+            Unread::Deadline { .. } | Unread::StillRunning { .. } => Self::TimedOut { timeout },
+            Unread::NotStarted(source) => Self::Thread { source },
+            Unread::Panicked(message) => Self::Panicked { message },
+            // The debounce's answers never come from a read.
+            other => Self::Panicked {
+                message: other.to_string(),
+            },
         }
     }
 
@@ -270,41 +264,18 @@ impl fmt::Display for Origin<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::error::Error as _;
-    use std::time::UNIX_EPOCH;
-
     use super::*;
 
+    // The messages of files are pinned by tests/it/identity_faults.rs.
     #[test]
-    fn messages_name_the_file_and_keep_the_cause() {
-        let err = IdentityError::read(
-            Path::new("/etc/app/client.pem"),
-            io::Error::from(io::ErrorKind::NotFound),
-        );
-        assert_eq!(err.to_string(), "cannot read /etc/app/client.pem");
-        assert!(err
-            .source()
-            .and_then(|s| s.downcast_ref::<Arc<io::Error>>())
-            .is_some());
-
-        let expired = IdentityError::expired(Some(Path::new("/c.pem")), UNIX_EPOCH);
-        assert_eq!(
-            expired.to_string(),
-            "the certificate in /c.pem expired at 1970-01-01T00:00:00Z"
-        );
-        let mismatch = IdentityError::key_mismatch(
-            Some(Path::new("/c.pem")),
-            Some(Path::new("/k.pem")),
-            rustls::Error::General("x".into()),
-        );
-        assert_eq!(
-            mismatch.to_string(),
-            "the private key in /k.pem does not match the certificate in /c.pem"
-        );
+    fn a_callback_identity_is_named_and_a_torn_read_is_a_change() {
         let in_memory = IdentityError::certificate(None, 1);
         assert_eq!(
             in_memory.to_string(),
             "certificate #1 in the callback's identity does not parse"
         );
+        let torn = io::Error::new(io::ErrorKind::Interrupted, "it changed while it was read");
+        let err = IdentityError::read(Path::new("/c.pem"), torn);
+        assert_eq!(err.to_string(), "/c.pem is being rewritten");
     }
 }

@@ -2,31 +2,27 @@
 //! [`IdentityMaterial`]: what one read yields; and the checks a new identity passes before it is
 //! used.
 //!
-//! Guarantees: a read runs on a thread of its own, bounded by the source's timeout, so that a
-//! blocked callback or a dead mount never blocks the caller past it; while an abandoned read
-//! still runs, no second one starts; a panic in the read is an error, not a crash. An identity
-//! is accepted only when every certificate of the chain parses, the leaf has not expired, the
-//! crypto provider can use the key and the key matches the leaf (`CertifiedKey::keys_match`).
+//! Guarantees: a read is the trust store's bounded read ([`ReloadGate`]): on a thread of its
+//! own, bounded by the source's timeout, so that a blocked callback or a dead mount never blocks
+//! the caller past it; while an abandoned read still runs, no second one starts; a panic is an
+//! error. Files are read as the trust store reads its bundle (regular files only, never half a
+//! rewrite). An identity is accepted only when every certificate of the chain parses, the leaf
+//! has not expired, the crypto provider can use the key and the key matches the leaf.
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::fs;
-use std::io;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Arc};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use native_roots_cache::{ReportedCertificate, SourceSignature};
+use native_roots_cache::{ReloadGate, ReportedCertificate, SourceSignature};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::pem::{PemObject, SectionKind};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
 use rustls::InconsistentKeys;
 
 use crate::identity_error::IdentityError;
-use crate::pem;
+use crate::pem::{self, OtherHalf};
 
 /// The callback of [`IdentitySource::callback`].
 type Callback = dyn Fn() -> Result<IdentityMaterial, Box<dyn StdError + Send + Sync>> + Send + Sync;
@@ -81,7 +77,8 @@ impl IdentitySource {
 
     /// Ask `callback` for the identity. It runs on a thread of its own, never on a handshake's
     /// path: at the first read, and then at each check ([`RotatingIdentity::check_for_changes`],
-    /// or each poll of a watcher), where an identity equal to the one in use changes nothing.
+    /// or a watcher's poll, every reload interval), where an identity equal to the one in use
+    /// changes nothing.
     ///
     /// A callback that errs, panics or blocks past the timeout leaves the identity in use as it
     /// is.
@@ -123,9 +120,9 @@ impl IdentitySource {
 
     /// The cheap signature of the files (each looked at through its symlinks), or `None` for a
     /// callback, which has none: a check then calls it.
-    pub(crate) fn signature(&self) -> Option<FilesSignature> {
+    pub(crate) fn signature(&self) -> Option<SourceSignature> {
         let (chain, key) = self.paths()?;
-        Some(FilesSignature::of(chain, key))
+        Some(SourceSignature::of_paths([chain, key], []))
     }
 }
 
@@ -153,22 +150,6 @@ impl fmt::Debug for IdentitySource {
     }
 }
 
-/// The signatures of the chain file and of the key file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct FilesSignature {
-    chain: SourceSignature,
-    key: SourceSignature,
-}
-
-impl FilesSignature {
-    fn of(chain: &Path, key: &Path) -> Self {
-        Self {
-            chain: SourceSignature::of_paths([chain], []),
-            key: SourceSignature::of_paths([key], []),
-        }
-    }
-}
-
 /// A certificate chain (leaf first) and its private key, as a callback returns them.
 pub struct IdentityMaterial {
     chain: Vec<CertificateDer<'static>>,
@@ -192,9 +173,21 @@ impl IdentityMaterial {
         chain_pem: impl AsRef<[u8]>,
         key_pem: impl AsRef<[u8]>,
     ) -> Result<Self, IdentityError> {
+        Self::parse(chain_pem.as_ref(), key_pem.as_ref(), None, None)
+    }
+
+    /// Both texts parsed, their problems naming their files (`None`: not from a file).
+    fn parse(
+        chain_pem: &[u8],
+        key_pem: &[u8],
+        chain: Option<&Path>,
+        key: Option<&Path>,
+    ) -> Result<Self, IdentityError> {
         Ok(Self {
-            chain: chain_from_pem(None, chain_pem.as_ref())?,
-            key: key_from_pem(None, key_pem.as_ref())?,
+            chain: pem::certificates(chain_pem, OtherHalf::Skipped)
+                .map_err(|problem| problem.in_identity(chain))?,
+            key: pem::private_key(key_pem, OtherHalf::Skipped)
+                .map_err(|problem| problem.in_identity(key))?,
         })
     }
 
@@ -241,93 +234,37 @@ impl CheckedIdentity {
     }
 }
 
-/// Read `source` once and check what it yields, on a thread of its own bounded by the source's
-/// timeout. `running` holds a read that outlived its timeout: while it runs, this fails at once.
-pub(crate) fn read_bounded(
+/// Read `source` once and check what it yields, with `reads`' bounded read: on a thread of its
+/// own, bounded by the source's timeout; while a read that outlived it still runs, this fails at
+/// once.
+pub(crate) fn read(
     source: &IdentitySource,
     provider: &Arc<CryptoProvider>,
-    running: &mut Option<JoinHandle<()>>,
+    reads: &mut ReloadGate,
 ) -> Result<CheckedIdentity, IdentityError> {
-    if running.as_ref().is_some_and(|read| !read.is_finished()) {
-        return Err(IdentityError::timed_out(source.timeout));
-    }
-    *running = None;
-    let (answer, answered) = mpsc::sync_channel(1);
     let (kind, provider) = (source.kind.clone(), Arc::clone(provider));
-    let read = std::thread::Builder::new()
-        .name("client-identity-read".into())
-        .spawn(move || {
-            let outcome = catch_unwind(AssertUnwindSafe(|| read_once(&kind, &provider)))
-                .unwrap_or_else(|panic| Err(IdentityError::panicked(panic_message(&*panic))));
-            let _ = answer.send(outcome);
-        })
-        .map_err(IdentityError::thread)?;
-    match answered.recv_timeout(source.timeout) {
-        Ok(outcome) => {
-            let _ = read.join();
-            outcome
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            *running = Some(read);
-            Err(IdentityError::timed_out(source.timeout))
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            let _ = read.join();
-            Err(IdentityError::panicked(
-                "the read ended without an answer".to_owned(),
-            ))
-        }
-    }
+    reads
+        .run(source.timeout, move || read_once(&kind, &provider))
+        .map_err(|unread| IdentityError::unfinished(unread, source.timeout))?
 }
 
 fn read_once(kind: &Kind, provider: &CryptoProvider) -> Result<CheckedIdentity, IdentityError> {
-    match kind {
+    let (material, chain, key) = match kind {
         Kind::Files { chain, key } => {
-            let (chain_pem, key_pem) = read_pair(chain, key, read_file)?;
-            let material = IdentityMaterial {
-                chain: chain_from_pem(Some(chain), &chain_pem)?,
-                key: key_from_pem(Some(key), &key_pem)?,
+            let read = |path: &Path| {
+                ReloadGate::read_file(path).map_err(|err| IdentityError::read(path, err))
             };
-            check(material, Some(chain), Some(key), provider)
+            let (chain_pem, key_pem) = (read(chain)?, read(key)?);
+            let (chain, key) = (Some(chain.as_path()), Some(key.as_path()));
+            (
+                IdentityMaterial::parse(&chain_pem, &key_pem, chain, key)?,
+                chain,
+                key,
+            )
         }
-        Kind::Callback(callback) => {
-            let material = callback().map_err(IdentityError::callback)?;
-            check(material, None, None, provider)
-        }
-    }
-}
-
-/// Both files' bytes with `read`, refused when either file's signature differs after the read
-/// from before it: a file being rewritten in place can be read as a valid but shorter chain.
-fn read_pair(
-    chain: &Path,
-    key: &Path,
-    read: impl Fn(&Path) -> Result<Vec<u8>, IdentityError>,
-) -> Result<(Vec<u8>, Vec<u8>), IdentityError> {
-    let before = FilesSignature::of(chain, key);
-    let chain_pem = read(chain)?;
-    let key_pem = read(key)?;
-    let after = FilesSignature::of(chain, key);
-    if after.chain != before.chain {
-        return Err(IdentityError::changing(chain));
-    }
-    if after.key != before.key {
-        return Err(IdentityError::changing(key));
-    }
-    Ok((chain_pem, key_pem))
-}
-
-/// A regular file's bytes; a FIFO or device is refused rather than opened (reading one could
-/// block until the timeout).
-fn read_file(path: &Path) -> Result<Vec<u8>, IdentityError> {
-    let metadata = fs::metadata(path).map_err(|err| IdentityError::read(path, err))?;
-    if !metadata.is_file() {
-        return Err(IdentityError::read(
-            path,
-            io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"),
-        ));
-    }
-    fs::read(path).map_err(|err| IdentityError::read(path, err))
+        Kind::Callback(callback) => (callback().map_err(IdentityError::callback)?, None, None),
+    };
+    check(material, chain, key, provider)
 }
 
 /// The checks of the module docs, in the order an operator would fix them.
@@ -379,155 +316,12 @@ fn check(
     })
 }
 
-/// Every certificate of `pem`, in order; private keys are skipped (a file holding both).
-fn chain_from_pem(
-    path: Option<&Path>,
-    text: &[u8],
-) -> Result<Vec<CertificateDer<'static>>, IdentityError> {
-    const EXPECTED: &str = "CERTIFICATE";
-    let mut chain = Vec::new();
-    for (item, section) in <(SectionKind, Vec<u8>)>::pem_slice_iter(text).enumerate() {
-        match section {
-            Ok((SectionKind::Certificate, der)) => chain.push(CertificateDer::from(der)),
-            Ok((
-                SectionKind::PrivateKey | SectionKind::RsaPrivateKey | SectionKind::EcPrivateKey,
-                _,
-            )) => {}
-            Ok((kind, _)) => {
-                return Err(IdentityError::pem(
-                    path,
-                    EXPECTED,
-                    format!(
-                        "item #{item} is a {} block, not a certificate",
-                        pem::label(kind)
-                    ),
-                ))
-            }
-            Err(err) => {
-                return Err(IdentityError::pem(
-                    path,
-                    EXPECTED,
-                    format!("item #{item}: {}", pem::reason(&err)),
-                ))
-            }
-        }
-    }
-    if chain.is_empty() {
-        return Err(IdentityError::pem(
-            path,
-            EXPECTED,
-            "no certificate found".to_owned(),
-        ));
-    }
-    Ok(chain)
-}
-
-/// The one private key of `pem`; certificates are skipped (a file holding both).
-fn key_from_pem(path: Option<&Path>, text: &[u8]) -> Result<PrivateKeyDer<'static>, IdentityError> {
-    const EXPECTED: &str = "PRIVATE KEY";
-    let mut key = None;
-    for (item, section) in <(SectionKind, Vec<u8>)>::pem_slice_iter(text).enumerate() {
-        let (kind, der) = section.map_err(|err| {
-            IdentityError::pem(
-                path,
-                EXPECTED,
-                format!("item #{item}: {}", pem::reason(&err)),
-            )
-        })?;
-        if kind == SectionKind::Certificate {
-            continue;
-        }
-        let Some(parsed) = PrivateKeyDer::from_pem(kind, der) else {
-            return Err(IdentityError::pem(
-                path,
-                EXPECTED,
-                format!(
-                    "item #{item} is a {} block, not a private key",
-                    pem::label(kind)
-                ),
-            ));
-        };
-        if key.replace(parsed).is_some() {
-            return Err(IdentityError::pem(
-                path,
-                EXPECTED,
-                format!("item #{item} is a second private key"),
-            ));
-        }
-    }
-    key.ok_or_else(|| {
-        IdentityError::pem(
-            path,
-            EXPECTED,
-            "no private key found (PKCS#8 `PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY` or SEC1 \
-             `EC PRIVATE KEY`)"
-                .to_owned(),
-        )
-    })
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const CERT: &str = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
     const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n";
-    const CSR: &str =
-        "-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n";
-
-    #[test]
-    fn one_text_holding_both_serves_as_chain_and_key() {
-        let both = format!("{CERT}{KEY}{CERT}");
-        let material = IdentityMaterial::from_pem(&both, &both).expect("both");
-        assert_eq!(material.chain().len(), 2);
-    }
-
-    #[test]
-    fn other_blocks_and_second_keys_are_refused() {
-        let err = IdentityMaterial::from_pem(format!("{CERT}{CSR}"), KEY).expect_err("csr");
-        assert!(err.to_string().contains("CERTIFICATE REQUEST"), "{err}");
-        let err = IdentityMaterial::from_pem(CERT, format!("{KEY}{KEY}")).expect_err("two keys");
-        assert!(err.to_string().contains("second private key"), "{err}");
-        let err = IdentityMaterial::from_pem(KEY, KEY).expect_err("no certificate");
-        assert!(err.to_string().contains("no certificate found"), "{err}");
-        let err = IdentityMaterial::from_pem(CERT, CERT).expect_err("no key");
-        assert!(err.to_string().contains("no private key found"), "{err}");
-    }
-
-    #[test]
-    fn a_file_rewritten_during_the_read_is_refused() {
-        let dir = std::env::temp_dir().join(format!(
-            "tls-client-builder-torn-read-{}",
-            std::process::id()
-        ));
-        fs::create_dir_all(&dir).expect("scratch dir");
-        let (chain, key) = (dir.join("chain.pem"), dir.join("key.pem"));
-        fs::write(&chain, CERT).expect("chain");
-        fs::write(&key, KEY).expect("key");
-        assert!(read_pair(&chain, &key, read_file).is_ok());
-
-        // A writer appends to the chain (in place, as `cat >>` does) while it is read.
-        let torn = read_pair(&chain, &key, |path| {
-            let bytes = read_file(path)?;
-            if path == chain {
-                fs::write(path, format!("{CERT}{CERT}")).expect("rewrite");
-            }
-            Ok(bytes)
-        });
-        assert!(
-            matches!(&torn, Err(IdentityError::Changing { path }) if *path == chain),
-            "{torn:?}"
-        );
-        let _ = fs::remove_dir_all(&dir);
-    }
 
     #[test]
     fn debug_redacts_the_key() {

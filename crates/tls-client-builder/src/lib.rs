@@ -24,7 +24,7 @@ mod utc;
 pub use cache::{BuiltConfig, CacheStats, ClientConfigCache, DEFAULT_MAX_ENTRIES};
 pub use error::BuildError;
 pub use handle::ConfigHandle;
-pub use identity::{IdentityCheck, IdentityWatchHandle, RotatingIdentity};
+pub use identity::{IdentityCheck, RotatingIdentity};
 pub use identity_error::IdentityError;
 pub use identity_source::{IdentityMaterial, IdentitySource};
 pub use roots::{NativeRoots, ProcessRoots};

@@ -17,7 +17,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::error::BuildError;
 use crate::identity::RotatingIdentity;
-use crate::pem;
+use crate::pem::{self, OtherHalf};
 use crate::settings::{SessionResumption, TlsVersions, Trust};
 
 /// A client identity for mTLS: fixed bytes, or a [`RotatingIdentity`] named by its stable key.
@@ -113,11 +113,11 @@ struct Inner {
 /// ```
 /// use tls_client_builder::{Trust, TlsVersions, UpstreamTls};
 ///
-/// let upstream key = UpstreamTls::builder(Trust::Native)
+/// let upstream = UpstreamTls::builder(Trust::Native)
 ///     .alpn(["h2", "http/1.1"])
 ///     .versions(TlsVersions::Tls13Only)
 ///     .build();
-/// assert_eq!(upstream key.alpn(), [b"h2".to_vec(), b"http/1.1".to_vec()]);
+/// assert_eq!(upstream.alpn(), [b"h2".to_vec(), b"http/1.1".to_vec()]);
 /// ```
 #[derive(Clone)]
 pub struct UpstreamTls {
@@ -301,7 +301,8 @@ impl UpstreamTlsBuilder {
     /// [`BuildError::Pem`] naming `extra_anchors_pem` when the text holds no certificate, a
     /// truncated or undecodable section, or a block that is not a certificate (such as a key).
     pub fn extra_anchors_pem(mut self, pem: impl AsRef<[u8]>) -> Result<Self, BuildError> {
-        let certs = pem::certificates("extra_anchors_pem", pem.as_ref())?;
+        let certs = pem::certificates(pem.as_ref(), OtherHalf::Refused)
+            .map_err(|problem| problem.in_argument("extra_anchors_pem"))?;
         self.extra_anchors.extend(certs);
         Ok(self)
     }
@@ -338,8 +339,10 @@ impl UpstreamTlsBuilder {
         chain_pem: impl AsRef<[u8]>,
         key_pem: impl AsRef<[u8]>,
     ) -> Result<Self, BuildError> {
-        let chain = pem::certificates("client_identity_pem chain", chain_pem.as_ref())?;
-        let key = pem::private_key("client_identity_pem key", key_pem.as_ref())?;
+        let chain = pem::certificates(chain_pem.as_ref(), OtherHalf::Refused)
+            .map_err(|problem| problem.in_argument("client_identity_pem chain"))?;
+        let key = pem::private_key(key_pem.as_ref(), OtherHalf::Refused)
+            .map_err(|problem| problem.in_argument("client_identity_pem key"))?;
         Ok(self.client_identity_der(chain, key))
     }
 

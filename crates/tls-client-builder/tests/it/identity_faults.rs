@@ -243,6 +243,22 @@ fn deleted_files_keep_the_identity_in_use_until_they_come_back() {
     assert!(in_use.identity.last_error().is_none());
 }
 
+#[test]
+fn a_chain_file_emptied_just_now_is_a_pending_change_not_a_failure() {
+    let in_use = InUse::new("fault-emptied");
+    // A writer that truncates first (`cat >`), caught before it writes.
+    std::fs::write(&in_use.chain, "").unwrap();
+    for _ in 0..4 {
+        assert!(matches!(
+            in_use.identity.check_for_changes(),
+            IdentityCheck::Pending
+        ));
+    }
+    // Not taken for a refused identity: nothing is warned about, and it is read again.
+    assert!(logs::lines(log::Level::Warn, &in_use.chain.display().to_string()).is_empty());
+    in_use.assert_good_identity_in_use();
+}
+
 /// A callback answering `leaf`, or blocking until released, or panicking, as the test says.
 struct ScriptedCallback {
     leaf: Mutex<Leaf>,

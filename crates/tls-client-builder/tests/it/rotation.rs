@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use native_roots_cache::Watcher;
 use rustls::{AlertDescription, HandshakeKind};
 use tls_client_builder::{
     IdentityCheck, IdentityMaterial, IdentitySource, RotatingIdentity, TlsVersions, Trust,
@@ -226,7 +227,10 @@ fn a_watcher_rotates_the_identity_and_stops_when_dropped() {
     let identity =
         RotatingIdentity::with_provider("watched", IdentitySource::files(&chain, &key), provider())
             .unwrap();
-    let watching = identity.watch(Duration::from_millis(10)).unwrap();
+    let watching = Watcher::new()
+        .with_poll_interval(Duration::from_millis(10))
+        .start(identity.clone())
+        .unwrap();
     assert!(watching.is_running());
     let new = client_ca.client_leaf();
     write_identity(&chain, &key, &new);
