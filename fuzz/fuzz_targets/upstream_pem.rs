@@ -1,5 +1,5 @@
 //! Operator-supplied PEM into an `UpstreamTls`: never a panic, errors that name their argument,
-//! a fingerprint that holds what was given, and a key that no `Debug` or `Display` shows.
+//! an upstream key that holds what was given, and a key that no `Debug` or `Display` shows.
 //!
 //! The input is up to four parts separated by NUL bytes (PEM text never holds one, so the seeds
 //! stay readable):
@@ -8,13 +8,13 @@
 //! extra_anchors_pem \0 client_identity_pem chain \0 client_identity_pem key \0 extra_anchor_der
 //! ```
 //!
-//! Missing parts are empty. Only the fingerprint is built: checking anchors and keys needs a
+//! Missing parts are empty. Only the upstream key is built: checking anchors and keys needs a
 //! crypto provider and a `ClientConfigCache`, which the tests cover.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::PrivateKeyDer;
+use rustls_pki_types::pem::PemObject;
 use tls_client_builder::{BuildError, Trust, UpstreamTls};
 
 struct Parts<'a> {
@@ -37,7 +37,7 @@ impl<'a> Parts<'a> {
     }
 }
 
-/// The fingerprint, and whether the extra anchors and the identity were accepted.
+/// The upstream key, and whether the extra anchors and the identity were accepted.
 fn parse(parts: &Parts<'_>) -> (UpstreamTls, bool, bool) {
     let builder = UpstreamTls::builder(Trust::AnchorsOnly);
     // A failed call consumes the builder, so start again without that setting, as a caller
@@ -68,8 +68,8 @@ fn parse(parts: &Parts<'_>) -> (UpstreamTls, bool, bool) {
             (fresh, false)
         }
     };
-    let fingerprint = builder.extra_anchor_der(parts.anchor_der.to_vec()).build();
-    (fingerprint, anchors_ok, identity_ok)
+    let upstream = builder.extra_anchor_der(parts.anchor_der.to_vec()).build();
+    (upstream, anchors_ok, identity_ok)
 }
 
 /// A PEM error names one of the builder's arguments, and formats without panicking.
@@ -88,7 +88,7 @@ fn check_pem_error(err: &BuildError, arguments: &[&str]) {
 }
 
 /// Neither `Debug` nor `Display` shows the key, in any of the forms a leak would take.
-fn check_redacted(fingerprint: &UpstreamTls, key_pem: &[u8]) {
+fn check_redacted(upstream: &UpstreamTls, key_pem: &[u8]) {
     let key = PrivateKeyDer::from_pem_slice(key_pem)
         .expect("client_identity_pem accepted a key that the PEM reader does not find");
     let der = key.secret_der();
@@ -96,7 +96,7 @@ fn check_redacted(fingerprint: &UpstreamTls, key_pem: &[u8]) {
     if der.len() < 8 {
         return;
     }
-    let text = format!("{fingerprint:?}\n{fingerprint:#?}\n{fingerprint}");
+    let text = format!("{upstream:?}\n{upstream:#?}\n{upstream}");
     let lower: String = der.iter().map(|b| format!("{b:02x}")).collect();
     let upper = lower.to_uppercase();
     let list = format!("{der:?}");
@@ -129,11 +129,11 @@ fn check_redacted(fingerprint: &UpstreamTls, key_pem: &[u8]) {
 
 fuzz_target!(|data: &[u8]| {
     let parts = Parts::split(data);
-    let (fingerprint, anchors_ok, identity_ok) = parse(&parts);
+    let (upstream, anchors_ok, identity_ok) = parse(&parts);
 
-    // The fingerprint holds what was accepted: at least one certificate from accepted PEM
+    // The upstream key holds what was accepted: at least one certificate from accepted PEM
     // (a bundle without one is an error), then the DER anchor, unchanged and last.
-    let anchors = fingerprint.extra_anchors();
+    let anchors = upstream.extra_anchors();
     let from_pem = anchors.len() - 1;
     assert_eq!(
         anchors_ok,
@@ -141,19 +141,22 @@ fuzz_target!(|data: &[u8]| {
         "{anchors_ok} but {from_pem} PEM anchors"
     );
     assert_eq!(anchors.last().map(|c| c.as_ref()), Some(parts.anchor_der));
-    match fingerprint.client_chain() {
+    match upstream.client_chain() {
         Some(chain) => assert!(identity_ok && !chain.is_empty(), "chain of {}", chain.len()),
-        None => assert!(!identity_ok, "identity accepted but not in the fingerprint"),
+        None => assert!(
+            !identity_ok,
+            "identity accepted but not in the upstream key"
+        ),
     }
 
     if identity_ok {
-        check_redacted(&fingerprint, parts.key_pem);
+        check_redacted(&upstream, parts.key_pem);
     } else {
         // Formatting never panics, identity or not.
-        let _ = format!("{fingerprint:?} {fingerprint}");
+        let _ = format!("{upstream:?} {upstream}");
     }
 
-    // The cache key is a function of the input: the same input builds an equal fingerprint.
+    // The cache key is a function of the input: the same input builds an equal upstream key.
     let (again, _, _) = parse(&parts);
-    assert_eq!(fingerprint, again, "same input, different fingerprints");
+    assert_eq!(upstream, again, "same input, different upstream keys");
 });

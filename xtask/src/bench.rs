@@ -165,7 +165,10 @@ fn live_trust_targets(figures: &BTreeMap<String, Figure>) -> Vec<Target> {
             figures,
             "first `RootsCache` load (per-certificate diagnostics, torn-read checks, signature) vs `load_native_certs` + `RootCertStore`",
             "≤ 1.3×",
-            (first_load, "trust_store_load/load_native_certs + RootCertStore (baseline)"),
+            (
+                first_load,
+                "trust_store_load/load_native_certs + RootCertStore (baseline)",
+            ),
             |r| r <= 1.3,
         ),
         ratio_target(
@@ -348,7 +351,10 @@ fn render(
         let baseline = benches
             .iter()
             .find(|(name, _)| name.ends_with("(baseline)"));
-        let _ = writeln!(md, "\n## `{group}`\n\n| benchmark | median | 95 % CI | vs baseline |\n| --- | ---: | ---: | ---: |");
+        let _ = writeln!(
+            md,
+            "\n## `{group}`\n\n| benchmark | median | 95 % CI | vs baseline |\n| --- | ---: | ---: | ---: |"
+        );
         for (name, f) in benches {
             let ratio = match baseline {
                 Some((base, _)) if base == name => "baseline".to_owned(),
@@ -364,7 +370,10 @@ fn render(
             );
         }
     }
-    let _ = writeln!(md, "\n## Resident memory per config\n\nFrom `cargo run --release -p tls-client-builder --example config-memory`: each way in its own process, `VmRSS` before and after building and holding the configs.\n\n| way | configs | per config |\n| --- | ---: | ---: |");
+    let _ = writeln!(
+        md,
+        "\n## Resident memory per config\n\nFrom `cargo run --release -p tls-client-builder --example config-memory`: each way in its own process, `VmRSS` before and after building and holding the configs.\n\n| way | configs | per config |\n| --- | ---: | ---: |"
+    );
     for line in memory_out.lines() {
         if let ["memory", way, n, bytes] = line.split_whitespace().collect::<Vec<_>>()[..] {
             let kib = bytes

@@ -4,8 +4,8 @@
 use std::fs;
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 /// A benchmark's median time and the confidence interval of that median, in nanoseconds.
 pub(crate) struct Figure {

@@ -36,7 +36,7 @@ pub(crate) fn ensure_targets(targets: &[&'static str]) -> Vec<(&'static str, Str
             return targets
                 .iter()
                 .map(|target| (*target, format!("rustup is not usable: {err}")))
-                .collect()
+                .collect();
         }
     };
     let mut missing = Vec::new();

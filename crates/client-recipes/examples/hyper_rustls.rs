@@ -1,8 +1,8 @@
 //! The README's hyper-rustls recipe against a loopback HTTPS server:
 //! `cargo run -p client-recipes --example hyper_rustls`.
 
-use client_recipes::loopback::{runtime, Loopback};
-use client_recipes::{with_hyper_rustls, Error};
+use client_recipes::loopback::{Loopback, runtime};
+use client_recipes::{Error, with_hyper_rustls};
 use http_body_util::BodyExt;
 
 fn main() -> Result<(), Error> {

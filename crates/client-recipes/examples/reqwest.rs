@@ -1,8 +1,8 @@
 //! The README's reqwest 0.13 recipe against a loopback HTTPS server:
 //! `cargo run -p client-recipes --example reqwest`.
 
-use client_recipes::loopback::{runtime, Loopback};
-use client_recipes::{with_reqwest, Error};
+use client_recipes::loopback::{Loopback, runtime};
+use client_recipes::{Error, with_reqwest};
 
 fn main() -> Result<(), Error> {
     let server = Loopback::start();

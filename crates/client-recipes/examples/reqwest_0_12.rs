@@ -1,8 +1,8 @@
 //! The README's reqwest 0.12 recipe against a loopback HTTPS server:
 //! `cargo run -p client-recipes --example reqwest_0_12`.
 
-use client_recipes::loopback::{runtime, Loopback};
-use client_recipes::{with_reqwest_0_12, Error};
+use client_recipes::loopback::{Loopback, runtime};
+use client_recipes::{Error, with_reqwest_0_12};
 
 fn main() -> Result<(), Error> {
     let server = Loopback::start();

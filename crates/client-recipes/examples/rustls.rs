@@ -1,8 +1,8 @@
 //! The README's rustls recipe against a loopback HTTPS server:
 //! `cargo run -p client-recipes --example rustls`.
 
-use client_recipes::loopback::{http_get, Loopback};
-use client_recipes::{with_rustls, Error};
+use client_recipes::loopback::{Loopback, http_get};
+use client_recipes::{Error, with_rustls};
 
 fn main() -> Result<(), Error> {
     let server = Loopback::start();

@@ -1,8 +1,8 @@
 //! The README's tokio-rustls recipe against a loopback HTTPS server:
 //! `cargo run -p client-recipes --example tokio_rustls`.
 
-use client_recipes::loopback::{runtime, Loopback};
-use client_recipes::{with_tokio_rustls, Error};
+use client_recipes::loopback::{Loopback, runtime};
+use client_recipes::{Error, with_tokio_rustls};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn main() -> Result<(), Error> {

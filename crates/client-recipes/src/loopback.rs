@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use native_roots_cache::RootsCache;
 pub use test_pki::http_get;
-use test_pki::{spawn_server, Ca, ScriptedSource, ServerOptions};
+use test_pki::{Ca, ScriptedSource, ServerOptions, spawn_server};
 use tls_client_builder::ClientConfigCache;
 
 /// A CA, a server on 127.0.0.1 it certified for `localhost` (accepting `http/1.1`), and caches

@@ -6,8 +6,8 @@
 use bytes::Bytes;
 use http_body_util::Empty;
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use rustls::ClientConfig;
 use tls_client_builder::{BuildError, ClientConfigCache, Trust, UpstreamTls};

@@ -5,8 +5,8 @@ use std::io;
 use rustls::pki_types::ServerName;
 use tls_client_builder::{ClientConfigCache, Trust, UpstreamTls};
 use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
 // recipe
 /// A TLS connection to `host:port`, verified with the cache's config for the native roots.

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use client_recipes::loopback::{http_get, runtime, Loopback};
+use client_recipes::loopback::{Loopback, http_get, runtime};
 use client_recipes::{
     with_hyper_rustls, with_reqwest, with_reqwest_0_12, with_rustls, with_tokio_rustls,
 };

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use native_roots_cache::{
-    native_roots, PemFiles, PlatformSource, RootsCache, TrustSource, Watcher,
+    PemFiles, PlatformSource, RootsCache, TrustSource, Watcher, native_roots,
 };
 use rustls::RootCertStore;
 

@@ -5,7 +5,7 @@
 //! (Under `cfg(loom)` the job runs inline: loom models no timeouts.)
 
 use std::io;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

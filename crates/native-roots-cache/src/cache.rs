@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use rustls::RootCertStore;
 
 use crate::changes::{
-    anchor_changes, describe_changes, held_back, same_anchors, ChangeCheck, Refresh,
+    ChangeCheck, Refresh, anchor_changes, describe_changes, held_back, same_anchors,
 };
 use crate::debounce::{Debounce, Decision};
 use crate::error::{NativeRootsError, NativeRootsErrorKind};

@@ -161,9 +161,10 @@ mod tests {
         assert!(from > UNIX_EPOCH + Duration::from_secs(30 * 365 * 86_400));
         let hex = cert.sha256_hex();
         assert_eq!(hex.len(), 64);
-        assert!(hex
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(
+            hex.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
         assert_eq!(hex[..2], format!("{:02x}", cert.sha256()[0]));
         assert!(cert.to_string().contains("/etc/ssl/certs/root1.pem"));
     }

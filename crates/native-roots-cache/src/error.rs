@@ -346,7 +346,7 @@ impl Display for Explained<'_> {
             source,
             advice,
             ..
-        } = &*self.0 .0;
+        } = &*self.0.0;
         match source {
             Some(cause) => write!(f, "{line}: {cause}; {advice}"),
             None => write!(f, "{line}; {advice}"),

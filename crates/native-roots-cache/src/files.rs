@@ -22,13 +22,13 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::{self, PemObject};
 
 use crate::certificate::{CertificateLocation, ReportedCertificate};
 use crate::os_error;
 use crate::progress;
-use crate::signature::{file_id, SourceSignature};
+use crate::signature::{SourceSignature, file_id};
 use crate::source::{
     IncompleteFile, SourceError, SourceOutput, Transience, TrustOrigin, TrustSource,
 };
@@ -321,7 +321,7 @@ impl Reader {
                     if err.kind() == io::ErrorKind::NotFound
                         && fs::symlink_metadata(&path).is_ok() =>
                 {
-                    continue
+                    continue;
                 }
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {
                     self.out.certs.truncate(certs);

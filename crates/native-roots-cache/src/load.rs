@@ -1,17 +1,17 @@
 //! One load of the trust store, from first attempt to verdict: the decision table of the crate
 //! docs. Pure apart from the injected source and sleep, so every row is unit-tested.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
 
 use crate::certificate::ReportedCertificate;
 use crate::constraints::non_ca_subject;
 use crate::error::NativeRootsError;
-use crate::policy::{jitter_seed, LoadPolicy, Sleeper};
+use crate::policy::{LoadPolicy, Sleeper, jitter_seed};
 use crate::report::{LoadReport, NonCaAnchor, SkippedCertificate};
 use crate::signature::SourceSignature;
 use crate::source::{IncompleteFile, SourceError, TrustOrigin, TrustSource};

@@ -90,10 +90,7 @@ pub(crate) fn classify_os_status(code: i32) -> OsErrorClass {
             "errSecNoSuchKeychain",
             "a keychain in the search list does not exist",
         ),
-        -25293 => permanent(
-            "errSecAuthFailed",
-            "the keychain refused the credentials",
-        ),
+        -25293 => permanent("errSecAuthFailed", "the keychain refused the credentials"),
         -26275 => permanent(
             "errSecDecode",
             "a certificate in the keychain could not be decoded",

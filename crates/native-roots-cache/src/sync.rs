@@ -4,8 +4,8 @@
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicU64, Ordering},
     Mutex, MutexGuard,
+    atomic::{AtomicBool, AtomicU64, Ordering},
 };
 
 /// The published outcome: lock-free reads and atomic swaps.
@@ -14,8 +14,8 @@ pub(crate) type Slot<T> = arc_swap::ArcSwapOption<T>;
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicBool, AtomicU64, Ordering},
     Mutex, MutexGuard,
+    atomic::{AtomicBool, AtomicU64, Ordering},
 };
 
 /// arc-swap does not support loom; an `RwLock` has the same contract for the model.

@@ -7,7 +7,7 @@
 //! either way a reload publishes only a changed anchor set, and a failed one keeps the last good
 //! store. A process that starts no watcher has no thread and no timer.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;

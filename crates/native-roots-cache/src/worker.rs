@@ -8,8 +8,8 @@ use std::sync::{Arc, PoisonError};
 
 use crate::bounded::{self, Unread};
 use crate::error::NativeRootsError;
-use crate::load::load;
 pub(crate) use crate::load::Loaded;
+use crate::load::load;
 use crate::policy::{LoadPolicy, Sleeper};
 use crate::progress::Progress;
 use crate::report::LoadReport;
@@ -92,7 +92,7 @@ pub(crate) fn run<S: TrustSource>(
                 NativeRootsError::loader_stuck(&origin, stuck_in.as_deref()),
                 origin,
                 0,
-            )
+            );
         }
         Err(Unread::Deadline { stuck_in }) => {
             NativeRootsError::deadline(&origin, attempts, policy.deadline(), stuck_in.as_deref())

@@ -10,13 +10,13 @@
 
 use std::io::Read;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use native_roots_cache::{native_roots, RootsCache};
+use native_roots_cache::{RootsCache, native_roots};
 use rustls::ClientConfig;
-use test_pki::{provider, Ca, ServerOptions};
+use test_pki::{Ca, ServerOptions, provider};
 
 const PROCESSES: usize = 32;
 const ROUNDS: usize = 10;

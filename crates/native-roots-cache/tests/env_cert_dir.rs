@@ -3,7 +3,7 @@
 //! its environment at its start.
 #![allow(clippy::unwrap_used)]
 
-use native_roots_cache::{native_roots, RootsCache, TrustOrigin};
+use native_roots_cache::{RootsCache, TrustOrigin, native_roots};
 
 #[test]
 fn ssl_cert_dir_keeps_the_good_files_and_reports_the_bad() {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use native_roots_cache::{
-    native_roots, warm_native_roots, NativeRootsErrorKind, RootsCache, TrustOrigin,
+    NativeRootsErrorKind, RootsCache, TrustOrigin, native_roots, warm_native_roots,
 };
 
 #[test]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use native_roots_cache::{native_roots, RootsCache, Watcher};
+use native_roots_cache::{RootsCache, Watcher, native_roots};
 
 /// Poll `future` once with a waker that records being woken; `Some` if it was ready.
 fn poll_once<F: Future>(future: std::pin::Pin<&mut F>, waker: &Waker) -> Option<F::Output> {

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use native_roots_cache::{native_roots, NativeRootsErrorKind, RootsCache};
+use native_roots_cache::{NativeRootsErrorKind, RootsCache, native_roots};
 
 #[test]
 fn an_empty_bundle_is_a_clear_sticky_error() {

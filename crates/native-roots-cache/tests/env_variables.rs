@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use native_roots_cache::NativeRootsErrorKind::NoAnchors;
-use native_roots_cache::{native_roots, LoadReport, NativeRootsError, RootsCache};
+use native_roots_cache::{LoadReport, NativeRootsError, RootsCache, native_roots};
 use native_roots_cache::{SourceError, TrustOrigin};
 
 type Vars = [Option<OsString>; 2];

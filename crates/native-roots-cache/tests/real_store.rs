@@ -6,7 +6,7 @@
 
 use std::process::{Command, Stdio};
 
-use native_roots_cache::{native_roots, RootsCache, TrustOrigin};
+use native_roots_cache::{RootsCache, TrustOrigin, native_roots};
 
 /// Set in the children of `real_store_from_many_processes_at_once`.
 const CHILD: &str = "NATIVE_ROOTS_REAL_STORE_CHILD";

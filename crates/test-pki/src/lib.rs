@@ -13,13 +13,13 @@ mod server;
 mod source;
 
 pub use ca::{Ca, Leaf};
-pub use child::{alone, rerun_without_cert_variables, spawn_runner, wait_bounded, ChildRun};
-pub use files::{fresh_dir, replace_file, scratch_dir, settle, write_settled, ScratchDir};
+pub use child::{ChildRun, alone, rerun_without_cert_variables, spawn_runner, wait_bounded};
+pub use files::{ScratchDir, fresh_dir, replace_file, scratch_dir, settle, write_settled};
 pub use server::{
-    exchange, http_get, provider, spawn_server, ClientLeaves, Negotiated, PinnedClientVerifier,
-    ServerOptions,
+    ClientLeaves, Negotiated, PinnedClientVerifier, ServerOptions, exchange, http_get, provider,
+    spawn_server,
 };
-pub use source::{ca_pem, garbage, root, Fake, Script, ScriptedSource, UNPARSABLE_CERT_PEM};
+pub use source::{Fake, Script, ScriptedSource, UNPARSABLE_CERT_PEM, ca_pem, garbage, root};
 
 /// `err`'s `Display`, then each [`source`](std::error::Error::source) under it after `: `: what
 /// a test searches for a fragment of the cause (each `Display` alone is one short line).

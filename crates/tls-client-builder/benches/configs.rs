@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use criterion::{BatchSize, Criterion};
-use native_roots_cache::{native_roots, RootsCache};
+use native_roots_cache::{RootsCache, native_roots};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, RootCertStore};

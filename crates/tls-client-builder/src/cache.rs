@@ -13,13 +13,13 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use rustls::ClientConfig;
 use rustls::client::{Resumption, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::ClientConfig;
 
 use crate::error::BuildError;
 use crate::provider;
-use crate::roots::{current_generation, NativeRoots, ProcessRoots};
+use crate::roots::{NativeRoots, ProcessRoots, current_generation};
 use crate::session::LazySessionStore;
 use crate::settings::SessionResumption;
 use crate::shards::Shards;

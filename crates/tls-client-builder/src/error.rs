@@ -335,10 +335,11 @@ mod tests {
     fn verifier_errors_compare_by_their_text() {
         let a = BuildError::verifier(Trust::Native, VerifierBuilderError::NoRootAnchors);
         assert_eq!(a, a.clone());
-        assert!(a
-            .source()
-            .and_then(|s| s.downcast_ref::<VerifierBuilderError>())
-            .is_some());
+        assert!(
+            a.source()
+                .and_then(|s| s.downcast_ref::<VerifierBuilderError>())
+                .is_some()
+        );
         assert_ne!(
             a,
             BuildError::verifier(Trust::AnchorsOnly, VerifierBuilderError::NoRootAnchors)

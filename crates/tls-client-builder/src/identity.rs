@@ -16,14 +16,14 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
 use native_roots_cache::{ReloadGate, SourceSignature, Unread, Watched};
+use rustls::SignatureScheme;
 use rustls::client::ResolvesClientCert;
 use rustls::crypto::CryptoProvider;
 use rustls::sign::CertifiedKey;
-use rustls::SignatureScheme;
 
 use crate::error::Chain;
 use crate::identity_error::IdentityError;
-use crate::identity_source::{read, CheckedIdentity, IdentitySource};
+use crate::identity_source::{CheckedIdentity, IdentitySource, read};
 use crate::utc::Utc;
 
 /// An mTLS client identity (certificate chain and key) read from an [`IdentitySource`], that

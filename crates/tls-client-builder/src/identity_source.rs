@@ -16,10 +16,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use native_roots_cache::{ReloadGate, ReportedCertificate, SourceSignature};
+use rustls::InconsistentKeys;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
-use rustls::InconsistentKeys;
 
 use crate::identity_error::IdentityError;
 use crate::pem::{self, OtherHalf};
@@ -304,7 +304,7 @@ fn check(
             key_path.map_or_else(|| "the callback".into(), |p| p.display().to_string())
         ),
         Err(err @ rustls::Error::InconsistentKeys(_)) => {
-            return Err(IdentityError::key_mismatch(chain_path, key_path, err))
+            return Err(IdentityError::key_mismatch(chain_path, key_path, err));
         }
         // webpki could not parse the leaf that x509 decoding accepted.
         Err(_) => return Err(IdentityError::certificate(chain_path, 0)),

@@ -74,7 +74,7 @@ pub(crate) fn certificates(
                         "found a {} block where certificates were expected",
                         label(kind)
                     ),
-                ))
+                ));
             }
         }
     }
@@ -230,9 +230,10 @@ mod tests {
         assert_eq!(err, "bad PEM in /k.pem: item #1: a second private key");
         assert!(private_key(b"", Refused).is_err());
         let csr = certificates(format!("{CERT}{CSR}").as_bytes(), Skipped).expect_err("csr");
-        assert!(csr
-            .in_identity(None)
-            .to_string()
-            .contains("CERTIFICATE REQUEST"));
+        assert!(
+            csr.in_identity(None)
+                .to_string()
+                .contains("CERTIFICATE REQUEST")
+        );
     }
 }

@@ -15,10 +15,10 @@
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
+use rustls::NamedGroup;
 use rustls::client::Tls13ClientSessionValue;
 use rustls::client::{ClientSessionMemoryCache, ClientSessionStore, Tls12ClientSessionValue};
 use rustls::pki_types::ServerName;
-use rustls::NamedGroup;
 
 use crate::identity::RotatingIdentity;
 

@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use native_roots_cache::NativeRootsError;
+use rustls::RootCertStore;
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::CertificateDer;
-use rustls::RootCertStore;
 
 use crate::error::BuildError;
 use crate::hasher::BuildPrehashed;
@@ -106,7 +106,7 @@ impl fmt::Display for TrustProvenance {
                  {native_error}"
             )?,
             Self::AnchorsOnly { extra_anchors } => {
-                return write!(f, "extra anchors only ({extra_anchors})")
+                return write!(f, "extra anchors only ({extra_anchors})");
             }
         }
         match self.extra_anchors() {

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use rustls::CertificateError;
-use test_pki::{exchange, provider, spawn_server, Ca, ServerOptions};
+use test_pki::{Ca, ServerOptions, exchange, provider, spawn_server};
 use tls_client_builder::{ClientConfigCache, ProcessRoots, Trust, TrustProvenance, UpstreamTls};
 
 /// `true` in the child that runs `test` alone, with `SSL_CERT_FILE` naming a file of its own.

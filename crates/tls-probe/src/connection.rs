@@ -7,10 +7,10 @@ use native_roots_cache::{NativeRootsError, ReportedCertificate};
 use serde::Serialize;
 use tls_client_builder::BuildError;
 
-use crate::explain::{explain, Context};
+use crate::explain::{Context, explain};
 use crate::facts::CertificateFacts;
 use crate::handshake::{Attempt, Failure};
-use crate::peer::{chain_anchors, describe_chain, PeerCertificate};
+use crate::peer::{PeerCertificate, chain_anchors, describe_chain};
 
 /// One handshake's report.
 #[derive(Debug, Serialize)]

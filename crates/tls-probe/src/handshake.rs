@@ -170,7 +170,7 @@ fn await_verdict(
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                break Ok(())
+                break Ok(());
             }
             Err(err) => break Err(Failure::Io(err)),
         }

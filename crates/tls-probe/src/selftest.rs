@@ -40,7 +40,7 @@ fn selftest() -> (Status, ConnectionReport) {
             return (
                 Status::Failed,
                 report.failed("selftest", format!("rcgen: {err}")),
-            )
+            );
         }
     };
     let system = system_trust();
@@ -68,7 +68,7 @@ fn selftest() -> (Status, ConnectionReport) {
             return (
                 Status::Failed,
                 report.failed("selftest", format!("server: {err}")),
-            )
+            );
         }
     };
     if let Ok(addr) = tcp.peer_addr() {

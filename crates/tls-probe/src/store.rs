@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use native_roots_cache::{native_roots, LoadReport, RootsCache};
+use native_roots_cache::{LoadReport, RootsCache, native_roots};
 use serde::Serialize;
 
 use crate::cli::StoreArgs;

@@ -2,7 +2,7 @@
 //! it, or nothing but extra anchors when it failed (as a daemon configured with them would still
 //! verify).
 
-use native_roots_cache::{native_roots, ReportedCertificate, RootsCache};
+use native_roots_cache::{ReportedCertificate, RootsCache, native_roots};
 use tls_client_builder::Trust;
 
 use crate::connection::ErrorView;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use native_roots_cache::{native_roots, RootsCache};
+use native_roots_cache::{RootsCache, native_roots};
 use serde::Serialize;
 
 use crate::cli::WatchArgs;

@@ -3,10 +3,10 @@
 
 use std::net::IpAddr;
 
-use x509_cert::der::oid::AssociatedOid;
 use x509_cert::der::Decode;
-use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::der::oid::AssociatedOid;
 use x509_cert::ext::pkix::SubjectAltName;
+use x509_cert::ext::pkix::name::GeneralName;
 
 /// The issuer and names of one certificate.
 #[derive(Debug, Default)]

@@ -1,7 +1,7 @@
 //! The checks of the host build: formatting, clippy, tests and docs, over the feature matrix, for
 //! every member `cargo metadata` lists (a new crate is checked without a change here).
 
-use super::{feature_sets, Done, StepResult};
+use super::{Done, StepResult, feature_sets};
 use crate::cmd::Cmd;
 use crate::{packages, tools};
 

@@ -68,9 +68,5 @@ fn feature_sets(package: &str) -> Vec<&'static [&'static str]> {
         .filter(|(name, _)| *name == package)
         .map(|(_, features)| *features)
         .collect();
-    if listed.is_empty() {
-        vec![&[]]
-    } else {
-        listed
-    }
+    if listed.is_empty() { vec![&[]] } else { listed }
 }

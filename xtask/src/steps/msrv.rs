@@ -1,6 +1,6 @@
 //! The `rust-version` each published package declares is real: it builds with that compiler.
 
-use super::{feature_sets, Done, StepResult};
+use super::{Done, StepResult, feature_sets};
 use crate::cmd::Cmd;
 use crate::{packages, tools};
 

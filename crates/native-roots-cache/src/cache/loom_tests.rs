@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::test_support::{root, Fake};
 use crate::SourceOutput;
+use crate::test_support::{Fake, root};
 
 /// Call `n` of the source yields `n` anchors, so every load publishes a different set.
 fn growing() -> Fake {

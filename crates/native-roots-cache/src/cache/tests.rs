@@ -5,14 +5,14 @@
 
 use super::*;
 use crate::policy::Sleeper;
-use crate::test_support::{error_chain, garbage, root, Fake};
+use crate::test_support::{Fake, error_chain, garbage, root};
 use crate::{
     CertificateLocation, NativeRootsErrorKind, ReportedCertificate, SourceError, SourceOutput,
 };
 use rustls::pki_types::CertificateDer;
 use std::error::Error as _;
 use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Barrier, Mutex, OnceLock};
+use std::sync::{Barrier, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -332,9 +332,11 @@ fn a_permanent_os_error_keeps_the_anchors_that_loaded() {
     let report = cache.report().unwrap();
     assert_eq!((report.attempts, fake.calls()), (1, 1));
     assert!(sleep.recorded().is_empty());
-    assert!(report.errors[0]
-        .to_string()
-        .contains("admin trust settings"));
+    assert!(
+        report.errors[0]
+            .to_string()
+            .contains("admin trust settings")
+    );
 }
 
 #[test]

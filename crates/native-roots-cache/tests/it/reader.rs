@@ -202,7 +202,7 @@ fn file_noise_crlf_and_no_trailing_newline() {
 /// rejects (both ways are checked). Both certificates are lost, one problem is recorded.
 #[test]
 fn file_missing_end_line_middle() {
-    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
     let root = common::scratch_dir("r-file-noend-mid");
     let [a, c, d] = ["CA a", "CA c", "CA d"].map(ca_pem);
     let mut seen = [false; 2];

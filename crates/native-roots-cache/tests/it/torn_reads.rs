@@ -10,12 +10,12 @@ use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use native_roots_cache::{native_roots, LoadPolicy, NativeRootsErrorKind, PemFiles, RootsCache};
+use native_roots_cache::{LoadPolicy, NativeRootsErrorKind, PemFiles, RootsCache, native_roots};
 use rustls::RootCertStore;
 
 /// Anchor subjects, sorted: what identifies a store's anchor set here.

@@ -13,8 +13,8 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use native_roots_cache::{
-    native_roots, ChangeCheck, NativeRootsErrorKind, PemFiles, RootsCache, SourceOutput,
-    SourceSignature, TrustOrigin, TrustSource, Watcher,
+    ChangeCheck, NativeRootsErrorKind, PemFiles, RootsCache, SourceOutput, SourceSignature,
+    TrustOrigin, TrustSource, Watcher, native_roots,
 };
 
 /// A [`PemFiles`] that counts how often the cache reads it and looks at its signature.

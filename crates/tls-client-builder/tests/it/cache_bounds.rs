@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::support::{cache, Ca};
+use crate::support::{Ca, cache};
 use tls_client_builder::{BuildError, CacheStats, Trust, UpstreamTls};
 
 fn upstream(ca: &Ca, alpn: &str) -> UpstreamTls {

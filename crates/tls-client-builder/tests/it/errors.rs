@@ -11,7 +11,7 @@ use tls_client_builder::{
     RotatingIdentity, TlsVersions, Trust, UpstreamTls,
 };
 
-use crate::support::{cache, provider, Ca};
+use crate::support::{Ca, cache, provider};
 
 /// The shape every public error of the crate has: a one-line lowercase `Display` without the
 /// advice or its cause in it, and advice of its own.
@@ -213,10 +213,12 @@ fn every_identity_error_is_one_line_with_its_cause_and_advice_apart() {
         "{mismatch:?}"
     );
     assert_rustls_style(&mismatch, mismatch.advice());
-    assert!(mismatch
-        .source()
-        .and_then(|s| s.downcast_ref::<rustls::Error>())
-        .is_some());
+    assert!(
+        mismatch
+            .source()
+            .and_then(|s| s.downcast_ref::<rustls::Error>())
+            .is_some()
+    );
 }
 
 /// The error of an identity's first read from `source`.

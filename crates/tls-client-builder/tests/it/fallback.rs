@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tls_client_builder::{BuildError, Trust, TrustProvenance, UpstreamTls};
 
-use crate::support::{cache_over, ScriptedSource};
+use crate::support::{ScriptedSource, cache_over};
 
 #[test]
 fn fallback_builds_from_webpki_roots_and_says_so() {

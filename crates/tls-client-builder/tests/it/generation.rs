@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rustls::CertificateError;
 use tls_client_builder::{Trust, TrustProvenance, UpstreamTls};
 
-use crate::support::{cache_over, exchange, spawn_server, Ca, ScriptedSource, ServerOptions};
+use crate::support::{Ca, ScriptedSource, ServerOptions, cache_over, exchange, spawn_server};
 
 #[test]
 fn a_changed_store_rebuilds_configs_on_next_get() {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::support::{cache, exchange, spawn_server, Ca, ServerOptions};
+use crate::support::{Ca, ServerOptions, cache, exchange, spawn_server};
 use rustls::{CertificateError, ProtocolVersion};
 use tls_client_builder::{BuildError, SessionResumption, TlsVersions, Trust, UpstreamTls};
 

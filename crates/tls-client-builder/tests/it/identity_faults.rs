@@ -5,7 +5,7 @@
 use std::error::Error as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use rustls::ClientConfig;
@@ -14,8 +14,8 @@ use tls_client_builder::{
 };
 
 use crate::logs;
-use crate::rotation::{identity_files, write_identity, MtlsServer};
-use crate::support::{cache, exchange, provider, replace_file, Ca, Leaf};
+use crate::rotation::{MtlsServer, identity_files, write_identity};
+use crate::support::{Ca, Leaf, cache, exchange, provider, replace_file};
 
 /// An identity from files holding a good leaf, in use by a config against an mTLS server that
 /// accepts that leaf.
@@ -91,10 +91,11 @@ fn a_key_that_does_not_match_keeps_the_identity_in_use() {
             in_use.chain.display()
         )
     );
-    assert!(err
-        .source()
-        .and_then(|s| s.downcast_ref::<rustls::Error>())
-        .is_some());
+    assert!(
+        err.source()
+            .and_then(|s| s.downcast_ref::<rustls::Error>())
+            .is_some()
+    );
     assert!(matches!(
         in_use.identity.last_error(),
         Some(IdentityError::KeyMismatch { .. })

@@ -8,7 +8,7 @@ use std::thread;
 use rustls::{CertificateError, HandshakeKind};
 use tls_client_builder::{TlsVersions, Trust, TrustProvenance, UpstreamTls};
 
-use crate::support::{cache_over, exchange, spawn_server, Ca, ScriptedSource, ServerOptions};
+use crate::support::{Ca, ScriptedSource, ServerOptions, cache_over, exchange, spawn_server};
 
 /// Whether the test asks the cache each time or keeps a handle.
 #[derive(Clone, Copy)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use native_roots_cache::{NativeRootsError, NativeRootsErrorKind};
 use tls_client_builder::{BuildError, Trust, UpstreamTls};
 
-use crate::support::{cache_over, exchange, spawn_server, Ca, ScriptedSource, ServerOptions};
+use crate::support::{Ca, ScriptedSource, ServerOptions, cache_over, exchange, spawn_server};
 
 #[test]
 fn native_error_comes_back_unchanged() {

@@ -7,7 +7,7 @@ use native_roots_cache::RootsCache;
 use tls_client_builder::{NativeRoots, Trust, TrustProvenance, UpstreamTls};
 
 use crate::support::{
-    cache, cache_over, exchange, spawn_server, Ca, ScriptedSource, ServerOptions,
+    Ca, ScriptedSource, ServerOptions, cache, cache_over, exchange, spawn_server,
 };
 
 #[test]

@@ -14,8 +14,8 @@ use tls_client_builder::{
 };
 
 use crate::support::{
-    cache, exchange, fresh_dir, provider, replace_file, spawn_server, Ca, ClientLeaves, Leaf,
-    PinnedClientVerifier, ServerOptions,
+    Ca, ClientLeaves, Leaf, PinnedClientVerifier, ServerOptions, cache, exchange, fresh_dir,
+    provider, replace_file, spawn_server,
 };
 
 /// The identity's two files in a fresh directory, holding `leaf`.

@@ -7,7 +7,7 @@ use std::thread;
 
 use tls_client_builder::{TlsVersions, Trust, UpstreamTls};
 
-use crate::support::{cache_over, Ca, ScriptedSource};
+use crate::support::{Ca, ScriptedSource, cache_over};
 
 #[cfg(not(miri))]
 const THREADS: usize = 32;

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::common::{json, probe, run, scratch_dir, stdout, Ca, BIN};
+use crate::common::{BIN, Ca, json, probe, run, scratch_dir, stdout};
 
 #[test]
 fn selftest_completes_a_loopback_handshake() {

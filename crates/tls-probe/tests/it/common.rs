@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa};
 use test_pki::ServerOptions;
-pub(crate) use test_pki::{scratch_dir, Leaf, ScratchDir};
+pub(crate) use test_pki::{Leaf, ScratchDir, scratch_dir};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_tls-probe");
 

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Output;
 
-use crate::common::{json, probe, run, scratch_dir, serve, stdout, Ca, Leaf, ScratchDir};
+use crate::common::{Ca, Leaf, ScratchDir, json, probe, run, scratch_dir, serve, stdout};
 
 /// A loopback server with a certificate for `localhost` and 127.0.0.1, and a trust store (the
 /// child's `SSL_CERT_FILE`) that holds an unrelated CA, so it loads but does not trust the server.
@@ -57,12 +57,16 @@ fn verified_with_an_extra_anchor() {
     let report = json(&output);
     assert_eq!(report["ok"], true);
     assert_eq!(report["server_name"], "localhost");
-    assert!(report["protocol"]
-        .as_str()
-        .is_some_and(|p| p.starts_with("TLS 1.")));
-    assert!(report["cipher_suite"]
-        .as_str()
-        .is_some_and(|s| s.starts_with("TLS")));
+    assert!(
+        report["protocol"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("TLS 1."))
+    );
+    assert!(
+        report["cipher_suite"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("TLS"))
+    );
     let chain = report["peer_chain"].as_array().expect("chain");
     assert_eq!(chain.len(), 1);
     assert_eq!(chain[0]["subject"], "CN=localhost");
@@ -87,9 +91,11 @@ fn verified_with_an_extra_anchor() {
         anchor[0]["location"],
         setup.ca_file.display().to_string().as_str()
     );
-    assert!(report["trust"]
-        .as_str()
-        .is_some_and(|t| t.contains("1 extra anchor")));
+    assert!(
+        report["trust"]
+            .as_str()
+            .is_some_and(|t| t.contains("1 extra anchor"))
+    );
 }
 
 #[test]
@@ -194,9 +200,11 @@ fn mtls_with_and_without_a_client_certificate() {
     assert_eq!(without.status.code(), Some(1));
     let report = json(&without);
     assert_eq!(report["error"]["kind"], "client_certificate_required");
-    assert!(report["error"]["message"]
-        .as_str()
-        .is_some_and(|m| m.contains("--client-cert FILE --client-key FILE")));
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("--client-cert FILE --client-key FILE"))
+    );
 
     // TLS 1.2: the server's verdict comes inside the handshake.
     let tls12 = setup.connect(addr, &[&setup.ca()[..], &["--tls12", "--json"]].concat());
@@ -241,9 +249,11 @@ fn unusable_files_are_bad_arguments() {
     let output = setup.connect(addr, &["--ca", not_pem.to_str().expect("utf-8"), "--json"]);
     let error = &json(&output)["error"];
     assert_eq!(error["kind"], "argument");
-    assert!(error["hint"]
-        .as_str()
-        .is_some_and(|hint| hint.contains("BEGIN CERTIFICATE")));
+    assert!(
+        error["hint"]
+            .as_str()
+            .is_some_and(|hint| hint.contains("BEGIN CERTIFICATE"))
+    );
     assert!(
         error.get("caused_by").is_none(),
         "a PEM error has no source"
@@ -268,9 +278,11 @@ fn a_failed_store_still_verifies_on_the_ca_anchors_and_exits_3() {
         report["ok"], true,
         "the handshake verified on the --ca anchor"
     );
-    assert!(report["trust"]
-        .as_str()
-        .is_some_and(|t| t.starts_with("extra anchors only")));
+    assert!(
+        report["trust"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("extra anchors only"))
+    );
     let store_error = &report["trust_store_error"];
     assert_eq!(store_error["kind"], "trust_store", "{store_error}");
     assert!(store_error["message"].is_string() && store_error["hint"].is_string());

@@ -1,6 +1,6 @@
 //! `tls-probe store`: every certificate of the bundle accounted for, with its facts.
 
-use crate::common::{json, probe, run, scratch_dir, stdout, Ca, GARBAGE_PEM};
+use crate::common::{Ca, GARBAGE_PEM, json, probe, run, scratch_dir, stdout};
 
 #[test]
 fn json_names_every_anchor_and_every_skipped_certificate_with_its_file() {
@@ -33,17 +33,23 @@ fn json_names_every_anchor_and_every_skipped_certificate_with_its_file() {
     // The garbage is skipped; the snakeoil certificate is trusted, and listed as non-CA.
     assert_eq!(anchors.len(), 3, "{anchors:#?}");
     for anchor in anchors {
-        assert!(anchor["subject"]
-            .as_str()
-            .is_some_and(|s| s.contains("CN=")));
+        assert!(
+            anchor["subject"]
+                .as_str()
+                .is_some_and(|s| s.contains("CN="))
+        );
         let sha256 = anchor["sha256"].as_str().expect("sha256");
         assert_eq!(sha256.len(), 64);
-        assert!(sha256
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
-        assert!(anchor["not_after"]
-            .as_str()
-            .is_some_and(|t| t.ends_with('Z')));
+        assert!(
+            sha256
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        );
+        assert!(
+            anchor["not_after"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z'))
+        );
         assert!(anchor["not_before"].is_string());
         assert_eq!(anchor["location"], location.as_str());
     }
@@ -56,9 +62,11 @@ fn json_names_every_anchor_and_every_skipped_certificate_with_its_file() {
     let skipped = report["skipped"].as_array().expect("skipped");
     assert_eq!(skipped.len(), 1, "{skipped:#?}");
     assert!(skipped[0]["index"].is_u64());
-    assert!(skipped[0]["reason"]
-        .as_str()
-        .is_some_and(|r| r.contains("not a parsable X.509 certificate")));
+    assert!(
+        skipped[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("not a parsable X.509 certificate"))
+    );
     assert_eq!(skipped[0]["location"], location.as_str());
     assert_eq!(skipped[0]["sha256"].as_str().map(str::len), Some(64));
     assert_eq!(
@@ -116,12 +124,16 @@ fn a_store_that_does_not_load_exits_3_and_says_why() {
     let message = error["message"].as_str().unwrap_or_default();
     assert!(message.contains("SSL_CERT_FILE"), "{error}");
     assert!(!message.contains('\n'), "{error}");
-    assert!(error["caused_by"][0]
-        .as_str()
-        .is_some_and(|cause| cause.contains(&missing.display().to_string())));
-    assert!(error["hint"]
-        .as_str()
-        .is_some_and(|hint| hint.contains("RootsCache::refresh")));
+    assert!(
+        error["caused_by"][0]
+            .as_str()
+            .is_some_and(|cause| cause.contains(&missing.display().to_string()))
+    );
+    assert!(
+        error["hint"]
+            .as_str()
+            .is_some_and(|hint| hint.contains("RootsCache::refresh"))
+    );
     let text = stdout(&run(probe(&missing).arg("store")));
     assert!(
         text.starts_with(&format!(

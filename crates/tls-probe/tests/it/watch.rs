@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use crate::common::{probe, scratch_dir, Ca};
+use crate::common::{Ca, probe, scratch_dir};
 
 /// Kills the child however the test ends.
 struct Killed(Child);
