@@ -17,8 +17,8 @@ use crate::utc::Utc;
 /// it. The identity in use, if any, stays in use.
 ///
 /// `Display` is one short lowercase line naming the file (or the callback) at fault; the cause,
-/// when there is one, is the [`source`](std::error::Error::source): an `Arc<io::Error>`, a
-/// `rustls::Error` or the callback's `Arc<dyn Error>` (the `Arc`s keep it `Clone`; downcast to
+/// when there is one, is the [`source`](std::error::Error::source): an `Arc<io::Error>`, an
+/// `Arc<rustls::Error>` or the callback's `Arc<dyn Error>` (the `Arc`s keep it `Clone`; downcast to
 /// them). What the operator can do is [`advice`](IdentityError::advice), which the `warn` line
 /// logged for a refused identity ends with.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -81,9 +81,10 @@ pub enum IdentityError {
     Key {
         /// The key's file, or `None` for the callback's.
         path: Option<PathBuf>,
-        /// What rustls said.
+        /// What rustls said (in an `Arc`, as every cause here, so that the error stays small
+        /// and `Clone`).
         #[source]
-        source: rustls::Error,
+        source: Arc<rustls::Error>,
     },
 
     /// The private key is not the key of the leaf certificate (checked with rustls'
@@ -99,9 +100,10 @@ pub enum IdentityError {
         chain: Option<PathBuf>,
         /// The key's file, or `None`.
         key: Option<PathBuf>,
-        /// What rustls said.
+        /// What rustls said (in an `Arc`, as every cause here, so that the error stays small
+        /// and `Clone`).
         #[source]
-        source: rustls::Error,
+        source: Arc<rustls::Error>,
     },
 
     /// A file changed while it was being read, or is empty and was written just now (it is
@@ -189,7 +191,7 @@ impl IdentityError {
     pub(crate) fn key(path: Option<&Path>, source: rustls::Error) -> Self {
         Self::Key {
             path: path.map(Path::to_owned),
-            source,
+            source: Arc::new(source),
         }
     }
 
@@ -201,7 +203,7 @@ impl IdentityError {
         Self::KeyMismatch {
             chain: chain.map(Path::to_owned),
             key: key.map(Path::to_owned),
-            source,
+            source: Arc::new(source),
         }
     }
 

@@ -216,7 +216,7 @@ fn every_identity_error_is_one_line_with_its_cause_and_advice_apart() {
     assert!(
         mismatch
             .source()
-            .and_then(|s| s.downcast_ref::<rustls::Error>())
+            .and_then(|s| s.downcast_ref::<Arc<rustls::Error>>())
             .is_some()
     );
 }

@@ -93,7 +93,7 @@ fn a_key_that_does_not_match_keeps_the_identity_in_use() {
     );
     assert!(
         err.source()
-            .and_then(|s| s.downcast_ref::<rustls::Error>())
+            .and_then(|s| s.downcast_ref::<Arc<rustls::Error>>())
             .is_some()
     );
     assert!(matches!(
