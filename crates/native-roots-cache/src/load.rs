@@ -104,12 +104,16 @@ fn settle_wait(
     one_read: Duration,
     policy: &LoadPolicy,
 ) -> Option<Duration> {
-    let now = SystemTime::now();
-    let mut wait = MIN_SETTLE_WAIT;
+    let mut last = None;
     for err in errors.iter().filter(|e| e.is_transient()) {
         let settles_at = err.settles_at?;
-        wait = wait.max(settles_at.duration_since(now).unwrap_or(Duration::ZERO));
+        last = last.max(Some(settles_at));
     }
+    // The clock is read only for torn reads (miri's isolation has no wall clock).
+    let wait = last
+        .and_then(|at| at.duration_since(SystemTime::now()).ok())
+        .unwrap_or(Duration::ZERO)
+        .max(MIN_SETTLE_WAIT);
     let ends = started.elapsed() + wait + one_read.saturating_mul(2);
     (ends < policy.deadline()).then_some(wait)
 }
