@@ -55,7 +55,8 @@ fn measure(mode: Mode) -> Result<PathBuf, String> {
     let loads = read("reload_storm/trust_store_loads")
         .ok()
         .and_then(|text| text.trim().parse::<u64>().ok());
-    let report = render(quick, &figures, &memory, loads);
+    let load = read("load.txt").unwrap_or_else(|_| "not recorded".to_owned());
+    let report = render(quick, &figures, &memory, loads, &load);
     let path = workspace::root().join("BENCHMARKS.md");
     fs::write(&path, report).map_err(|err| format!("{}: {err}", path.display()))?;
     Ok(path)
@@ -68,6 +69,28 @@ fn run_benchmarks(home: &Path, quick: bool) -> Result<(), String> {
     let _ = fs::remove_dir_all(home);
     fs::create_dir_all(home).map_err(|err| format!("{}: {err}", home.display()))?;
     let home_str = home.to_string_lossy();
+    // Build everything first, then let the machine settle: figures taken beside a build are not
+    // figures.
+    for (package, bench) in BENCHES {
+        Cmd::cargo()
+            .args(&[
+                "bench", "--locked", "--no-run", "-p", package, "--bench", bench,
+            ])
+            .run()?;
+    }
+    Cmd::cargo()
+        .args(&[
+            "build",
+            "--locked",
+            "--release",
+            "-p",
+            "tls-client-builder",
+            "--example",
+            "config-memory",
+        ])
+        .run()?;
+    let load = settle();
+    fs::write(home.join("load.txt"), &load).map_err(|err| format!("{}: {err}", home.display()))?;
     for (package, bench) in BENCHES {
         let mut cmd = Cmd::cargo()
             .env("CRITERION_HOME", &home_str)
@@ -306,6 +329,7 @@ fn render(
     figures: &BTreeMap<String, Figure>,
     memory_out: &str,
     loads: Option<u64>,
+    load: &str,
 ) -> String {
     let memory: BTreeMap<String, f64> = memory_out
         .lines()
@@ -327,7 +351,7 @@ fn render(
         today()
     );
     let _ = writeln!(md, "## Machine\n\n| | |\n| --- | --- |");
-    for (what, value) in machine(quick) {
+    for (what, value) in machine(quick, load) {
         let _ = writeln!(md, "| {what} | {value} |");
     }
     let _ = writeln!(
@@ -394,6 +418,40 @@ fn ratio(r: f64) -> String {
     }
 }
 
+/// The 1-minute load average, from `/proc/loadavg` where there is one.
+fn load_average() -> Option<f64> {
+    fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Waits up to 3 minutes for the 1-minute load average to fall below [`QUIET_LOAD`] (it decays
+/// for a minute or two after a build), and says what it was when measuring started.
+fn settle() -> String {
+    const QUIET_LOAD: f64 = 0.3;
+    let start = std::time::Instant::now();
+    loop {
+        let Some(load) = load_average() else {
+            return "not known on this system".to_owned();
+        };
+        if load < QUIET_LOAD {
+            return format!("{load:.2} (1 minute) when measuring started");
+        }
+        if start.elapsed() >= std::time::Duration::from_secs(180) {
+            eprintln!(
+                "warning: the load average is still {load:.2} after 3 minutes: something else \
+                 runs here, and its figures will show it"
+            );
+            return format!("{load:.2} (1 minute) when measuring started: **not quiet**");
+        }
+        println!("load average {load:.2}: waiting for the machine to settle");
+        std::thread::sleep(std::time::Duration::from_secs(10));
+    }
+}
+
 fn duration(ns: f64) -> String {
     match ns {
         ns if ns >= 1e6 => format!("{:.2} ms", ns / 1e6),
@@ -402,7 +460,7 @@ fn duration(ns: f64) -> String {
     }
 }
 
-fn machine(quick: bool) -> Vec<(&'static str, String)> {
+fn machine(quick: bool, load: &str) -> Vec<(&'static str, String)> {
     let cpu = fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
@@ -441,6 +499,7 @@ fn machine(quick: bool) -> Vec<(&'static str, String)> {
     vec![
         ("cpu", format!("{cpu}, {cores} cores available")),
         ("os", format!("{} {kernel}", std::env::consts::OS)),
+        ("load average", load.to_owned()),
         ("compiler", rustc),
         ("crates", versions.join(", ")),
         (
