@@ -1,12 +1,8 @@
-//! [`RotatingIdentity`]: an mTLS client identity that can be replaced while configs use it, the
-//! check that replaces it (one-shot, or polled by the trust store's watcher), and the resolver
-//! through which configs read it.
-//!
-//! Guarantees: a handshake reads the identity in use with one lock-free load (never a file nor
-//! the callback); a new identity is swapped in whole, only after it passed every check of
-//! [`IdentitySource`]; a refused one leaves the identity in use as it was (logged at `warn`, kept
-//! as [`last_error`](RotatingIdentity::last_error)). File sources are debounced by the trust
-//! store's own debounce ([`ReloadGate`]).
+//! [`RotatingIdentity`]: an mTLS client identity replaced while configs use it, and the resolver
+//! through which they read it. Guarantees: a handshake reads it with one lock-free load (never a
+//! file nor the callback); a new identity is swapped in whole, only after every check of
+//! [`IdentitySource`]; a refused one changes nothing (logged at `warn`, kept as
+//! [`last_error`](RotatingIdentity::last_error)). Files are debounced by the core's [`ReloadGate`].
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -14,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use native_roots_cache::{ReloadGate, SourceSignature, Unread, Watched};
 use rustls::SignatureScheme;
 use rustls::client::ResolvesClientCert;
@@ -47,10 +43,9 @@ pub struct RotatingIdentity {
     inner: Arc<dyn HoldsInner>,
 }
 
-/// The identity's state behind a trait object. Upstream keys holding a `RotatingIdentity` are map
-/// keys whose hash and equality read only the immutable id and name; clippy's
-/// `mutable_key_type` looks through an `Arc` into the atomics and locks of the state, but not
-/// through a `dyn`, so users' `HashMap<UpstreamTls, _>` stay free of that false alarm.
+/// The state behind a `dyn`: upstream keys hash and compare only the immutable id and name, but
+/// clippy's `mutable_key_type` would look through an `Arc` (not a `dyn`) into the state's locks
+/// and flag every user's `HashMap<UpstreamTls, _>`.
 trait HoldsInner: Send + Sync {
     fn get(&self) -> &Inner;
 }
@@ -73,7 +68,7 @@ struct Inner {
     /// The debounce and the read that outlived its timeout; one check runs at a time.
     checks: Mutex<ReloadGate>,
     /// Apart from `checks`, which a read holds up to its timeout: a health check never waits.
-    last_error: Mutex<Option<IdentityError>>,
+    last_error: ArcSwapOption<IdentityError>,
 }
 
 /// What one [`RotatingIdentity::check_for_changes`] found and did.
@@ -142,7 +137,7 @@ impl RotatingIdentity {
             in_use: ArcSwap::from_pointee(first),
             rotations: AtomicU64::new(0),
             checks: Mutex::new(checks),
-            last_error: Mutex::new(None),
+            last_error: ArcSwapOption::empty(),
         });
         Ok(Self { inner })
     }
@@ -180,11 +175,7 @@ impl RotatingIdentity {
 
     /// Why the last read or check failed, until one succeeds: what a health check reports.
     pub fn last_error(&self) -> Option<IdentityError> {
-        self.inner()
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.inner().last_error.load().as_deref().cloned()
     }
 
     /// Read the source now, without waiting for a change to hold still, and swap in what it
@@ -247,10 +238,8 @@ impl RotatingIdentity {
     ) -> Result<bool, IdentityError> {
         let inner = self.inner();
         let read = read(&inner.source, &inner.provider, checks);
-        *inner
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = read.as_ref().err().cloned();
+        let failed = read.as_ref().err().cloned();
+        inner.last_error.store(failed.map(Arc::new));
         match &read {
             // Still being written: neither in use nor refused; the next look reads it again.
             Err(IdentityError::Changing { .. }) => {}

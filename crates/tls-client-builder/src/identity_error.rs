@@ -81,8 +81,7 @@ pub enum IdentityError {
     Key {
         /// The key's file, or `None` for the callback's.
         path: Option<PathBuf>,
-        /// What rustls said (in an `Arc`, as every cause here, so that the error stays small
-        /// and `Clone`).
+        /// What rustls said.
         #[source]
         source: Arc<rustls::Error>,
     },
@@ -100,8 +99,7 @@ pub enum IdentityError {
         chain: Option<PathBuf>,
         /// The key's file, or `None`.
         key: Option<PathBuf>,
-        /// What rustls said (in an `Arc`, as every cause here, so that the error stays small
-        /// and `Clone`).
+        /// What rustls said.
         #[source]
         source: Arc<rustls::Error>,
     },
@@ -124,31 +122,18 @@ pub enum IdentityError {
         source: Arc<dyn StdError + Send + Sync>,
     },
 
-    /// Reading the identity panicked (the callback, most likely).
-    #[error("reading the identity panicked: {message}")]
+    /// Reading the identity did not finish: it ran past its timeout (a blocked callback, a file
+    /// on a dead network mount) or an abandoned read still runs (no second one starts until it
+    /// ends), it panicked (the callback, most likely), or no thread could be started for it. The
+    /// source is the core's [`Unread`], which says which.
+    #[error("reading the identity did not finish (timeout {timeout:?})")]
     #[non_exhaustive]
-    Panicked {
-        /// The panic's message.
-        message: String,
-    },
-
-    /// Reading the identity did not finish within its timeout (a blocked callback, a file on a
-    /// dead network mount). The read is abandoned; while it still runs, later reads fail the same
-    /// way instead of starting another.
-    #[error("reading the identity did not finish within {timeout:?}")]
-    #[non_exhaustive]
-    TimedOut {
+    Unfinished {
         /// The timeout of the [`IdentitySource`](crate::IdentitySource).
         timeout: Duration,
-    },
-
-    /// No thread could be started to read the identity.
-    #[error("cannot start a thread to read the identity")]
-    #[non_exhaustive]
-    Thread {
-        /// What the operating system said.
+        /// What became of the read.
         #[source]
-        source: Arc<io::Error>,
+        source: Unread,
     },
 }
 
@@ -181,52 +166,6 @@ impl IdentityError {
         }
     }
 
-    pub(crate) fn expired(path: Option<&Path>, not_after: SystemTime) -> Self {
-        Self::Expired {
-            path: path.map(Path::to_owned),
-            not_after,
-        }
-    }
-
-    pub(crate) fn key(path: Option<&Path>, source: rustls::Error) -> Self {
-        Self::Key {
-            path: path.map(Path::to_owned),
-            source: Arc::new(source),
-        }
-    }
-
-    pub(crate) fn key_mismatch(
-        chain: Option<&Path>,
-        key: Option<&Path>,
-        source: rustls::Error,
-    ) -> Self {
-        Self::KeyMismatch {
-            chain: chain.map(Path::to_owned),
-            key: key.map(Path::to_owned),
-            source: Arc::new(source),
-        }
-    }
-
-    pub(crate) fn callback(source: Box<dyn StdError + Send + Sync>) -> Self {
-        Self::Callback {
-            source: Arc::from(source),
-        }
-    }
-
-    /// A read that did not finish: it panicked, ran past `timeout` (or an earlier one still
-    /// does), or found no thread to run on.
-    pub(crate) fn unfinished(unread: Unread, timeout: Duration) -> Self {
-        match unread {
-            Unread::Deadline { .. } | Unread::StillRunning { .. } => Self::TimedOut { timeout },
-            Unread::NotStarted(source) => Self::Thread { source },
-            Unread::Panicked(message) => Self::Panicked { message },
-            // The debounce's answers never come from a read.
-            other => Self::Panicked {
-                message: other.to_string(),
-            },
-        }
-    }
-
     /// What an operator can do about it, in a few lowercase words without a final period: the
     /// end of the `warn` line logged when an identity is refused, and a tool's hint.
     pub fn advice(&self) -> &'static str {
@@ -242,11 +181,18 @@ impl IdentityError {
                  before the other, the next check picks up both"
             }
             Self::Changing { .. } => "the next check reads it again",
-            Self::Callback { .. } | Self::Panicked { .. } => "fix the identity callback",
-            Self::TimedOut { .. } => {
+            Self::Callback { .. }
+            | Self::Unfinished {
+                source: Unread::Panicked(_),
+                ..
+            } => "fix the identity callback",
+            Self::Unfinished {
+                source: Unread::NotStarted(_),
+                ..
+            } => "the process is out of threads or memory",
+            Self::Unfinished { .. } => {
                 "the callback (or a file read) is blocked; it is not started again until it ends"
             }
-            Self::Thread { .. } => "the process is out of threads or memory",
         }
     }
 }

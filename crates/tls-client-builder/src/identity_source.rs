@@ -1,13 +1,11 @@
-//! [`IdentitySource`]: where a rotating client identity is read from (PEM files, or a callback);
-//! [`IdentityMaterial`]: what one read yields; and the checks a new identity passes before it is
-//! used.
+//! [`IdentitySource`]: where a rotating client identity is read from (PEM files or a callback),
+//! [`IdentityMaterial`]: what one read yields, and the checks a new identity passes.
 //!
-//! Guarantees: a read is the trust store's bounded read ([`ReloadGate`]): on a thread of its
-//! own, bounded by the source's timeout, so that a blocked callback or a dead mount never blocks
-//! the caller past it; while an abandoned read still runs, no second one starts; a panic is an
-//! error. Files are read as the trust store reads its bundle (regular files only, never half a
-//! rewrite). An identity is accepted only when every certificate of the chain parses, the leaf
-//! has not expired, the crypto provider can use the key and the key matches the leaf.
+//! Guarantees: a read is the core's bounded read ([`ReloadGate`]): on a thread of its own,
+//! abandoned past its timeout (no second one starts while it runs), a panic an error. Files are
+//! read as the trust store reads its bundle (regular files only, never half a rewrite). An
+//! identity is accepted only when every certificate of the chain parses, the leaf has not
+//! expired, the crypto provider can use the key and the key matches the leaf.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -195,10 +193,6 @@ impl IdentityMaterial {
     pub fn chain(&self) -> &[CertificateDer<'static>] {
         &self.chain
     }
-
-    fn same_as(&self, other: &Self) -> bool {
-        self.chain == other.chain && self.key.secret_der() == other.key.secret_der()
-    }
 }
 
 impl Clone for IdentityMaterial {
@@ -230,22 +224,21 @@ impl CheckedIdentity {
     /// Whether `other` holds the same chain and key (a touched file, a callback answering the
     /// same): no rotation then.
     pub(crate) fn same_as(&self, other: &Self) -> bool {
-        self.material.same_as(&other.material)
+        let (a, b) = (&self.material, &other.material);
+        a.chain == b.chain && a.key == b.key
     }
 }
 
-/// Read `source` once and check what it yields, with `reads`' bounded read: on a thread of its
-/// own, bounded by the source's timeout; while a read that outlived it still runs, this fails at
-/// once.
+/// Read `source` once and check what it yields, with `reads`' bounded read (see the module docs).
 pub(crate) fn read(
     source: &IdentitySource,
     provider: &Arc<CryptoProvider>,
     reads: &mut ReloadGate,
 ) -> Result<CheckedIdentity, IdentityError> {
-    let (kind, provider) = (source.kind.clone(), Arc::clone(provider));
+    let (kind, provider, timeout) = (source.kind.clone(), Arc::clone(provider), source.timeout);
     reads
-        .run(source.timeout, move || read_once(&kind, &provider))
-        .map_err(|unread| IdentityError::unfinished(unread, source.timeout))?
+        .run(timeout, move || read_once(&kind, &provider))
+        .map_err(|source| IdentityError::Unfinished { timeout, source })?
 }
 
 fn read_once(kind: &Kind, provider: &CryptoProvider) -> Result<CheckedIdentity, IdentityError> {
@@ -262,7 +255,11 @@ fn read_once(kind: &Kind, provider: &CryptoProvider) -> Result<CheckedIdentity, 
                 key,
             )
         }
-        Kind::Callback(callback) => (callback().map_err(IdentityError::callback)?, None, None),
+        Kind::Callback(callback) => {
+            let material =
+                callback().map_err(|err| IdentityError::Callback { source: err.into() })?;
+            (material, None, None)
+        }
     };
     check(material, chain, key, provider)
 }
@@ -288,13 +285,18 @@ fn check(
             "no certificate found".to_owned(),
         ));
     };
+    let owned = |path: Option<&Path>| path.map(Path::to_owned);
     if not_after <= SystemTime::now() {
-        return Err(IdentityError::expired(chain_path, not_after));
+        let path = owned(chain_path);
+        return Err(IdentityError::Expired { path, not_after });
     }
     let signing_key = provider
         .key_provider
         .load_private_key(material.key.clone_key())
-        .map_err(|err| IdentityError::key(key_path, err))?;
+        .map_err(|err| IdentityError::Key {
+            path: owned(key_path),
+            source: Arc::new(err),
+        })?;
     let key = CertifiedKey::new(material.chain.clone(), signing_key);
     match key.keys_match() {
         Ok(()) => {}
@@ -304,7 +306,11 @@ fn check(
             key_path.map_or_else(|| "the callback".into(), |p| p.display().to_string())
         ),
         Err(err @ rustls::Error::InconsistentKeys(_)) => {
-            return Err(IdentityError::key_mismatch(chain_path, key_path, err));
+            return Err(IdentityError::KeyMismatch {
+                chain: owned(chain_path),
+                key: owned(key_path),
+                source: Arc::new(err),
+            });
         }
         // webpki could not parse the leaf that x509 decoding accepted.
         Err(_) => return Err(IdentityError::certificate(chain_path, 0)),

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
+use native_roots_cache::Unread;
 use rustls::ClientConfig;
 use tls_client_builder::{
     IdentityCheck, IdentityError, IdentityMaterial, IdentitySource, RotatingIdentity, TlsVersions,
@@ -334,10 +335,19 @@ fn a_blocked_callback_is_abandoned_after_its_timeout_and_keeps_the_identity_in_u
     *script.leaf.lock().unwrap_or_else(PoisonError::into_inner) = renewed.clone();
 
     let err = identity.reload().unwrap_err();
-    assert!(matches!(err, IdentityError::TimedOut { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            IdentityError::Unfinished {
+                source: Unread::Deadline { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(
         err.to_string(),
-        "reading the identity did not finish within 50ms"
+        "reading the identity did not finish (timeout 50ms)"
     );
     // Handshakes never wait for the callback: the identity in use is presented meanwhile.
     exchange(Arc::clone(&config), server.addr).unwrap();
@@ -346,7 +356,10 @@ fn a_blocked_callback_is_abandoned_after_its_timeout_and_keeps_the_identity_in_u
     let calls = script.calls.load(Ordering::SeqCst);
     assert!(matches!(
         identity.check_for_changes(),
-        IdentityCheck::Failed(IdentityError::TimedOut { .. })
+        IdentityCheck::Failed(IdentityError::Unfinished {
+            source: Unread::StillRunning { .. },
+            ..
+        })
     ));
     assert_eq!(script.calls.load(Ordering::SeqCst), calls);
     assert!(!logs::lines(log::Level::Warn, "fault-blocked-callback").is_empty());
@@ -358,7 +371,7 @@ fn a_blocked_callback_is_abandoned_after_its_timeout_and_keeps_the_identity_in_u
     loop {
         match identity.check_for_changes() {
             IdentityCheck::Rotated => break,
-            IdentityCheck::Failed(IdentityError::TimedOut { .. }) => {
+            IdentityCheck::Failed(IdentityError::Unfinished { .. }) => {
                 assert!(
                     Instant::now() < deadline,
                     "the released callback never ended"
@@ -392,11 +405,17 @@ fn a_panicking_or_failing_callback_keeps_the_identity_in_use() {
 
     script.panic.store(true, Ordering::SeqCst);
     let err = identity.reload().unwrap_err();
-    assert!(matches!(err, IdentityError::Panicked { .. }), "{err:?}");
-    assert_eq!(
-        err.to_string(),
-        "reading the identity panicked: the vault client blew up"
+    assert!(
+        matches!(
+            err,
+            IdentityError::Unfinished {
+                source: Unread::Panicked(ref message),
+                ..
+            } if message == "the vault client blew up"
+        ),
+        "{err:?}"
     );
+    assert_eq!(err.advice(), "fix the identity callback");
     exchange(Arc::clone(&config), server.addr).unwrap();
     assert_eq!(server.last_leaf(), good.chain[0]);
 
