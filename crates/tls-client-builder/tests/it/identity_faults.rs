@@ -349,6 +349,14 @@ fn a_blocked_callback_is_abandoned_after_its_timeout_and_keeps_the_identity_in_u
         err.to_string(),
         "reading the identity did not finish (timeout 50ms)"
     );
+    assert_eq!(
+        err.source().map(ToString::to_string).as_deref(),
+        Some("the read did not finish within its deadline")
+    );
+    assert!(
+        err.advice()
+            .starts_with("the callback (or a file read) is blocked")
+    );
     // Handshakes never wait for the callback: the identity in use is presented meanwhile.
     exchange(Arc::clone(&config), server.addr).unwrap();
     assert_eq!(server.last_leaf(), good.chain[0]);
