@@ -428,7 +428,7 @@ fn load_average() -> Option<f64> {
         .ok()
 }
 
-/// Waits up to 3 minutes for the 1-minute load average to fall below [`QUIET_LOAD`] (it decays
+/// Waits up to 3 minutes for the 1-minute load average to fall below 0.3 (it decays
 /// for a minute or two after a build), and says what it was when measuring started.
 fn settle() -> String {
     const QUIET_LOAD: f64 = 0.3;

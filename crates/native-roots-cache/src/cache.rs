@@ -26,6 +26,7 @@ use crate::platform::PlatformSource;
 use crate::policy::{LoadPolicy, Sleeper};
 use crate::report::LoadReport;
 use crate::source::{IncompleteFile, TrustSource};
+use crate::streak::Streak;
 use crate::sync::{AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering, Slot};
 use crate::worker;
 
@@ -73,6 +74,9 @@ pub struct RootsCache<S = PlatformSource> {
     watching: AtomicBool,
     /// Which signature the store in use was read at, and which change waits to hold still.
     debounce: Mutex<Debounce>,
+    /// Whether reloads keep failing (the store in use stays good), so that a failure that
+    /// repeats is logged once, and once more when it clears.
+    streak: Mutex<Streak>,
     /// How a cached failure may heal; held while one caller checks (the others return the
     /// cached error at once).
     healing: Mutex<Healing>,
@@ -157,6 +161,7 @@ macro_rules! constructors {
                     loading_started: AtomicBool::new(false),
                     watching: AtomicBool::new(false),
                     debounce: Mutex::new(Debounce::new()),
+                    streak: Mutex::new(Streak::new()),
                     healing: Mutex::new(Healing {
                         checked: None,
                         timed: 0,
@@ -389,6 +394,12 @@ impl<S: TrustSource> RootsCache<S> {
         self.record_signature(&mut loaded);
         match loaded.roots {
             Ok(new) => {
+                if let Some(failed) = self.lock_streak().succeeded() {
+                    log::info!(
+                        "trust store reloads recovered after {failed} failed polls: {}",
+                        loaded.report
+                    );
+                }
                 if let Some(old) = previous_roots.filter(|old| same_anchors(old, &new)) {
                     log::info!(
                         "trust store refreshed, anchors unchanged: {}",
@@ -424,10 +435,15 @@ impl<S: TrustSource> RootsCache<S> {
             }
             Err(err) => {
                 if previous_roots.is_some() {
-                    log::warn!(
-                        "trust store refresh failed, keeping the previous store: {}",
-                        err.explained()
-                    );
+                    if self.lock_streak().failed(&err) {
+                        log::warn!(
+                            "trust store refresh failed, keeping the previous store (reported \
+                             once while it repeats): {}",
+                            err.explained()
+                        );
+                    } else {
+                        log::debug!("trust store refresh failed again: {err}");
+                    }
                 } else {
                     self.publish(Err(err.clone()), loaded.report, previous_generation);
                 }
@@ -457,6 +473,9 @@ impl<S: TrustSource> RootsCache<S> {
             Some(now) => self.lock_debounce().observe(now),
             None => Decision::Reload,
         };
+        if !matches!(decision, Decision::Reload) {
+            self.lock_streak().polled();
+        }
         match decision {
             Decision::Unchanged => ChangeCheck::Unchanged,
             Decision::Pending => ChangeCheck::Pending,
@@ -553,6 +572,10 @@ impl<S: TrustSource> RootsCache<S> {
 
     fn lock_debounce(&self) -> MutexGuard<'_, Debounce> {
         self.debounce.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_streak(&self) -> MutexGuard<'_, Streak> {
+        self.streak.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Remember which files the outcome of `loaded` was read from: a watcher started later

@@ -23,6 +23,7 @@ mod reload_gate;
 mod report;
 mod signature;
 mod source;
+mod streak;
 mod sync;
 #[cfg(test)]
 mod test_support;

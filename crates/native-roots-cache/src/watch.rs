@@ -78,17 +78,60 @@ impl Watcher {
     /// # Errors
     /// The operating system's error when the thread cannot be started.
     pub fn start<W: Watched + 'static>(self, watched: W) -> std::io::Result<WatchHandle> {
+        self.start_with(watched, |_| {})
+    }
+
+    /// [`start`](Self::start), handing what each poll found to `on_poll` on the watcher's
+    /// thread: for the trust store a [`ChangeCheck`], so that a caller sees each published change
+    /// (`Reloaded` with [`Refresh::changed`](crate::Refresh::changed)) and each failed reload
+    /// (`Failed`, the store in use staying), not only the log. Keep `on_poll` short (send to a
+    /// channel): the next poll waits for it.
+    ///
+    /// ```no_run
+    /// use std::sync::mpsc;
+    /// use native_roots_cache::{ChangeCheck, RootsCache, Watcher};
+    ///
+    /// let (events, received) = mpsc::channel();
+    /// let _watching = Watcher::new().start_with(RootsCache::global(), move |check| {
+    ///     if matches!(check, ChangeCheck::Reloaded(_) | ChangeCheck::Failed(_)) {
+    ///         let _ = events.send(check);
+    ///     }
+    /// })?;
+    /// for check in received {
+    ///     match check {
+    ///         ChangeCheck::Failed(err) => eprintln!("reload failed: {err}; {}", err.advice()),
+    ///         ChangeCheck::Reloaded(refresh) if refresh.changed => {
+    ///             println!("generation {}", refresh.generation)
+    ///         }
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The operating system's error when the thread cannot be started.
+    pub fn start_with<W: Watched + 'static>(
+        self,
+        watched: W,
+        mut on_poll: impl FnMut(W::Check) + Send + 'static,
+    ) -> std::io::Result<WatchHandle> {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("native-roots-watch".into())
-            .spawn(move || self.run(&watched, &stopped))?;
+            .spawn(move || self.run(&watched, &mut on_poll, &stopped))?;
         Ok(WatchHandle {
             stop: Some(stop),
             thread: Some(thread),
         })
     }
 
-    fn run(self, watched: &dyn Watched, stopped: &mpsc::Receiver<()>) {
+    fn run<W: Watched + ?Sized>(
+        self,
+        watched: &W,
+        on_poll: &mut dyn FnMut(W::Check),
+        stopped: &mpsc::Receiver<()>,
+    ) {
         let checked = catch_unwind(AssertUnwindSafe(|| {
             watched.begin_watching();
             let interval = if watched.has_signature() {
@@ -97,7 +140,7 @@ impl Watcher {
                 self.reload_interval
             };
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
-                watched.poll();
+                on_poll(watched.poll());
             }
         }));
         if let Err(panic) = checked {
@@ -112,6 +155,8 @@ impl Watcher {
 
 /// The trust store as a watcher follows it.
 impl<S: TrustSource> Watched for RootsCache<S> {
+    type Check = ChangeCheck;
+
     fn has_signature(&self) -> bool {
         RootsCache::has_signature(self)
     }
@@ -122,10 +167,10 @@ impl<S: TrustSource> Watched for RootsCache<S> {
         let _ = self.native_roots();
     }
 
-    fn poll(&self) {
-        if let ChangeCheck::Failed(err) = self.check_for_changes() {
-            log::debug!("trust-store watcher: reload failed: {err}");
-        }
+    /// [`check_for_changes`](RootsCache::check_for_changes), which logs a failed reload once
+    /// while it repeats.
+    fn poll(&self) -> ChangeCheck {
+        self.check_for_changes()
     }
 }
 

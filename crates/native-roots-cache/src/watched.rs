@@ -11,6 +11,11 @@ use std::sync::Arc;
 /// does `tls_client_builder::RotatingIdentity`. A value of your own that reloads from files can
 /// keep its debounce and its bounded read in a [`ReloadGate`](crate::ReloadGate).
 pub trait Watched: Send + Sync {
+    /// What one poll found and did: the trust store's [`ChangeCheck`](crate::ChangeCheck), an
+    /// identity's `IdentityCheck`. A watcher started with
+    /// [`Watcher::start_with`](crate::Watcher::start_with) hands each to its callback.
+    type Check: Send + 'static;
+
     /// Whether a poll is a cheap look first (a `stat` of files, a
     /// [`SourceSignature`](crate::SourceSignature)): the watcher then polls every poll interval.
     /// Otherwise each poll reads the source in full, and runs every reload interval.
@@ -20,15 +25,17 @@ pub trait Watched: Send + Sync {
     /// nobody has yet). Nothing by default.
     fn begin_watching(&self) {}
 
-    /// Look for a change and act on it (read again, swap in, log). The watcher ignores the
-    /// outcome: an implementation logs its own failures.
-    fn poll(&self);
+    /// Look for a change and act on it (read again, swap in, log its own failures), and say
+    /// what it found.
+    fn poll(&self) -> Self::Check;
 }
 
 /// A shared reference to a watched value is watched (`&'static RootsCache`, `Arc<RootsCache>`).
 macro_rules! through_pointer {
     ($($pointer:ty),*) => {$(
         impl<T: Watched + ?Sized> Watched for $pointer {
+            type Check = T::Check;
+
             fn has_signature(&self) -> bool {
                 (**self).has_signature()
             }
@@ -37,8 +44,8 @@ macro_rules! through_pointer {
                 (**self).begin_watching();
             }
 
-            fn poll(&self) {
-                (**self).poll();
+            fn poll(&self) -> T::Check {
+                (**self).poll()
             }
         }
     )*};

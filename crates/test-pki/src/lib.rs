@@ -9,6 +9,7 @@
 mod ca;
 mod child;
 mod files;
+pub mod logs;
 mod server;
 mod source;
 

@@ -75,8 +75,7 @@ struct Inner {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum IdentityCheck {
-    /// The files look as they did when the identity in use was read, or the callback answered
-    /// the identity in use: nothing to do.
+    /// The files look as they did when the identity in use was read, or the callback answered it.
     Unchanged,
     /// The files changed since the last look: the change must hold still until the next check
     /// before it is read (a pair being written is not read half-way).
@@ -302,16 +301,17 @@ impl fmt::Debug for RotatingIdentity {
     }
 }
 
-/// What a [`Watcher`](native_roots_cache::Watcher) started on the identity does: a poll is a
-/// [`check_for_changes`](RotatingIdentity::check_for_changes) (which logs its own failures),
-/// every poll interval for files, every reload interval for a callback.
+/// A [`Watcher`](native_roots_cache::Watcher) polls [`RotatingIdentity::check_for_changes`] (which
+/// logs its own failures): every poll interval for files, every reload interval for a callback.
 impl Watched for RotatingIdentity {
+    type Check = IdentityCheck;
+
     fn has_signature(&self) -> bool {
         self.source().paths().is_some()
     }
 
-    fn poll(&self) {
-        let _ = self.check_for_changes();
+    fn poll(&self) -> IdentityCheck {
+        self.check_for_changes()
     }
 }
 

@@ -101,8 +101,8 @@ impl ErrorView {
         }
     }
 
-    /// Its message, then its causes and hint, as [`explained`](crate::output::explained)
-    /// prints an error.
+    /// Its message, then its causes and hint, as
+    /// [`explained_lines`](crate::output::explained_lines) prints an error.
     pub(crate) fn explained(&self) -> String {
         crate::output::explained_lines(&self.message, &self.caused_by, self.hint.as_deref())
     }

@@ -47,14 +47,9 @@ pub(crate) fn causes(err: &(dyn Error + 'static)) -> Vec<String> {
         .collect()
 }
 
-/// `err` for a warning on stderr: its `Display`, then a `  caused by: ...` line for each source
-/// and a `  hint: ...` line for `hint`.
-pub(crate) fn explained(err: &(dyn Error + 'static), hint: Option<&str>) -> String {
-    explained_lines(&err.to_string(), &causes(err), hint)
-}
-
-/// An error already taken apart (its one-line `message`, its `causes`, its `hint`) as
-/// [`explained`] prints it.
+/// An error taken apart (its one-line `message`, its [`causes`], its `hint`) as a warning or a
+/// failure line prints it: the message, then a `  caused by: ...` line for each cause and a
+/// `  hint: ...` line for `hint`.
 pub(crate) fn explained_lines(message: &str, causes: &[String], hint: Option<&str>) -> String {
     let mut text = message.to_owned();
     for cause in causes {
@@ -88,7 +83,7 @@ mod tests {
         let cause = err.source().map(ToString::to_string).unwrap_or_default();
         assert_eq!(causes(&err), std::slice::from_ref(&cause));
         assert_eq!(
-            explained(&err, Some(err.advice())),
+            explained_lines(&err.to_string(), &causes(&err), Some(err.advice())),
             format!(
                 "extra trust anchor #0 is unusable\n  caused by: {cause}\n  hint: {}",
                 err.advice()

@@ -1,14 +1,15 @@
 //! `tls-probe watch`: the store loaded at start, then one line per published change, with the
-//! anchors added and removed. Runs until a signal ends the process (the default disposition of
-//! SIGINT and SIGTERM; nothing here needs to be cleaned up).
-
-mod poll;
+//! anchors added and removed, and one per failed reload. The library's own watcher polls the
+//! process-wide store (`Watcher::start_with`) and hands each outcome here. Runs until a signal
+//! ends the process (the default disposition of SIGINT and SIGTERM; nothing here needs to be
+//! cleaned up).
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
-use native_roots_cache::{RootsCache, native_roots};
+use native_roots_cache::{ChangeCheck, NativeRootsError, RootsCache, Watcher, native_roots};
 use serde::Serialize;
 
 use crate::cli::WatchArgs;
@@ -19,19 +20,46 @@ use crate::status::Status;
 /// One line of output.
 #[derive(Debug, Serialize)]
 struct Line {
-    /// `loaded` for the first line, `changed` after.
+    /// `loaded` for the first line, `changed` for a published change, `failed` for a failed
+    /// reload.
     event: &'static str,
     /// When the line was printed, RFC 3339.
     time: String,
     generation: u64,
-    /// The number of anchors now published.
+    /// The number of anchors now published (in use).
     anchors: usize,
     /// Where they came from.
     origin: Option<String>,
-    /// Why the store is not usable, on a first line whose load failed.
-    error: Option<String>,
+    /// Whether a store is in use: false until one has loaded.
+    store_in_use: bool,
+    /// Why the load (on a `loaded` line) or the reload (on a `failed` line) failed.
+    error: Option<Failure>,
     added: Vec<AnchorName>,
     removed: Vec<AnchorName>,
+}
+
+/// A failed load or reload, as the library says it.
+#[derive(Debug, Serialize)]
+struct Failure {
+    /// The error's kind (`NoAnchors`, `IncompleteFile`, `TransientExhausted`, …).
+    kind: String,
+    /// Its one-line `Display`.
+    message: String,
+    /// The causes under it, outermost first.
+    caused_by: Vec<String>,
+    /// What an operator can do.
+    hint: String,
+}
+
+impl Failure {
+    fn of(err: &NativeRootsError) -> Self {
+        Self {
+            kind: format!("{:?}", err.kind()),
+            message: err.to_string(),
+            caused_by: output::causes(err),
+            hint: err.advice().to_owned(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -46,39 +74,45 @@ type Anchors = BTreeMap<String, Option<String>>;
 pub(crate) fn run(args: &WatchArgs) -> Status {
     let interval = Duration::from_secs(args.interval);
     let failed = native_roots().err();
-    if let Some(err) = &failed {
-        eprintln!(
-            "tls-probe: warning: the trust store failed to load; watching for a reload that \
-             succeeds: {}",
-            crate::output::explained(err, Some(err.advice()))
-        );
-    }
-    let error = failed.map(|err| err.to_string());
     let mut known = published_anchors();
-    let first = line("loaded", &known, Vec::new(), Vec::new(), error);
+    let first = line("loaded", &known, Vec::new(), Vec::new(), failed.as_ref());
     if emit(&first, args.json).is_err() {
         return current_status();
     }
-    loop {
-        match poll::next_change(interval) {
-            Ok(_) => {
+    let (checks, received) = mpsc::channel();
+    // Every look, file store or not, at the interval asked for.
+    let watcher = Watcher::new()
+        .with_poll_interval(interval)
+        .with_reload_interval(interval);
+    let _watching = match watcher.start_with(RootsCache::global(), move |check| {
+        if matches!(check, ChangeCheck::Reloaded(_) | ChangeCheck::Failed(_)) {
+            let _ = checks.send(check);
+        }
+    }) {
+        Ok(watching) => watching,
+        Err(err) => {
+            eprintln!("tls-probe: error: cannot start the watcher thread: {err}");
+            return Status::Failed;
+        }
+    };
+    for check in received {
+        let line = match check {
+            ChangeCheck::Reloaded(refresh) if refresh.changed => {
                 let now = published_anchors();
                 let added = difference(&now, &known);
                 let removed = difference(&known, &now);
                 known = now;
-                if emit(&line("changed", &known, added, removed, None), args.json).is_err() {
-                    // Whoever read our output has gone.
-                    return current_status();
-                }
+                line("changed", &known, added, removed, None)
             }
-            Err(err) => eprintln!(
-                "tls-probe: warning: reloading the trust store failed; keeping the last good \
-                 store (generation {}): {}",
-                RootsCache::global().generation(),
-                crate::output::explained(&err, Some(err.advice()))
-            ),
+            ChangeCheck::Failed(err) => line("failed", &known, Vec::new(), Vec::new(), Some(&err)),
+            _ => continue,
+        };
+        if emit(&line, args.json).is_err() {
+            // Whoever read our output has gone.
+            break;
         }
     }
+    current_status()
 }
 
 fn current_status() -> Status {
@@ -122,7 +156,7 @@ fn line(
     anchors: &Anchors,
     added: Vec<AnchorName>,
     removed: Vec<AnchorName>,
-    error: Option<String>,
+    error: Option<&NativeRootsError>,
 ) -> Line {
     Line {
         event,
@@ -132,7 +166,8 @@ fn line(
         origin: RootsCache::global()
             .report()
             .map(|report| report.origin.to_string()),
-        error,
+        store_in_use: native_roots().is_ok(),
+        error: error.map(Failure::of),
         added,
         removed,
     }
@@ -146,12 +181,26 @@ fn emit(line: &Line, json: bool) -> std::io::Result<()> {
     }
 }
 
-/// One line: `TIME generation N: COUNT anchors …`.
+/// One line: `TIME generation N: COUNT anchors …`; a failure's causes and hint on lines of
+/// their own under it.
 impl fmt::Display for Line {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} generation {}: ", self.time, self.generation)?;
         if let Some(error) = &self.error {
-            return write!(f, "the trust store FAILED to load: {error}");
+            match (self.event, self.store_in_use) {
+                ("loaded", _) => f.write_str(
+                    "the trust store FAILED to load; watching for a load that succeeds",
+                )?,
+                (_, true) => write!(
+                    f,
+                    "reloading FAILED; keeping the store in use ({})",
+                    count(self.anchors, "anchor")
+                )?,
+                (_, false) => f.write_str("reloading FAILED; no trust store has loaded yet")?,
+            }
+            let message = format!("{} ({})", error.message, error.kind);
+            let explained = output::explained_lines(&message, &error.caused_by, Some(&error.hint));
+            return write!(f, ": {explained}");
         }
         f.write_str(&count(self.anchors, "anchor"))?;
         if let Some(origin) = &self.origin {

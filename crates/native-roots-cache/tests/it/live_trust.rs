@@ -370,3 +370,55 @@ fn a_blocking_source_meets_the_deadline_and_keeps_the_store() {
     assert!(Arc::ptr_eq(&cache.native_roots().unwrap(), &store));
     release.send(()).unwrap();
 }
+
+/// A reload that keeps failing (a store without a signature, read in full at each poll, as the
+/// macOS keychains are) is logged once at `warn` while it repeats, then once at `info` when a
+/// reload succeeds again, with the count of failed polls; every poll still hands its outcome to
+/// the caller of `Watcher::start_with`.
+#[test]
+fn a_failing_reload_is_reported_once_and_so_is_its_recovery() {
+    const FAILED_POLLS: u32 = 20;
+    common::logs::install();
+    let cause = "streak test: the keychain's trust settings are corrupted";
+    let source = Fake::new(move |n| match n {
+        1 => SourceOutput::new(vec![common::root(0)], Vec::new()),
+        n if n <= 1 + FAILED_POLLS => SourceOutput::new(
+            Vec::<rustls::pki_types::CertificateDer<'static>>::new(),
+            vec![native_roots_cache::SourceError::permanent(
+                "reading the keychain",
+                cause,
+            )],
+        ),
+        _ => SourceOutput::new(vec![common::root(0), common::root(1)], Vec::new()),
+    });
+    let cache = Arc::new(RootsCache::with_source(source.clone()));
+    cache.native_roots().unwrap();
+    let (polls, seen) = std::sync::mpsc::channel();
+    let watching = Watcher::new()
+        .with_reload_interval(Duration::from_millis(5))
+        .start_with(Arc::clone(&cache), move |check| {
+            let _ = polls.send(check);
+        })
+        .unwrap();
+    let mut failed = 0;
+    loop {
+        match seen.recv_timeout(PATIENCE).expect("the watcher polls") {
+            ChangeCheck::Failed(err) => {
+                assert_eq!(err.kind(), NativeRootsErrorKind::NoAnchors);
+                failed += 1;
+            }
+            ChangeCheck::Reloaded(refresh) if refresh.changed => break,
+            other => panic!("a source without a signature is read at every poll: {other:?}"),
+        }
+    }
+    watching.stop();
+    assert_eq!(failed, FAILED_POLLS, "each failed poll reached the caller");
+    assert_eq!(cache.native_roots().unwrap().len(), 2);
+    let warned = common::logs::lines(log::Level::Warn, cause);
+    assert_eq!(warned.len(), 1, "{warned:#?}");
+    let recovered = common::logs::lines(
+        log::Level::Info,
+        &format!("recovered after {FAILED_POLLS} failed polls"),
+    );
+    assert_eq!(recovered.len(), 1, "{recovered:#?}");
+}

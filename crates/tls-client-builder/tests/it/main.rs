@@ -5,7 +5,7 @@
 //! tested in its own binary, `tests/system_store_file.rs`.
 #![allow(clippy::unwrap_used)]
 
-mod logs;
+use test_pki::logs;
 mod support;
 
 mod cache_bounds;

@@ -1,6 +1,7 @@
 //! `tls-probe watch`: the store at start, then a line when the bundle gains a CA.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -18,13 +19,11 @@ impl Drop for Killed {
     }
 }
 
-#[test]
-fn a_line_per_published_change() {
-    let dir = scratch_dir("watch");
-    let (first, second) = (Ca::new("First Root"), Ca::new("Second Root"));
-    let bundle = dir.write("bundle.pem", &first.pem());
+/// `tls-probe watch --json --interval 1` on `bundle`, and the JSON lines it prints, one at a
+/// time (each within a minute).
+fn watch(bundle: &Path) -> (Killed, impl Fn() -> serde_json::Value) {
     let mut child = Killed(
-        probe(&bundle)
+        probe(bundle)
             .args(["watch", "--json", "--interval", "1"])
             .stdout(Stdio::piped())
             .spawn()
@@ -39,7 +38,7 @@ fn a_line_per_published_change() {
             }
         }
     });
-    let next = || -> serde_json::Value {
+    let next = move || -> serde_json::Value {
         let line = received
             .recv_timeout(Duration::from_secs(60))
             .expect("a line within a minute")
@@ -47,10 +46,20 @@ fn a_line_per_published_change() {
         println!("{line}");
         serde_json::from_str(&line).expect("each line is one JSON object")
     };
+    (child, next)
+}
+
+#[test]
+fn a_line_per_published_change() {
+    let dir = scratch_dir("watch");
+    let (first, second) = (Ca::new("First Root"), Ca::new("Second Root"));
+    let bundle = dir.write("bundle.pem", &first.pem());
+    let (_child, next) = watch(&bundle);
 
     let start = next();
     assert_eq!(start["event"], "loaded");
     assert_eq!(start["anchors"], 1);
+    assert_eq!(start["store_in_use"], true);
     let generation = start["generation"].as_u64().expect("generation");
 
     dir.write("bundle.pem", &[first.pem(), second.pem()].concat());
@@ -63,4 +72,36 @@ fn a_line_per_published_change() {
     assert_eq!(added[0]["subject"], second.subject("Second Root").as_str());
     assert_eq!(added[0]["sha256"].as_str().map(str::len), Some(64));
     assert_eq!(change["removed"].as_array().map(Vec::len), Some(0));
+}
+
+/// A bad bundle written under a running watch is a `failed` line (a consumer of
+/// `watch --json >> changes.jsonl` hears of it), the store in use staying; the fixed bundle is a
+/// `changed` line.
+#[test]
+fn a_failed_reload_is_a_line_too() {
+    let dir = scratch_dir("watch-failed");
+    let (first, second) = (Ca::new("First Root"), Ca::new("Second Root"));
+    let bundle = dir.write("bundle.pem", &first.pem());
+    let (_child, next) = watch(&bundle);
+    let start = next();
+    assert_eq!(start["event"], "loaded");
+    let generation = start["generation"].as_u64().expect("generation");
+
+    dir.write("bundle.pem", "an operator pasted the wrong file\n");
+    let failed = next();
+    assert_eq!(failed["event"], "failed");
+    assert_eq!(failed["store_in_use"], true);
+    assert_eq!(failed["anchors"], 1, "the store in use stays");
+    assert_eq!(failed["generation"].as_u64(), Some(generation));
+    let error = &failed["error"];
+    assert_eq!(error["kind"], "NoAnchors");
+    let message = error["message"].as_str().expect("message");
+    assert!(message.contains("bundle.pem"), "{message}");
+    assert!(!error["hint"].as_str().expect("hint").is_empty());
+
+    dir.write("bundle.pem", &[first.pem(), second.pem()].concat());
+    let change = next();
+    assert_eq!(change["event"], "changed");
+    assert_eq!(change["anchors"], 2);
+    assert_eq!(change["error"], serde_json::Value::Null);
 }

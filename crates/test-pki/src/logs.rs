@@ -33,12 +33,12 @@ fn kept() -> &'static Kept {
 }
 
 /// Start keeping log records (idempotent).
-pub(crate) fn install() {
+pub fn install() {
     kept();
 }
 
 /// The messages logged at `level` that contain `needle`.
-pub(crate) fn lines(level: log::Level, needle: &str) -> Vec<String> {
+pub fn lines(level: log::Level, needle: &str) -> Vec<String> {
     kept()
         .0
         .lock()
