@@ -3,9 +3,9 @@
 //! number of failed polls in between. A store whose reloads fail every 5 minutes for a week logs
 //! two lines, not two thousand.
 
-use crate::error::NativeRootsError;
+use std::fmt::Display;
 
-/// The failure streak of a cache's reloads (the store in use is good throughout).
+/// The failure streak of a value's reloads (the value in use is good throughout).
 #[derive(Debug)]
 pub(crate) struct Streak {
     failing: Option<Failing>,
@@ -26,7 +26,7 @@ impl Streak {
 
     /// A failed reload: whether it is news (the first of a streak, or a failure that reads
     /// differently from the last one reported), to be logged at `warn`.
-    pub(crate) fn failed(&mut self, err: &NativeRootsError) -> bool {
+    pub(crate) fn failed(&mut self, err: &dyn Display) -> bool {
         let message = err.to_string();
         match &mut self.failing {
             Some(failing) => {
@@ -61,7 +61,7 @@ impl Streak {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::NativeRootsErrorKind;
+    use crate::error::{NativeRootsError, NativeRootsErrorKind};
     use crate::source::TrustOrigin;
 
     fn err(path: &str) -> NativeRootsError {
