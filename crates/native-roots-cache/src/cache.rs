@@ -486,6 +486,31 @@ impl<S: TrustSource> RootsCache<S> {
         }
     }
 
+    /// Look at once whether the trust source's files changed since the store in use (or the last
+    /// failed load) was read, and read them now if so, without waiting for the change to hold
+    /// across a second look: for a caller with a reason to think the store is out of date, such
+    /// as a handshake that failed with an unknown issuer (`tls-client-builder` calls it then).
+    /// The read follows the torn-read rules, so a file still being written is waited out or
+    /// refused, never published half-way.
+    ///
+    /// Costs a `stat` pass when nothing changed. A source without a
+    /// [`signature`](TrustSource::signature) (the macOS and Windows stores) has no cheap look,
+    /// so this returns [`ChangeCheck::Unchanged`] without reading it: the operating system
+    /// decides those stores' changes, and a [`Watcher`](crate::Watcher) reloads them on its timer.
+    pub fn check_now(&self) -> ChangeCheck {
+        self.start_watching();
+        if self.epoch.load(Ordering::Acquire) == 0 {
+            let _ = self.native_roots();
+        }
+        match self.source.signature() {
+            Some(now) if !self.lock_debounce().seen(&now) => match self.refresh() {
+                Ok(refresh) => ChangeCheck::Reloaded(refresh),
+                Err(err) => ChangeCheck::Failed(err),
+            },
+            _ => ChangeCheck::Unchanged,
+        }
+    }
+
     /// Block until a generation newer than `seen` is published, at most `timeout`; the new
     /// generation, or `None` on timeout. Pass the [`generation`](Self::generation) you built from.
     pub fn wait_for_generation(&self, seen: u64, timeout: Duration) -> Option<u64> {

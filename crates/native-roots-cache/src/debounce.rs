@@ -31,8 +31,14 @@ impl Debounce {
         }
     }
 
+    /// Whether `now` is what the store in use, or the last failed load, was read at: nothing
+    /// new to read.
+    pub(crate) fn seen(&self, now: &SourceSignature) -> bool {
+        self.published.as_ref() == Some(now) || self.failed.as_ref() == Some(now)
+    }
+
     pub(crate) fn observe(&mut self, now: SourceSignature) -> Decision {
-        if self.published.as_ref() == Some(&now) || self.failed.as_ref() == Some(&now) {
+        if self.seen(&now) {
             self.candidate = None;
             return Decision::Unchanged;
         }

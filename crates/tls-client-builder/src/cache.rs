@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rustls::ClientConfig;
-use rustls::client::{Resumption, WebPkiServerVerifier};
+use rustls::client::Resumption;
+use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::CryptoProvider;
 
 use crate::error::BuildError;
@@ -32,7 +33,7 @@ pub struct BuiltConfig {
     config: Arc<ClientConfig>,
     provenance: TrustProvenance,
     upstream: UpstreamTls,
-    verifier: Arc<WebPkiServerVerifier>,
+    verifier: Arc<dyn ServerCertVerifier>,
     /// The native roots' generation it was built for (0 when its trust does not use them).
     generation: u64,
     /// The config's session store, which rustls does not show.
@@ -57,8 +58,10 @@ impl BuiltConfig {
     }
 
     /// The server-certificate verifier, shared by every config of the same trust set (and
-    /// native-roots generation).
-    pub fn verifier(&self) -> &Arc<WebPkiServerVerifier> {
+    /// native-roots generation): webpki's, which for the native roots also starts a look at
+    /// their files on an unknown issuer (see
+    /// [`reload_on_unknown_issuer`](ClientConfigCache::reload_on_unknown_issuer)).
+    pub fn verifier(&self) -> &Arc<dyn ServerCertVerifier> {
         &self.verifier
     }
 
@@ -90,6 +93,9 @@ pub struct CacheStats {
     pub trust_store_loads: u64,
     /// Trust sets built from webpki-roots because the native roots failed.
     pub fallbacks: u64,
+    /// Looks at the native roots' files started by handshakes that met an unknown issuer (at
+    /// most one a second).
+    pub unknown_issuer_checks: u64,
 }
 
 /// One upstream key's config, built by the first thread to ask; tagged with the native roots'
@@ -212,6 +218,23 @@ impl ClientConfigCache {
         self
     }
 
+    /// Whether a handshake that fails with an unknown issuer, under a config that trusts the
+    /// native roots, has their files looked at once for a change (on by default).
+    ///
+    /// The failure is the signal that a CA may have been rolled out since the store was read:
+    /// the look ([`RootsCache::check_now`](native_roots_cache::RootsCache::check_now)) runs on a
+    /// thread of its own, so the failing handshake is not delayed and fails as it would have; a
+    /// changed signature is read at once (with the torn-read rules), and if the anchors changed,
+    /// the next [`get`](Self::get) or [`ConfigHandle::config`](crate::ConfigHandle::config)
+    /// returns the rebuilt config. At most one look starts a second per cache, however many
+    /// handshakes fail ([`CacheStats::unknown_issuer_checks`] counts them); an unchanged store
+    /// costs a `stat` pass. Stores without a cheap signature (macOS, Windows) are not read.
+    #[must_use]
+    pub fn reload_on_unknown_issuer(self, enabled: bool) -> Self {
+        self.shared.trust.issuer_check().set_enabled(enabled);
+        self
+    }
+
     /// Bound the cache to `max` entries (at least 1); beyond it the oldest inserted entry is
     /// dropped. Set it before the first lookup.
     #[must_use]
@@ -276,6 +299,7 @@ impl ClientConfigCache {
             evictions: shared.evictions.load(Ordering::Relaxed),
             trust_store_loads: shared.trust.store_loads(),
             fallbacks: shared.trust.fallbacks(),
+            unknown_issuer_checks: shared.trust.issuer_check().started(),
         }
     }
 }
@@ -414,7 +438,9 @@ impl Shared {
         let builder = ClientConfig::builder_with_provider(Arc::clone(self.trust.provider()))
             .with_protocol_versions(versions.rustls())
             .map_err(|err| BuildError::versions(versions, err))?
-            .with_webpki_verifier(Arc::clone(&trust.verifier));
+            // webpki's verifier, wrapped for the native roots to notice an unknown issuer.
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::clone(&trust.verifier));
         let mut config = match upstream.client_identity() {
             Some(IdentityRef::Fixed(fixed)) => builder
                 .with_client_auth_cert(fixed.chain.clone(), fixed.key.clone_key())

@@ -11,6 +11,7 @@ mod hasher;
 mod identity;
 mod identity_error;
 mod identity_source;
+mod issuer_check;
 mod pem;
 mod provider;
 mod roots;

@@ -47,6 +47,10 @@ pub trait NativeRoots: Send + Sync + sealed::Sealed {
     /// anchor set. The cache reads it before the store, so a config is never tagged newer than
     /// the anchors it was built from.
     fn generation(&self) -> u64;
+
+    /// Look at once whether the store's files changed and read them if so
+    /// ([`RootsCache::check_now`]): what a handshake that met an unknown issuer asks for.
+    fn check_now(&self);
 }
 
 /// The process-wide system store of `native_roots_cache` (`native_roots()`,
@@ -67,6 +71,10 @@ impl NativeRoots for ProcessRoots {
     fn generation(&self) -> u64 {
         native_roots_cache::RootsCache::global().generation()
     }
+
+    fn check_now(&self) {
+        let _ = native_roots_cache::RootsCache::global().check_now();
+    }
 }
 
 impl<S: TrustSource> NativeRoots for RootsCache<S> {
@@ -76,6 +84,10 @@ impl<S: TrustSource> NativeRoots for RootsCache<S> {
 
     fn generation(&self) -> u64 {
         RootsCache::generation(self)
+    }
+
+    fn check_now(&self) {
+        let _ = RootsCache::check_now(self);
     }
 }
 
@@ -87,6 +99,10 @@ impl<T: NativeRoots + ?Sized> NativeRoots for &'static T {
     fn generation(&self) -> u64 {
         (**self).generation()
     }
+
+    fn check_now(&self) {
+        (**self).check_now();
+    }
 }
 
 impl<T: NativeRoots + ?Sized> NativeRoots for Arc<T> {
@@ -96,6 +112,10 @@ impl<T: NativeRoots + ?Sized> NativeRoots for Arc<T> {
 
     fn generation(&self) -> u64 {
         (**self).generation()
+    }
+
+    fn check_now(&self) {
+        (**self).check_now();
     }
 }
 

@@ -15,11 +15,13 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use native_roots_cache::NativeRootsError;
 use rustls::RootCertStore;
 use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::CertificateDer;
 
 use crate::error::BuildError;
 use crate::hasher::BuildPrehashed;
+use crate::issuer_check::{CheckingVerifier, IssuerCheck};
 use crate::roots::NativeRoots;
 use crate::settings::Trust;
 use crate::upstream::UpstreamTls;
@@ -118,7 +120,7 @@ impl fmt::Display for TrustProvenance {
 
 /// A built trust set.
 pub(crate) struct TrustEntry {
-    pub(crate) verifier: Arc<WebPkiServerVerifier>,
+    pub(crate) verifier: Arc<dyn ServerCertVerifier>,
     pub(crate) provenance: TrustProvenance,
 }
 
@@ -167,6 +169,8 @@ impl Hash for TrustKey {
 pub(crate) struct TrustSets {
     provider: Arc<CryptoProvider>,
     roots: Arc<dyn NativeRoots>,
+    /// Looks at `roots` when a handshake meets an unknown issuer.
+    issuer_check: Arc<IssuerCheck>,
     sets: Mutex<HashMap<TrustKey, Arc<TrustSlot>, BuildPrehashed>>,
     store_loads: AtomicU64,
     fallbacks: AtomicU64,
@@ -178,6 +182,7 @@ impl TrustSets {
     pub(crate) fn new(provider: Arc<CryptoProvider>, roots: Arc<dyn NativeRoots>) -> Self {
         Self {
             provider,
+            issuer_check: Arc::new(IssuerCheck::new(Arc::clone(&roots))),
             roots,
             sets: Mutex::default(),
             store_loads: AtomicU64::new(0),
@@ -203,11 +208,19 @@ impl TrustSets {
 
     /// Build from `roots` from now on, forgetting every trust set built from the previous ones.
     pub(crate) fn set_roots(&mut self, roots: Arc<dyn NativeRoots>) {
+        let check = IssuerCheck::new(Arc::clone(&roots));
+        check.set_enabled(self.issuer_check.enabled());
+        self.issuer_check = Arc::new(check);
         self.roots = roots;
         self.sets
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
+    }
+
+    /// The looks at the native roots that unknown issuers start.
+    pub(crate) fn issuer_check(&self) -> &IssuerCheck {
+        &self.issuer_check
     }
 
     /// Times a store was obtained from the native roots to build a verifier.
@@ -317,10 +330,17 @@ impl TrustSets {
             },
         };
         let roots = with_extra_anchors(base, extra)?;
-        let verifier =
-            WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&self.provider))
-                .build()
-                .map_err(|err| BuildError::verifier(upstream.trust(), err))?;
+        let webpki = WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&self.provider))
+            .build()
+            .map_err(|err| BuildError::verifier(upstream.trust(), err))?;
+        // Only the native roots can learn a new CA while the process runs.
+        let verifier: Arc<dyn ServerCertVerifier> = match provenance {
+            TrustProvenance::Native { .. } => Arc::new(CheckingVerifier::new(
+                webpki,
+                Arc::clone(&self.issuer_check),
+            )),
+            _ => webpki,
+        };
         Ok(TrustEntry {
             verifier,
             provenance,

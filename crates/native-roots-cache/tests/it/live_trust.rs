@@ -422,3 +422,27 @@ fn a_failing_reload_is_reported_once_and_so_is_its_recovery() {
     );
     assert_eq!(recovered.len(), 1, "{recovered:#?}");
 }
+
+/// `check_now` reads a change at the first look (no second look to wait for), and reads nothing
+/// when nothing changed.
+#[test]
+fn check_now_reads_a_change_at_once_and_nothing_otherwise() {
+    let dir = common::scratch_dir("check-now");
+    let (a, b) = (common::ca_pem("Check Now A"), common::ca_pem("Check Now B"));
+    let bundle = dir.write("bundle.pem", &a);
+    let cache = RootsCache::with_source(PemFiles::new().with_file(&bundle));
+    assert_eq!(cache.native_roots().unwrap().len(), 1);
+    let loads = cache.loads();
+    for _ in 0..3 {
+        assert!(matches!(cache.check_now(), ChangeCheck::Unchanged));
+    }
+    assert_eq!(cache.loads(), loads, "an unchanged store is not read");
+
+    common::replace_file(&bundle, [a.as_str(), b.as_str()].concat());
+    match cache.check_now() {
+        ChangeCheck::Reloaded(refresh) => assert!(refresh.changed),
+        other => panic!("the change is read at the first look: {other:?}"),
+    }
+    assert_eq!(cache.native_roots().unwrap().len(), 2);
+    assert!(matches!(cache.check_now(), ChangeCheck::Unchanged));
+}

@@ -19,4 +19,5 @@ mod native_failure;
 mod roots;
 mod rotation;
 mod storm;
+mod unknown_issuer;
 mod upstream_props;
