@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::sync::{Arc, PoisonError};
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rustls::RootCertStore;
 
@@ -21,6 +21,7 @@ use crate::changes::{
 };
 use crate::debounce::{Debounce, Decision};
 use crate::error::{NativeRootsError, NativeRootsErrorKind};
+use crate::expiry::ExpiryWatch;
 use crate::notify::Notifier;
 use crate::platform::PlatformSource;
 use crate::policy::{LoadPolicy, Sleeper};
@@ -77,6 +78,8 @@ pub struct RootsCache<S = PlatformSource> {
     /// Whether reloads keep failing (the store in use stays good), so that a failure that
     /// repeats is logged once, and once more when it clears.
     streak: Mutex<Streak>,
+    /// The anchors' ends of validity and the expiry warnings given.
+    expiry: Mutex<ExpiryWatch>,
     /// How a cached failure may heal; held while one caller checks (the others return the
     /// cached error at once).
     healing: Mutex<Healing>,
@@ -162,6 +165,7 @@ macro_rules! constructors {
                     watching: AtomicBool::new(false),
                     debounce: Mutex::new(Debounce::new()),
                     streak: Mutex::new(Streak::new()),
+                    expiry: Mutex::new(ExpiryWatch::new()),
                     healing: Mutex::new(Healing {
                         checked: None,
                         timed: 0,
@@ -476,13 +480,49 @@ impl<S: TrustSource> RootsCache<S> {
         if !matches!(decision, Decision::Reload) {
             self.lock_streak().polled();
         }
-        match decision {
+        let check = match decision {
             Decision::Unchanged => ChangeCheck::Unchanged,
             Decision::Pending => ChangeCheck::Pending,
             Decision::Reload => match self.refresh() {
                 Ok(refresh) => ChangeCheck::Reloaded(refresh),
                 Err(err) => ChangeCheck::Failed(err),
             },
+        };
+        self.warn_of_expiry();
+        check
+    }
+
+    /// Log the anchors of the store in use that entered the expiry warning window, or expired,
+    /// since the last look (see [`LoadPolicy::with_expiry_warning`]).
+    fn warn_of_expiry(&self) {
+        let Some(report) = self.report().filter(|_| self.native_roots().is_ok()) else {
+            return;
+        };
+        let mut expiry = self.expiry.lock().unwrap_or_else(PoisonError::into_inner);
+        expiry.track(self.generation(), &report);
+        let entered = expiry.look(SystemTime::now(), self.policy.expiry_warning());
+        drop(expiry);
+        let days = self.policy.expiry_warning().as_secs() / 86_400;
+        let anchors = |n: usize| match n {
+            1 => "1 anchor".to_owned(),
+            n => format!("{n} anchors"),
+        };
+        if !entered.expired.is_empty() {
+            log::warn!(
+                "trust store: {} in use from {} expired: {}; servers that chain only to it fail \
+                 verification (remove or renew it)",
+                anchors(entered.expired.len()),
+                report.origin,
+                entered.expired.join(", ")
+            );
+        }
+        if !entered.window.is_empty() {
+            log::warn!(
+                "trust store: {} in use from {} expire within {days} days: {}",
+                anchors(entered.window.len()),
+                report.origin,
+                entered.window.join(", ")
+            );
         }
     }
 

@@ -10,6 +10,7 @@ mod changes;
 mod constraints;
 mod debounce;
 mod error;
+mod expiry;
 mod files;
 #[cfg(not(loom))]
 mod global;

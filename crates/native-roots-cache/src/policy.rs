@@ -30,10 +30,12 @@ pub struct LoadPolicy {
     deadline: Duration,
     strict: bool,
     drop_non_ca_anchors: bool,
+    expiry_warning: Duration,
 }
 
 impl LoadPolicy {
-    /// 3 attempts, 50 ms then 100 ms backoff with up to 25 % jitter, 30 s deadline, not strict.
+    /// 3 attempts, 50 ms then 100 ms backoff with up to 25 % jitter, 30 s deadline, not strict,
+    /// expiry warnings 30 days ahead.
     pub const DEFAULT: Self = Self {
         max_attempts: 3,
         initial_backoff: Duration::from_millis(50),
@@ -42,6 +44,7 @@ impl LoadPolicy {
         deadline: Duration::from_secs(30),
         strict: false,
         drop_non_ca_anchors: false,
+        expiry_warning: Duration::from_secs(30 * 24 * 60 * 60),
     };
 
     /// Total attempts, the first included; `0` is treated as `1`.
@@ -68,6 +71,21 @@ impl LoadPolicy {
     pub const fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self
+    }
+
+    /// How long before an anchor's end of validity [`check_for_changes`] (each poll of a
+    /// watcher) warns that it is about to expire (30 days by default); it warns again once it
+    /// has. Each anchor is warned about once per stage, in one `warn` line per look.
+    ///
+    /// [`check_for_changes`]: crate::RootsCache::check_for_changes
+    pub const fn with_expiry_warning(mut self, ahead: Duration) -> Self {
+        self.expiry_warning = ahead;
+        self
+    }
+
+    /// How long before an anchor expires the warning comes.
+    pub const fn expiry_warning(&self) -> Duration {
+        self.expiry_warning
     }
 
     /// In strict mode any per-source error or unparsable certificate fails the load.

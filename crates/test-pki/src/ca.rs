@@ -34,6 +34,14 @@ impl Ca {
         Self { cert, key }
     }
 
+    /// A fresh CA named `name`, valid from 1990 until `not_after` (expired if past).
+    pub fn valid_until(name: &str, not_after: std::time::SystemTime) -> Self {
+        Self::with(name, |params| {
+            params.not_before = rcgen::date_time_ymd(1990, 1, 1);
+            params.not_after = not_after.into();
+        })
+    }
+
     /// The CA certificate as PEM.
     pub fn pem(&self) -> String {
         self.cert.pem()

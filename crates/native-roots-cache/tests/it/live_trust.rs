@@ -446,3 +446,47 @@ fn check_now_reads_a_change_at_once_and_nothing_otherwise() {
     assert_eq!(cache.native_roots().unwrap().len(), 2);
     assert!(matches!(cache.check_now(), ChangeCheck::Unchanged));
 }
+
+/// Each poll warns of the anchors in use that entered the expiry window, or expired, since the
+/// last one: once per anchor and stage, in one line each; the window is the policy's.
+#[test]
+fn anchors_about_to_expire_are_warned_of_once() {
+    const DAY: Duration = Duration::from_secs(86_400);
+    common::logs::install();
+    let now = std::time::SystemTime::now();
+    let expired = common::Ca::valid_until("Expiry Test Lapsed Root", now - 3 * DAY);
+    let soon = common::Ca::valid_until("Expiry Test Closing Root", now + 10 * DAY);
+    let later = common::Ca::valid_until("Expiry Test Lasting Root", now + 400 * DAY);
+    let dir = common::scratch_dir("expiry");
+    let bundle = dir.write(
+        "bundle.pem",
+        &[expired.pem(), soon.pem(), later.pem()].concat(),
+    );
+    let lines = |level, needle| common::logs::lines(level, needle).len();
+
+    // A 5-day window: only the lapsed root is news.
+    let narrow = RootsCache::with_source(PemFiles::new().with_file(&bundle))
+        .with_policy(LoadPolicy::DEFAULT.with_expiry_warning(5 * DAY));
+    narrow.check_for_changes();
+    assert_eq!(lines(log::Level::Warn, "Expiry Test Lapsed Root"), 1);
+    assert_eq!(lines(log::Level::Warn, "Expiry Test Closing Root"), 0);
+
+    // The default 30 days: the closing root too; neither again at the next polls.
+    let cache = RootsCache::with_source(PemFiles::new().with_file(&bundle));
+    for _ in 0..3 {
+        cache.check_for_changes();
+    }
+    assert_eq!(
+        lines(log::Level::Warn, "Expiry Test Lapsed Root"),
+        2,
+        "one per cache"
+    );
+    let closing = common::logs::lines(log::Level::Warn, "Expiry Test Closing Root");
+    assert_eq!(closing.len(), 1, "{closing:#?}");
+    assert!(
+        closing[0].contains("expire within 30 days"),
+        "{}",
+        closing[0]
+    );
+    assert_eq!(lines(log::Level::Warn, "Expiry Test Lasting Root"), 0);
+}

@@ -1,0 +1,116 @@
+//! Expiry warnings for the anchors in use: at each look (each [`RootsCache::check_for_changes`],
+//! so each poll of a watcher), the anchors that entered the warning window since the last look are
+//! logged at `warn` in one line, and so are those that expired; each anchor once per stage, for
+//! as long as it stays in the store. The dates are decoded on the looking thread, once per
+//! published store, never on the load's path.
+//!
+//! [`RootsCache::check_for_changes`]: crate::RootsCache::check_for_changes
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use crate::report::LoadReport;
+
+/// Which warning an anchor has had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    None,
+    Window,
+    Expired,
+}
+
+#[derive(Debug)]
+struct Anchor {
+    sha256: String,
+    name: String,
+    not_after: SystemTime,
+    warned: Stage,
+}
+
+/// The anchors of the published store with their ends of validity, and the warnings given.
+#[derive(Debug)]
+pub(crate) struct ExpiryWatch {
+    /// The generation the list was made for; `None` before the first look.
+    generation: Option<u64>,
+    anchors: Vec<Anchor>,
+}
+
+/// What one look found newly in the window, and newly expired, as `name (not after)` lines.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Entered {
+    pub(crate) window: Vec<String>,
+    pub(crate) expired: Vec<String>,
+}
+
+impl ExpiryWatch {
+    pub(crate) const fn new() -> Self {
+        Self {
+            generation: None,
+            anchors: Vec::new(),
+        }
+    }
+
+    /// Follow the store of `generation` (its `report`), keeping the warnings already given for
+    /// the anchors it still holds.
+    pub(crate) fn track(&mut self, generation: u64, report: &LoadReport) {
+        if self.generation == Some(generation) {
+            return;
+        }
+        let warned: HashMap<String, Stage> = self
+            .anchors
+            .drain(..)
+            .map(|anchor| (anchor.sha256, anchor.warned))
+            .collect();
+        self.anchors = report
+            .anchor_certificates
+            .iter()
+            .filter_map(|certificate| {
+                let not_after = certificate.not_after()?;
+                let sha256 = certificate.sha256_hex();
+                Some(Anchor {
+                    warned: warned.get(&sha256).copied().unwrap_or(Stage::None),
+                    name: certificate
+                        .subject()
+                        .unwrap_or_else(|| format!("sha256 {sha256}")),
+                    sha256,
+                    not_after,
+                })
+            })
+            .collect();
+        self.anchors.sort_by_key(|anchor| anchor.not_after);
+        self.generation = Some(generation);
+    }
+
+    /// The anchors that entered `window` before their end, or expired, at `now` since the last
+    /// look.
+    pub(crate) fn look(&mut self, now: SystemTime, window: Duration) -> Entered {
+        let mut entered = Entered::default();
+        let horizon = now + window;
+        for anchor in &mut self.anchors {
+            if anchor.not_after > horizon {
+                break; // sorted: every later one ends later still
+            }
+            let stage = if anchor.not_after <= now {
+                Stage::Expired
+            } else {
+                Stage::Window
+            };
+            if stage > anchor.warned {
+                anchor.warned = stage;
+                let line = format!(
+                    "{} (not after {})",
+                    anchor.name,
+                    der::DateTime::from_system_time(anchor.not_after).map_or_else(
+                        |_| "a date out of range".to_owned(),
+                        |date| date.to_string()
+                    )
+                );
+                match stage {
+                    Stage::Expired => entered.expired.push(line),
+                    _ => entered.window.push(line),
+                }
+            }
+        }
+        entered
+    }
+}
