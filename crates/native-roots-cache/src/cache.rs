@@ -495,7 +495,12 @@ impl<S: TrustSource> RootsCache<S> {
     /// Log the anchors of the store in use that entered the expiry warning window, or expired,
     /// since the last look (see [`LoadPolicy::with_expiry_warning`]).
     fn warn_of_expiry(&self) {
-        let Some(report) = self.report().filter(|_| self.native_roots().is_ok()) else {
+        // The store in use, read as published: no load, no healing door.
+        let published = self.current.load_full();
+        let Some(report) = published
+            .filter(|published| published.roots.is_ok())
+            .map(|published| Arc::clone(&published.report))
+        else {
             return;
         };
         let mut expiry = self.expiry.lock().unwrap_or_else(PoisonError::into_inner);
