@@ -2,28 +2,61 @@
 //! watcher: the failing handshake is the signal that has the bundle looked at, and a CA rolled out
 //! a moment ago is trusted at the next lookup; a storm of failures starts about one look a second.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use native_roots_cache::{PemFiles, RootsCache};
 use rustls::CertificateError;
-use tls_client_builder::{Trust, UpstreamTls};
+use tls_client_builder::{ClientConfigCache, Trust, UpstreamTls};
 
-use crate::support::{Ca, ServerOptions, cache, exchange, replace_file, scratch_dir, spawn_server};
+use crate::support::{
+    Ca, ScratchDir, ServerOptions, cache, exchange, replace_file, scratch_dir, spawn_server,
+};
 
 const UNKNOWN_ISSUER: rustls::Error =
     rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
 
+/// A cache over a bundle of `trusted` (a real file, no watcher), the upstream key of the native
+/// roots, and a loopback server whose certificate `issuer` signed.
+fn setup(tag: &str, trusted: &Ca, issuer: &Ca) -> Setup {
+    let dir = scratch_dir(tag);
+    let bundle = dir.write("bundle.pem", &trusted.pem());
+    let roots = Arc::new(RootsCache::with_source(PemFiles::new().with_file(&bundle)));
+    Setup {
+        configs: cache().with_roots(Arc::clone(&roots)),
+        upstream: UpstreamTls::builder(Trust::Native).build(),
+        addr: spawn_server(&issuer.server_leaf(), ServerOptions::default()),
+        bundle,
+        roots,
+        _dir: dir,
+    }
+}
+
+/// What `setup` made; the scratch directory is deleted when `_dir` drops, so bind it.
+struct Setup {
+    configs: ClientConfigCache,
+    upstream: UpstreamTls,
+    addr: SocketAddr,
+    bundle: PathBuf,
+    roots: Arc<RootsCache<PemFiles>>,
+    _dir: ScratchDir,
+}
+
 #[test]
 fn a_ca_added_after_an_unknown_issuer_is_trusted_within_two_seconds() {
-    let dir = scratch_dir("unknown-issuer");
     let (old, new) = (Ca::new("Old Root"), Ca::new("Rolled Out Root"));
-    let bundle = dir.write("bundle.pem", &old.pem());
-    let roots = Arc::new(RootsCache::with_source(PemFiles::new().with_file(&bundle)));
-    let configs = cache().with_roots(Arc::clone(&roots));
-    let upstream = UpstreamTls::builder(Trust::Native).build();
-    let addr = spawn_server(&new.server_leaf(), ServerOptions::default());
+    let Setup {
+        configs,
+        upstream,
+        addr,
+        bundle,
+        roots,
+        _dir,
+        ..
+    } = setup("unknown-issuer", &old, &new);
 
     let err = exchange(configs.get(&upstream).unwrap(), addr).unwrap_err();
     assert_eq!(err, UNKNOWN_ISSUER);
@@ -47,13 +80,15 @@ fn a_ca_added_after_an_unknown_issuer_is_trusted_within_two_seconds() {
 
 #[test]
 fn a_storm_of_unknown_issuers_starts_about_one_look_a_second() {
-    let dir = scratch_dir("unknown-issuer-storm");
     let (trusted, unknown) = (Ca::new("Trusted Root"), Ca::new("Unknown Root"));
-    let bundle = dir.write("bundle.pem", &trusted.pem());
-    let roots = Arc::new(RootsCache::with_source(PemFiles::new().with_file(&bundle)));
-    let configs = cache().with_roots(Arc::clone(&roots));
-    let upstream = UpstreamTls::builder(Trust::Native).build();
-    let addr = spawn_server(&unknown.server_leaf(), ServerOptions::default());
+    let Setup {
+        configs,
+        upstream,
+        addr,
+        roots,
+        _dir,
+        ..
+    } = setup("unknown-issuer-storm", &trusted, &unknown);
 
     let started = Instant::now();
     for _ in 0..1_000 {
@@ -77,15 +112,15 @@ fn a_storm_of_unknown_issuers_starts_about_one_look_a_second() {
 
 #[test]
 fn the_look_can_be_turned_off() {
-    let dir = scratch_dir("unknown-issuer-off");
     let (trusted, unknown) = (Ca::new("Trusted Root"), Ca::new("Unknown Root"));
-    let bundle = dir.write("bundle.pem", &trusted.pem());
-    let roots = Arc::new(RootsCache::with_source(PemFiles::new().with_file(&bundle)));
-    let configs = cache()
-        .with_roots(Arc::clone(&roots))
-        .reload_on_unknown_issuer(false);
-    let upstream = UpstreamTls::builder(Trust::Native).build();
-    let addr = spawn_server(&unknown.server_leaf(), ServerOptions::default());
+    let Setup {
+        configs,
+        upstream,
+        addr,
+        _dir,
+        ..
+    } = setup("unknown-issuer-off", &trusted, &unknown);
+    let configs = configs.reload_on_unknown_issuer(false);
     let err = exchange(configs.get(&upstream).unwrap(), addr).unwrap_err();
     assert_eq!(err, UNKNOWN_ISSUER);
     assert_eq!(configs.stats().unknown_issuer_checks, 0);
