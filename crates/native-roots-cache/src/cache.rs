@@ -438,6 +438,10 @@ impl<S: TrustSource> RootsCache<S> {
                 })
             }
             Err(err) => {
+                let err = match previous_roots {
+                    Some(_) => err.kept_store(&loaded.report.origin),
+                    None => err,
+                };
                 if previous_roots.is_some() {
                     if self.lock_streak().failed(&err) {
                         log::warn!(

@@ -284,6 +284,37 @@ impl NativeRootsError {
         )
     }
 
+    /// The same error, met by a reload while a good store stays in use: nothing is cached then,
+    /// so its advice ends with what happens to the store in use instead of how a cached error
+    /// heals (the part after what to do, which every constructor above puts last).
+    pub(crate) fn kept_store(self, origin: &TrustOrigin) -> Self {
+        let advice = &self.0.advice;
+        let (by_files, by_refresh) = (heal(origin), heal_by_refresh());
+        let files = by_files != by_refresh && advice.ends_with(by_files.as_str());
+        let Some(what_to_do) = [by_files, by_refresh]
+            .iter()
+            .find_map(|heals| advice.strip_suffix(heals.as_str()))
+            .map(|rest| rest.split("; its causes pass").next().unwrap_or(rest))
+            .map(|rest| rest.trim_end_matches("; "))
+        else {
+            return self;
+        };
+        let again = if files {
+            format!("when the files change (a watcher's next poll, {CHECK}) or on {REFRESH}")
+        } else {
+            format!("at the next reload (a watcher's timer, {REFRESH})")
+        };
+        let advice = format!("{what_to_do}; the store in use stays, and is read again {again}");
+        let inner = &self.0;
+        Self::new(
+            inner.kind,
+            inner.attempts,
+            inner.line.clone(),
+            inner.source.clone(),
+            advice,
+        )
+    }
+
     /// The source asked its own cache for roots.
     pub(crate) fn reentrant(origin: &TrustOrigin) -> Self {
         Self::new(
@@ -357,6 +388,7 @@ impl Display for Explained<'_> {
 /// The refresh that reopens a cached error, named for any cache: the process-wide one is a
 /// `RootsCache` too.
 const REFRESH: &str = "RootsCache::refresh";
+const CHECK: &str = "RootsCache::check_for_changes";
 
 /// How a cached error of a load that read `origin` heals: a source made of files is read again
 /// once they change (looked at by the next call, at most once a second); any other only by a
@@ -390,5 +422,44 @@ fn count(n: usize, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refused reload keeps what to do and drops how a cached error heals, for every shape of
+    /// advice: the timed door of a transient failure, the file door, the refresh-only door.
+    #[test]
+    fn a_kept_store_drops_the_healing_part_of_the_advice() {
+        let files = TrustOrigin::PemFiles {
+            file: Some("/etc/app/ca.pem".into()),
+            dirs: Vec::new(),
+        };
+        let last = SourceError::transient("reading", "busy");
+        let transient = NativeRootsError::transient_exhausted(&files, 3, 3, &last, 1);
+        assert!(transient.advice().contains("2 s after the failure"));
+        let kept = transient.clone().kept_store(&files);
+        let advice = kept.advice();
+        assert!(
+            advice.starts_with("find what keeps the read failing"),
+            "{advice}"
+        );
+        assert!(advice.ends_with("or on RootsCache::refresh"), "{advice}");
+        assert!(
+            !advice.contains("2 s after") && !advice.contains("cached"),
+            "{advice}"
+        );
+        assert_eq!(kept.to_string(), transient.to_string());
+
+        let custom = TrustOrigin::Custom("a vault".into());
+        let panicked = NativeRootsError::panicked(&custom, 1, "boom");
+        let advice = panicked.kept_store(&custom).advice().to_owned();
+        assert_eq!(
+            advice,
+            "fix the trust source; the store in use stays, and is read again at the next reload \
+             (a watcher's timer, RootsCache::refresh)"
+        );
     }
 }

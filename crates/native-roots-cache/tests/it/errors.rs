@@ -272,3 +272,34 @@ fn an_incomplete_file_names_it() {
         "{err}"
     );
 }
+
+/// A reload refused while a good store stays in use says so in its advice, not how a cached
+/// error heals (nothing is cached): what to do, then that the store in use stays and when the
+/// files are read again.
+#[test]
+fn a_refused_reload_advises_as_a_reload_not_as_a_cached_failure() {
+    let dir = common::scratch_dir("kept-store-advice");
+    let bundle = dir.write("bundle.pem", &common::ca_pem("Kept Store Root"));
+    let cache = RootsCache::with_source(PemFiles::new().with_file(&bundle));
+    let first = cache.native_roots().unwrap();
+    common::replace_file(&bundle, "an operator pasted the wrong file\n");
+    let err = match cache.check_now() {
+        native_roots_cache::ChangeCheck::Failed(err) => err,
+        other => panic!("the bad bundle is read at once and refused: {other:?}"),
+    };
+    assert_eq!(err.kind(), Kind::NoAnchors);
+    let advice = err.advice();
+    assert!(
+        advice.starts_with("point the configuration at a PEM bundle"),
+        "what to do comes first: {advice}"
+    );
+    assert!(
+        advice.ends_with(
+            "; the store in use stays, and is read again when the files change (a watcher's \
+             next poll, RootsCache::check_for_changes) or on RootsCache::refresh"
+        ),
+        "{advice}"
+    );
+    assert!(!advice.contains("cached"), "{advice}");
+    assert!(Arc::ptr_eq(&first, &cache.native_roots().unwrap()));
+}
