@@ -439,7 +439,7 @@ impl<S: TrustSource> RootsCache<S> {
             }
             Err(err) => {
                 let err = match previous_roots {
-                    Some(_) => err.kept_store(&loaded.report.origin),
+                    Some(_) => err.kept_store(),
                     None => err,
                 };
                 if previous_roots.is_some() {

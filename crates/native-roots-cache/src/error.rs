@@ -67,7 +67,18 @@ struct Inner {
     attempts: u32,
     line: String,
     source: Option<SourceError>,
+    /// What to do, then (after `; `) how the error heals once cached, if it ever is.
     advice: String,
+    /// The length of `advice`'s part that says what to do.
+    what_to_do: usize,
+    /// Whether the error heals when its files change (`None`: it is never cached).
+    heals_by_files: Option<bool>,
+}
+
+/// How a cached error heals, in words, and whether a change of its files is one way.
+struct Heal {
+    text: String,
+    files: bool,
 }
 
 impl NativeRootsError {
@@ -76,14 +87,22 @@ impl NativeRootsError {
         attempts: u32,
         line: String,
         source: Option<SourceError>,
-        advice: String,
+        what_to_do: String,
+        heals: Option<Heal>,
     ) -> Self {
+        let what_len = what_to_do.len();
+        let (advice, heals_by_files) = match heals {
+            Some(heal) => (format!("{what_to_do}; {}", heal.text), Some(heal.files)),
+            None => (what_to_do, None),
+        };
         Self(Arc::new(Inner {
             kind,
             attempts,
             line,
             source,
             advice,
+            what_to_do: what_len,
+            heals_by_files,
         }))
     }
 
@@ -110,13 +129,20 @@ impl NativeRootsError {
                 count(attempts as usize, "attempt"),
             ),
             Some(last.clone()),
-            format!(
-                "find what keeps the read failing (the cause names the last error; a store \
-                 missing part of its anchors is not used); its causes pass, so the next call reads \
-                 the store again 2 s after the failure, then 4 s, doubling to at most 5 minutes; \
-                 {}",
-                heal(origin)
-            ),
+            "find what keeps the read failing (the cause names the last error; a store missing \
+             part of its anchors is not used)"
+                .to_owned(),
+            Some({
+                let heal = heal(origin);
+                Heal {
+                    text: format!(
+                        "its causes pass, so the next call reads the store again 2 s after the \
+                         failure, then 4 s, doubling to at most 5 minutes; {}",
+                        heal.text
+                    ),
+                    ..heal
+                }
+            }),
         )
     }
 
@@ -142,11 +168,10 @@ impl NativeRootsError {
                 count(errors.len() + skipped.len(), "problem"),
             ),
             first,
-            format!(
-                "fix or remove the offending files (the load report lists every problem), or \
-                 turn strict mode off; {}",
-                heal(origin)
-            ),
+            "fix or remove the offending files (the load report lists every problem), or turn \
+             strict mode off"
+                .to_owned(),
+            Some(heal(origin)),
         )
     }
 
@@ -181,7 +206,8 @@ impl NativeRootsError {
                 count(errors.len(), "error"),
             ),
             errors.first().cloned(),
-            format!("{what_to_do}; {}", heal(origin)),
+            what_to_do.to_owned(),
+            Some(heal(origin)),
         )
     }
 
@@ -192,7 +218,8 @@ impl NativeRootsError {
             attempts,
             format!("reading the trust store from {origin} panicked in attempt {attempts}"),
             Some(SourceError::permanent("the trust source panicked", panic)),
-            format!("fix the trust source; {}", heal_by_refresh()),
+            "fix the trust source".to_owned(),
+            Some(heal_by_refresh()),
         )
     }
 
@@ -206,10 +233,8 @@ impl NativeRootsError {
                 "starting the loader thread",
                 err.to_string(),
             )),
-            format!(
-                "the process is out of threads or memory; {}",
-                heal_by_refresh()
-            ),
+            "the process is out of threads or memory".to_owned(),
+            Some(heal_by_refresh()),
         )
     }
 
@@ -232,12 +257,11 @@ impl NativeRootsError {
                  ({stuck}, in attempt {attempts} or the backoff after it)"
             ),
             None,
-            format!(
-                "unblock the read (a keychain prompt, a hung network mount, a file that \
-                 never ends): the stuck loader is left to finish on its own, and until it does \
-                 this cache starts no other; {}",
-                heal_by_refresh()
-            ),
+            "unblock the read (a keychain prompt, a hung network mount, a file that never \
+             ends): the stuck loader is left to finish on its own, and until it does this cache \
+             starts no other"
+                .to_owned(),
+            Some(heal_by_refresh()),
         )
     }
 
@@ -259,6 +283,7 @@ impl NativeRootsError {
                 "only one loader may be stuck at a time: unblock or remove that path (a hung \
                  mount, a file that never ends), then refresh the cache again ({REFRESH})"
             ),
+            None,
         )
     }
 
@@ -281,22 +306,16 @@ impl NativeRootsError {
             "the store in use is kept until the file is whole, so its anchors are not lost; to \
              remove a file's anchors on purpose, delete the file"
                 .to_owned(),
+            None,
         )
     }
 
     /// The same error, met by a reload while a good store stays in use: nothing is cached then,
-    /// so its advice ends with what happens to the store in use instead of how a cached error
-    /// heals (the part after what to do, which every constructor above puts last).
-    pub(crate) fn kept_store(self, origin: &TrustOrigin) -> Self {
-        let advice = &self.0.advice;
-        let (by_files, by_refresh) = (heal(origin), heal_by_refresh());
-        let files = by_files != by_refresh && advice.ends_with(by_files.as_str());
-        let Some(what_to_do) = [by_files, by_refresh]
-            .iter()
-            .find_map(|heals| advice.strip_suffix(heals.as_str()))
-            .map(|rest| rest.split("; its causes pass").next().unwrap_or(rest))
-            .map(|rest| rest.trim_end_matches("; "))
-        else {
+    /// so its advice says what to do, then what happens to the store in use, instead of how a
+    /// cached error heals.
+    pub(crate) fn kept_store(self) -> Self {
+        let inner = &self.0;
+        let Some(files) = inner.heals_by_files else {
             return self;
         };
         let again = if files {
@@ -304,14 +323,16 @@ impl NativeRootsError {
         } else {
             format!("at the next reload (a watcher's timer, {REFRESH})")
         };
-        let advice = format!("{what_to_do}; the store in use stays, and is read again {again}");
-        let inner = &self.0;
         Self::new(
             inner.kind,
             inner.attempts,
             inner.line.clone(),
             inner.source.clone(),
-            advice,
+            inner.advice[..inner.what_to_do].to_owned(),
+            Some(Heal {
+                text: format!("the store in use stays, and is read again {again}"),
+                files,
+            }),
         )
     }
 
@@ -325,6 +346,7 @@ impl NativeRootsError {
             "a trust source must not ask the cache it feeds for roots, nor refresh it (this \
              error is returned to that call only and is not cached)"
                 .to_owned(),
+            None,
         )
     }
 
@@ -393,7 +415,7 @@ const CHECK: &str = "RootsCache::check_for_changes";
 /// How a cached error of a load that read `origin` heals: a source made of files is read again
 /// once they change (looked at by the next call, at most once a second); any other only by a
 /// refresh.
-fn heal(origin: &TrustOrigin) -> String {
+fn heal(origin: &TrustOrigin) -> Heal {
     let files = match origin {
         TrustOrigin::Environment { .. } | TrustOrigin::PemFiles { .. } => true,
         // On Linux and the BSDs the platform store is openssl-probe's files.
@@ -401,10 +423,13 @@ fn heal(origin: &TrustOrigin) -> String {
         TrustOrigin::Custom(_) => false,
     };
     if files {
-        format!(
-            "the error is cached until the files change (the next call notices, at most once a \
-             second) or the cache is refreshed ({REFRESH})"
-        )
+        Heal {
+            text: format!(
+                "the error is cached until the files change (the next call notices, at most \
+                 once a second) or the cache is refreshed ({REFRESH})"
+            ),
+            files,
+        }
     } else {
         heal_by_refresh()
     }
@@ -412,8 +437,13 @@ fn heal(origin: &TrustOrigin) -> String {
 
 /// How a cached error heals when no change of files reopens it: a failure that read nothing (a
 /// panic, a deadline), or a source without files.
-fn heal_by_refresh() -> String {
-    format!("the error is cached until the cache is refreshed ({REFRESH}) or the process restarts")
+fn heal_by_refresh() -> Heal {
+    Heal {
+        text: format!(
+            "the error is cached until the cache is refreshed ({REFRESH}) or the process restarts"
+        ),
+        files: false,
+    }
 }
 
 /// `1 anchor`, `2 anchors`.
@@ -440,7 +470,7 @@ mod tests {
         let last = SourceError::transient("reading", "busy");
         let transient = NativeRootsError::transient_exhausted(&files, 3, 3, &last, 1);
         assert!(transient.advice().contains("2 s after the failure"));
-        let kept = transient.clone().kept_store(&files);
+        let kept = transient.clone().kept_store();
         let advice = kept.advice();
         assert!(
             advice.starts_with("find what keeps the read failing"),
@@ -455,7 +485,7 @@ mod tests {
 
         let custom = TrustOrigin::Custom("a vault".into());
         let panicked = NativeRootsError::panicked(&custom, 1, "boom");
-        let advice = panicked.kept_store(&custom).advice().to_owned();
+        let advice = panicked.kept_store().advice().to_owned();
         assert_eq!(
             advice,
             "fix the trust source; the store in use stays, and is read again at the next reload \
