@@ -16,6 +16,15 @@ const BENCHES: [(&str, &str); 2] = [
     ("native-roots-cache", "trust_store"),
     ("tls-client-builder", "configs"),
 ];
+/// The memory example, as `cargo build` and `cargo run` take it.
+const MEMORY_EXAMPLE: [&str; 6] = [
+    "--locked",
+    "--release",
+    "-p",
+    "tls-client-builder",
+    "--example",
+    "config-memory",
+];
 /// Quick mode: enough samples for a median, in a few minutes on two cores.
 const QUICK_CRITERION: [&str; 4] = ["--warm-up-time", "1", "--measurement-time", "2"];
 
@@ -78,17 +87,7 @@ fn run_benchmarks(home: &Path, quick: bool) -> Result<(), String> {
             ])
             .run()?;
     }
-    Cmd::cargo()
-        .args(&[
-            "build",
-            "--locked",
-            "--release",
-            "-p",
-            "tls-client-builder",
-            "--example",
-            "config-memory",
-        ])
-        .run()?;
+    Cmd::cargo().args(&["build"]).args(&MEMORY_EXAMPLE).run()?;
     let load = settle();
     fs::write(home.join("load.txt"), &load).map_err(|err| format!("{}: {err}", home.display()))?;
     for (package, bench) in BENCHES {
@@ -101,18 +100,11 @@ fn run_benchmarks(home: &Path, quick: bool) -> Result<(), String> {
         cmd.run()?;
     }
     let configs = if quick { "2000" } else { "10000" };
-    let memory = Cmd::cargo().args(&[
-        "run",
-        "--locked",
-        "--release",
-        "-p",
-        "tls-client-builder",
-        "--example",
-        "config-memory",
-        "--",
-        "--configs",
-        configs,
-    ]);
+    let memory =
+        Cmd::cargo()
+            .args(&["run"])
+            .args(&MEMORY_EXAMPLE)
+            .args(&["--", "--configs", configs]);
     println!("$ {memory}\n(each way in its own process; this takes a while)");
     let memory = memory.read()?;
     print!("{memory}");
