@@ -27,6 +27,7 @@ use crate::platform::PlatformSource;
 use crate::policy::{LoadPolicy, Sleeper};
 use crate::report::LoadReport;
 use crate::source::{IncompleteFile, TrustSource};
+use crate::stats::{self, Counters, RootsStats};
 use crate::streak::Streak;
 use crate::sync::{AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering, Slot};
 use crate::worker;
@@ -59,7 +60,8 @@ pub struct RootsCache<S = PlatformSource> {
     load_lock: Mutex<()>,
     /// A load that missed its deadline and may still be running, so that no second one starts.
     stuck: worker::StuckLoader,
-    loads: AtomicU64,
+    /// Loads, changes and failures, counted (and published through `metrics` with its feature).
+    counters: Counters,
     /// A process-unique stamp of `current` (0: nothing published), written after it, that lets
     /// each thread reuse the result it read last without touching `current`.
     epoch: AtomicU64,
@@ -157,7 +159,7 @@ macro_rules! constructors {
                     current: Slot::const_empty(),
                     load_lock: Mutex::new(()),
                     stuck: Mutex::new(None),
-                    loads: AtomicU64::new(0),
+                    counters: Counters::new(),
                     epoch: AtomicU64::new(0),
                     generation: AtomicU64::new(0),
                     notifier: Notifier::new(),
@@ -428,6 +430,9 @@ impl<S: TrustSource> RootsCache<S> {
                     loaded.report,
                     describe_changes(&added, &removed)
                 );
+                // After a failed first load, the first store published is not a change.
+                self.counters
+                    .published(&loaded.report.origin, previous_roots.is_some());
                 self.publish(Ok(Arc::clone(&new)), loaded.report, generation);
                 Ok(Refresh {
                     roots: new,
@@ -438,6 +443,7 @@ impl<S: TrustSource> RootsCache<S> {
                 })
             }
             Err(err) => {
+                self.counters.rejected(&loaded.report.origin, err.kind());
                 let err = match previous_roots {
                     Some(_) => err.kept_store(),
                     None => err,
@@ -493,12 +499,16 @@ impl<S: TrustSource> RootsCache<S> {
             },
         };
         self.warn_of_expiry();
+        // The gauges of the facade, at each poll.
+        #[cfg(feature = "metrics")]
+        let _ = self.stats();
         check
     }
 
     /// Log the anchors of the store in use that entered the expiry warning window, or expired,
     /// since the last look (see [`LoadPolicy::with_expiry_warning`]).
     fn warn_of_expiry(&self) {
+        let generation = self.generation();
         // The store in use, read as published: no load, no healing door.
         let published = self.current.load_full();
         let Some(report) = published
@@ -508,7 +518,7 @@ impl<S: TrustSource> RootsCache<S> {
             return;
         };
         let mut expiry = self.expiry.lock().unwrap_or_else(PoisonError::into_inner);
-        expiry.track(self.generation(), &report);
+        expiry.track(generation, &report);
         let entered = expiry.look(SystemTime::now(), self.policy.expiry_warning());
         drop(expiry);
         let days = self.policy.expiry_warning().as_secs() / 86_400;
@@ -677,7 +687,32 @@ impl<S: TrustSource> RootsCache<S> {
     /// How many times this cache has read its trust source (first load plus refreshes; retries
     /// within one load count once).
     pub fn loads(&self) -> u64 {
-        self.loads.load(Ordering::Relaxed)
+        self.counters.loads()
+    }
+
+    /// What this cache has done and the store in use, counted: loads, changes, failed loads by
+    /// reason, when the store in use was published, its anchors, how many have expired and when
+    /// the next one does. With the `metrics` feature, each call also sets the gauges of the
+    /// facade (the counters move at each event); a [`Watcher`](crate::Watcher) sets them at
+    /// each poll.
+    ///
+    /// Reads atomics, plus, once per published store, the anchors' dates (decoded on this
+    /// thread, never on the load's path).
+    pub fn stats(&self) -> RootsStats {
+        // The generation first, so that the expiry list is never tagged newer than its store.
+        let generation = self.generation();
+        let mut stats = self.counters.snapshot();
+        let Some(published) = self.current.load_full() else {
+            return stats;
+        };
+        if let Ok(roots) = &published.roots {
+            stats.anchors = roots.len();
+            let mut expiry = self.expiry.lock().unwrap_or_else(PoisonError::into_inner);
+            expiry.track(generation, &published.report);
+            (stats.expired_anchors, stats.next_expiry) = expiry.census(SystemTime::now());
+        }
+        stats::set_gauges(&published.report.origin, &stats);
+        stats
     }
 
     #[cold]
@@ -693,6 +728,10 @@ impl<S: TrustSource> RootsCache<S> {
         }
         let mut loaded = self.run_load();
         self.record_signature(&mut loaded);
+        match &loaded.roots {
+            Ok(_) => self.counters.published(&loaded.report.origin, false),
+            Err(err) => self.counters.rejected(&loaded.report.origin, err.kind()),
+        }
         let generation = u64::from(loaded.roots.is_ok());
         self.publish(loaded.roots.clone(), loaded.report, generation);
         loaded.roots
@@ -730,15 +769,17 @@ impl<S: TrustSource> RootsCache<S> {
 
     /// Read the source once (with retries), on a worker thread bounded by the deadline.
     fn run_load(&self) -> worker::Loaded {
-        self.loads.fetch_add(1, Ordering::Relaxed);
-        worker::run(
+        self.counters.load_started();
+        let loaded = worker::run(
             &self.source,
             &self.sleep,
             &self.policy,
             self.id(),
             &self.stuck,
             self.watching.load(Ordering::Relaxed),
-        )
+        );
+        self.counters.load_finished(&loaded.report.origin);
+        loaded
     }
 }
 

@@ -81,6 +81,17 @@ impl ExpiryWatch {
         self.generation = Some(generation);
     }
 
+    /// How many anchors have expired at `now`, and the earliest end of validity among the others.
+    pub(crate) fn census(&self, now: SystemTime) -> (usize, Option<SystemTime>) {
+        let expired = self
+            .anchors
+            .partition_point(|anchor| anchor.not_after <= now);
+        (
+            expired,
+            self.anchors.get(expired).map(|anchor| anchor.not_after),
+        )
+    }
+
     /// The anchors that entered `window` before their end, or expired, at `now` since the last
     /// look.
     pub(crate) fn look(&mut self, now: SystemTime, window: Duration) -> Entered {

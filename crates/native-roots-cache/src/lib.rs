@@ -24,6 +24,7 @@ mod reload_gate;
 mod report;
 mod signature;
 mod source;
+mod stats;
 mod streak;
 mod sync;
 #[cfg(test)]
@@ -46,5 +47,6 @@ pub use reload_gate::ReloadGate;
 pub use report::{LoadReport, NonCaAnchor, SkippedCertificate};
 pub use signature::SourceSignature;
 pub use source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};
+pub use stats::RootsStats;
 pub use watch::{WatchHandle, Watcher};
 pub use watched::Watched;

@@ -10,6 +10,7 @@ mod ca;
 mod child;
 mod files;
 pub mod logs;
+pub mod metrics;
 mod server;
 mod source;
 

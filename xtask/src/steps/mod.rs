@@ -49,12 +49,13 @@ pub(crate) const ALL: &[Step] = &[
 /// The feature sets that matter, one line per combination; a member not listed here (xtask, a
 /// tool such as `tls-probe`) is built with its default features only. Each package is built on
 /// its own (`-p`), so a feature another package turns on cannot hide a breakage.
-/// `native-roots-cache` has no features: its default build is its only one.
+/// `native-roots-cache` has one, `metrics`, off by default.
 /// `--all-features` includes aws-lc-rs, whose C build needs only a C compiler (and, on Windows,
 /// NASM or its prebuilt objects) on the hosts we build on.
 #[rustfmt::skip]
 const FEATURE_SETS: &[(&str, &[&str])] = &[
     ("native-roots-cache", &[]),
+    ("native-roots-cache", &["--features", "metrics"]),
     ("tls-client-builder", &["--no-default-features"]),
     ("tls-client-builder", &[]),
     ("tls-client-builder", &["--no-default-features", "--features", "aws-lc-rs"]),

@@ -12,5 +12,6 @@ mod faults;
 mod live_trust;
 mod never_blocks;
 mod reader;
+mod stats;
 mod torn_reads;
 mod writers;
