@@ -71,6 +71,14 @@ impl Ca {
         })
     }
 
+    /// A client certificate valid from 1990 until `not_after` (to the second).
+    pub fn client_leaf_valid_until(&self, not_after: std::time::SystemTime) -> Leaf {
+        self.issue_with(&LOCALHOST, ExtendedKeyUsagePurpose::ClientAuth, |params| {
+            params.not_before = rcgen::date_time_ymd(1990, 1, 1);
+            params.not_after = not_after.into();
+        })
+    }
+
     /// A certificate for `names` (the first is its common name) with the given purpose.
     pub fn issue(&self, names: &[&str], purpose: ExtendedKeyUsagePurpose) -> Leaf {
         self.issue_with(names, purpose, |_| {})

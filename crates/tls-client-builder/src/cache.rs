@@ -19,6 +19,7 @@ use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::CryptoProvider;
 
 use crate::error::BuildError;
+use crate::meter;
 use crate::provider;
 use crate::roots::{NativeRoots, ProcessRoots, current_generation};
 use crate::session::LazySessionStore;
@@ -86,6 +87,9 @@ pub struct CacheStats {
     /// Configs built (first builds and rebuilds after a change of the native roots), failed
     /// builds included.
     pub builds: u64,
+    /// Of `builds`, the rebuilds: an entry built for an older generation of the native roots,
+    /// built again for the new one.
+    pub rebuilds: u64,
     /// Entries dropped to stay within the bound.
     pub evictions: u64,
     /// Times this cache obtained a store from its native roots to build a verifier: once per
@@ -104,6 +108,8 @@ struct Slot {
     /// Survives rebuilds, so that the eviction queue still recognises the entry.
     id: u64,
     generation: u64,
+    /// Whether it replaced an entry built for an older generation.
+    rebuild: bool,
     outcome: OnceLock<Result<Arc<BuiltConfig>, BuildError>>,
 }
 
@@ -141,6 +147,7 @@ pub(crate) struct Shared {
     trust: TrustSets,
     next_id: AtomicU64,
     builds: AtomicU64,
+    rebuilds: AtomicU64,
     evictions: AtomicU64,
 }
 
@@ -296,6 +303,7 @@ impl ClientConfigCache {
         CacheStats {
             hits: shared.entries.hits(),
             builds: shared.builds.load(Ordering::Relaxed),
+            rebuilds: shared.rebuilds.load(Ordering::Relaxed),
             evictions: shared.evictions.load(Ordering::Relaxed),
             trust_store_loads: shared.trust.store_loads(),
             fallbacks: shared.trust.fallbacks(),
@@ -313,6 +321,7 @@ impl Shared {
             trust: TrustSets::new(provider, roots),
             next_id: AtomicU64::new(0),
             builds: AtomicU64::new(0),
+            rebuilds: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
         }
     }
@@ -367,7 +376,7 @@ impl Shared {
         let mut built_here = false;
         let outcome = slot.outcome.get_or_init(|| {
             built_here = true;
-            self.build(upstream, slot.generation)
+            self.build(upstream, slot.generation, slot.rebuild)
         });
         if !built_here {
             self.entries.count_hit(upstream);
@@ -387,6 +396,7 @@ impl Shared {
                     *stale = Arc::new(Slot {
                         id: stale.id,
                         generation,
+                        rebuild: true,
                         outcome: OnceLock::new(),
                     });
                     (Arc::clone(stale), false)
@@ -395,6 +405,7 @@ impl Shared {
                     let slot = Arc::new(Slot {
                         id: self.next_id.fetch_add(1, Ordering::Relaxed),
                         generation,
+                        rebuild: false,
                         outcome: OnceLock::new(),
                     });
                     map.insert(upstream.clone(), Arc::clone(&slot));
@@ -423,6 +434,7 @@ impl Shared {
             });
             if removed.is_some() {
                 self.evictions.fetch_add(1, Ordering::Relaxed);
+                meter::evicted();
             }
         }
     }
@@ -431,8 +443,13 @@ impl Shared {
         &self,
         upstream: &UpstreamTls,
         generation: u64,
+        rebuild: bool,
     ) -> Result<Arc<BuiltConfig>, BuildError> {
         self.builds.fetch_add(1, Ordering::Relaxed);
+        if rebuild {
+            self.rebuilds.fetch_add(1, Ordering::Relaxed);
+        }
+        meter::built(rebuild);
         let trust = self.trust.get(upstream, generation)?;
         let versions = upstream.versions();
         let builder = ClientConfig::builder_with_provider(Arc::clone(self.trust.provider()))

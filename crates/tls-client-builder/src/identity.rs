@@ -8,7 +8,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 use native_roots_cache::{ReloadGate, SourceSignature, Unread, Watched};
@@ -20,6 +20,7 @@ use rustls::sign::CertifiedKey;
 use crate::error::Chain;
 use crate::identity_error::IdentityError;
 use crate::identity_source::{CheckedIdentity, IdentitySource, read};
+use crate::identity_stats::{IdentityCounters, IdentityStats};
 use crate::utc::Utc;
 
 /// An mTLS client identity (certificate chain and key) read from an [`IdentitySource`], that
@@ -69,6 +70,8 @@ struct Inner {
     checks: Mutex<ReloadGate>,
     /// Apart from `checks`, which a read holds up to its timeout: a health check never waits.
     last_error: ArcSwapOption<IdentityError>,
+    /// Refused reloads by reason, and the expiry warnings given.
+    counters: IdentityCounters,
 }
 
 /// What one [`RotatingIdentity::check_for_changes`] found and did.
@@ -137,8 +140,38 @@ impl RotatingIdentity {
             rotations: AtomicU64::new(0),
             checks: Mutex::new(checks),
             last_error: ArcSwapOption::empty(),
+            counters: IdentityCounters::new(),
         });
-        Ok(Self { inner })
+        let identity = Self { inner };
+        // The gauge now; the warnings at the first look, once the window is set.
+        crate::meter::identity_expiry(identity.name(), identity.not_after());
+        Ok(identity)
+    }
+
+    /// The same identity, warned of when it comes within `ahead` of its end (7 days by default)
+    /// and once more when it expires: a `warn` each, once per identity swapped in, at a look (a
+    /// check, such as a watcher's poll, a reload, or [`stats`](Self::stats)).
+    #[must_use]
+    pub fn with_expiry_warning(self, ahead: Duration) -> Self {
+        self.inner().counters.set_window(ahead);
+        self
+    }
+
+    /// Rotations, refused reloads by reason and the end of validity of the identity in use.
+    /// With the `metrics` feature, it also sets the facade's days-to-expiry gauge (as each check
+    /// does).
+    pub fn stats(&self) -> IdentityStats {
+        self.look_at_expiry();
+        self.inner()
+            .counters
+            .snapshot(self.rotations(), self.not_after())
+    }
+
+    fn look_at_expiry(&self) {
+        let inner = self.inner();
+        inner
+            .counters
+            .look(&inner.name, &inner.source, self.not_after());
     }
 
     fn inner(&self) -> &Inner {
@@ -187,7 +220,9 @@ impl RotatingIdentity {
     /// failure is logged at `warn`).
     pub fn reload(&self) -> Result<bool, IdentityError> {
         let mut checks = self.lock_checks();
-        self.read_and_swap(&mut checks, self.inner().source.signature())
+        let reloaded = self.read_and_swap(&mut checks, self.inner().source.signature());
+        self.look_at_expiry();
+        reloaded
     }
 
     /// Look whether the identity changed, and rotate to it if so: one poll of what a
@@ -198,6 +233,12 @@ impl RotatingIdentity {
     /// across two calls, and a change that failed is not read again until the files change
     /// again. A callback is called at every check.
     pub fn check_for_changes(&self) -> IdentityCheck {
+        let check = self.check();
+        self.look_at_expiry();
+        check
+    }
+
+    fn check(&self) -> IdentityCheck {
         let mut checks = self.lock_checks();
         let signature = self.inner().source.signature();
         if let Some(now) = &signature {
@@ -244,6 +285,7 @@ impl RotatingIdentity {
             Err(IdentityError::Changing { .. }) => {}
             Err(err) => {
                 checks.loaded(signature, false);
+                inner.counters.rejected(&inner.name, err);
                 log::warn!(
                     "client identity `{}` from {}: {}; keeping the identity in use (valid until \
                      {}); {}",
@@ -265,6 +307,7 @@ impl RotatingIdentity {
         // After the swap: a session store that sees the new count is filled by handshakes that
         // may already present the new identity, never the reverse.
         let rotations = inner.rotations.fetch_add(1, Ordering::AcqRel) + 1;
+        crate::meter::identity_rotated(&inner.name);
         log::info!(
             "client identity `{}` rotated (rotation {rotations}): valid until {}",
             inner.name,

@@ -66,6 +66,7 @@ impl IssuerCheck {
             *last = Some(Instant::now());
         }
         self.started.fetch_add(1, Ordering::Relaxed);
+        crate::meter::unknown_issuer_check();
         let roots = Arc::clone(&self.roots);
         let spawned = std::thread::Builder::new()
             .name("unknown-issuer-check".into())

@@ -18,6 +18,7 @@ mod live_trust;
 mod native_failure;
 mod roots;
 mod rotation;
+mod stats;
 mod storm;
 mod unknown_issuer;
 mod upstream_props;
