@@ -55,6 +55,14 @@ impl ReloadGate {
         }
     }
 
+    /// Whether a look at the files (`now`) finds them as the value in use, or the last failed
+    /// read, found them: for a caller with a reason to read a change at once, without waiting
+    /// for it to hold still across a second look (such as a server that refused the identity
+    /// in use). A file still being written is then caught by the read's own torn-read checks.
+    pub fn seen(&self, now: &SourceSignature) -> bool {
+        self.debounce.seen(now)
+    }
+
     /// Record a read of the files at `signature` (taken before the read, so that a change
     /// during it shows as a change): the value in use now matches it, or, when the read failed,
     /// it is not read again until the files change again.

@@ -257,6 +257,66 @@ impl RotatingIdentity {
         }
     }
 
+    /// Tell the identity that a handshake presenting it failed with `err`. When the server
+    /// refused the certificate (an alert such as `bad_certificate`, `certificate_revoked`,
+    /// `certificate_expired`, `unknown_ca`, `access_denied` or `certificate_required`), this
+    /// starts one look at the source on a thread of its own, without delaying the caller: files
+    /// that changed since the identity in use was read are read at once (with the torn-read
+    /// rules, not after a second look), and a callback is called. So a renewed identity already
+    /// on disk is presented from the next handshake, without waiting for a watcher's poll.
+    ///
+    /// At most one look a second per identity ([`IdentityStats::refusal_checks`] counts them); an
+    /// unchanged pair costs a `stat` of each file. Returns whether a look started. It is the
+    /// caller's to call (rustls tells a client of the server's alert only through the error):
+    /// not calling it turns this off.
+    pub fn handshake_failed(&self, err: &rustls::Error) -> bool {
+        use rustls::AlertDescription as Alert;
+        let refused = matches!(
+            err,
+            rustls::Error::AlertReceived(
+                Alert::BadCertificate
+                    | Alert::UnsupportedCertificate
+                    | Alert::CertificateRevoked
+                    | Alert::CertificateExpired
+                    | Alert::CertificateUnknown
+                    | Alert::UnknownCA
+                    | Alert::AccessDenied
+                    | Alert::CertificateRequired
+            )
+        );
+        if !refused || !self.inner().counters.start_refusal_check() {
+            return false;
+        }
+        let identity = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("client-identity-check".into())
+            .spawn(move || identity.check_now());
+        if let Err(err) = spawned {
+            log::debug!("no thread to look at a refused client identity: {err}");
+        }
+        true
+    }
+
+    /// Look at the source now and read it if it changed since the identity in use (or the last
+    /// refused one) was read, without waiting for the change to hold across a second look; a
+    /// callback is called. For a caller with a reason to think the identity is out of date.
+    pub fn check_now(&self) -> IdentityCheck {
+        let mut checks = self.lock_checks();
+        let signature = self.inner().source.signature();
+        if signature.as_ref().is_some_and(|now| checks.seen(now)) {
+            return IdentityCheck::Unchanged;
+        }
+        let check = match self.read_and_swap(&mut checks, signature) {
+            Ok(true) => IdentityCheck::Rotated,
+            Ok(false) => IdentityCheck::Unchanged,
+            Err(IdentityError::Changing { .. }) => IdentityCheck::Pending,
+            Err(err) => IdentityCheck::Failed(err),
+        };
+        drop(checks);
+        self.look_at_expiry();
+        check
+    }
+
     /// The resolver a config presents this identity through.
     pub(crate) fn resolver(&self) -> Arc<dyn ResolvesClientCert> {
         Arc::new(IdentityResolver(self.clone()))

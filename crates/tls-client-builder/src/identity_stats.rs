@@ -5,7 +5,7 @@
 use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::identity_error::IdentityError;
 use crate::meter;
@@ -31,6 +31,10 @@ pub struct IdentityStats {
     /// Reads that did not finish: past their timeout, panicked, or no thread
     /// ([`IdentityError::Unfinished`]).
     pub rejected_unfinished: u64,
+    /// Looks at the source started by handshakes the server refused
+    /// ([`RotatingIdentity::handshake_failed`](crate::RotatingIdentity::handshake_failed)), at
+    /// most one a second.
+    pub refusal_checks: u64,
     /// The end of validity of the leaf certificate in use.
     pub not_after: SystemTime,
 }
@@ -69,7 +73,13 @@ pub(crate) struct IdentityCounters {
     window: AtomicU64,
     /// The warning given for the identity ending at that time.
     warned: Mutex<(SystemTime, Stage)>,
+    /// Looks started by refused handshakes, and when the last one started.
+    refusal_checks: AtomicU64,
+    last_refusal_check: Mutex<Option<Instant>>,
 }
+
+/// The least time between two looks started by refused handshakes, per identity.
+const REFUSAL_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 impl IdentityCounters {
     pub(crate) fn new() -> Self {
@@ -81,7 +91,24 @@ impl IdentityCounters {
             unfinished: AtomicU64::new(0),
             window: AtomicU64::new(DEFAULT_EXPIRY_WARNING.as_secs()),
             warned: Mutex::new((SystemTime::UNIX_EPOCH, Stage::None)),
+            refusal_checks: AtomicU64::new(0),
+            last_refusal_check: Mutex::new(None),
         }
+    }
+
+    /// A handshake was refused: whether a look may start now (none started within the last
+    /// second), counted if so.
+    pub(crate) fn start_refusal_check(&self) -> bool {
+        let mut last = self
+            .last_refusal_check
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if last.is_some_and(|at| at.elapsed() < REFUSAL_CHECK_INTERVAL) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        self.refusal_checks.fetch_add(1, Ordering::Relaxed);
+        true
     }
 
     /// A reload of identity `name` was refused with `err` (one still being written is not).
@@ -107,6 +134,7 @@ impl IdentityCounters {
             rejected_expired: read(&self.expired),
             rejected_callback: read(&self.callback),
             rejected_unfinished: read(&self.unfinished),
+            refusal_checks: read(&self.refusal_checks),
             not_after,
         }
     }

@@ -14,6 +14,7 @@ mod fallback;
 mod generation;
 mod handshake;
 mod identity_faults;
+mod identity_refused;
 mod live_trust;
 mod native_failure;
 mod roots;
