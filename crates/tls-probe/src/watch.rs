@@ -36,6 +36,54 @@ struct Line {
     error: Option<Failure>,
     added: Vec<AnchorName>,
     removed: Vec<AnchorName>,
+    /// The store's counters and gauges at this line (`RootsCache::stats`).
+    counters: Counters,
+}
+
+/// `RootsStats`, as JSON: what the process-wide store has done since the watch started.
+#[derive(Debug, Serialize)]
+struct Counters {
+    /// Reads of the trust store.
+    loads: u64,
+    /// New anchor sets published after the first.
+    changes: u64,
+    /// Failed loads, by reason.
+    rejected: Rejected,
+    /// When the store in use was published, RFC 3339.
+    last_change: Option<String>,
+    /// Expired anchors in the store in use.
+    expired_anchors: usize,
+    /// The earliest end among the anchors not yet expired, RFC 3339.
+    next_expiry: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Rejected {
+    incomplete_file: u64,
+    no_anchors: u64,
+    transient: u64,
+    deadline: u64,
+    permanent: u64,
+}
+
+impl Counters {
+    fn now() -> Self {
+        let stats = RootsCache::global().stats();
+        Self {
+            loads: stats.loads,
+            changes: stats.changes,
+            rejected: Rejected {
+                incomplete_file: stats.rejected_incomplete_file,
+                no_anchors: stats.rejected_no_anchors,
+                transient: stats.rejected_transient,
+                deadline: stats.rejected_deadline,
+                permanent: stats.rejected_permanent,
+            },
+            last_change: stats.last_change.map(date::rfc3339),
+            expired_anchors: stats.expired_anchors,
+            next_expiry: stats.next_expiry.map(date::rfc3339),
+        }
+    }
 }
 
 /// A failed load or reload, as the library says it.
@@ -170,6 +218,7 @@ fn line(
         error: error.map(Failure::of),
         added,
         removed,
+        counters: Counters::now(),
     }
 }
 

@@ -86,6 +86,11 @@ fn a_failed_reload_is_a_line_too() {
     let start = next();
     assert_eq!(start["event"], "loaded");
     let generation = start["generation"].as_u64().expect("generation");
+    let counters = &start["counters"];
+    assert_eq!(counters["loads"], 1);
+    assert_eq!(counters["changes"], 0);
+    assert_eq!(counters["rejected"]["no_anchors"], 0);
+    assert!(counters["last_change"].is_string(), "{counters}");
 
     dir.write("bundle.pem", "an operator pasted the wrong file\n");
     let failed = next();
@@ -98,10 +103,18 @@ fn a_failed_reload_is_a_line_too() {
     let message = error["message"].as_str().expect("message");
     assert!(message.contains("bundle.pem"), "{message}");
     assert!(!error["hint"].as_str().expect("hint").is_empty());
+    let counters = &failed["counters"];
+    assert!(counters["rejected"]["no_anchors"].as_u64() >= Some(1), "{counters}");
+    assert_eq!(counters["changes"], 0);
 
     dir.write("bundle.pem", &[first.pem(), second.pem()].concat());
     let change = next();
     assert_eq!(change["event"], "changed");
     assert_eq!(change["anchors"], 2);
     assert_eq!(change["error"], serde_json::Value::Null);
+    let counters = &change["counters"];
+    assert_eq!(counters["changes"], 1);
+    assert!(counters["loads"].as_u64() >= Some(3), "{counters}");
+    assert_eq!(counters["expired_anchors"], 0);
+    assert!(counters["next_expiry"].is_string(), "{counters}");
 }
