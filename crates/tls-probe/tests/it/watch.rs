@@ -104,7 +104,10 @@ fn a_failed_reload_is_a_line_too() {
     assert!(message.contains("bundle.pem"), "{message}");
     assert!(!error["hint"].as_str().expect("hint").is_empty());
     let counters = &failed["counters"];
-    assert!(counters["rejected"]["no_anchors"].as_u64() >= Some(1), "{counters}");
+    assert!(
+        counters["rejected"]["no_anchors"].as_u64() >= Some(1),
+        "{counters}"
+    );
     assert_eq!(counters["changes"], 0);
 
     dir.write("bundle.pem", &[first.pem(), second.pem()].concat());
