@@ -10,11 +10,12 @@
 //!
 //! [`stats`]: crate::RootsCache::stats
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{OnceLock, PoisonError};
+use std::time::{Instant, SystemTime};
 
 use crate::error::NativeRootsErrorKind;
 use crate::source::TrustOrigin;
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::{AtomicU64, Mutex, Ordering};
 
 /// What a cache has done since it was built, and the store in use (a snapshot; see
 /// [`RootsCache::stats`](crate::RootsCache::stats)).
@@ -112,8 +113,8 @@ pub(crate) struct Counters {
     transient: AtomicU64,
     deadline: AtomicU64,
     permanent: AtomicU64,
-    /// Nanoseconds since the Unix epoch of the last publish of a store; 0 before one.
-    last_change_ns: AtomicU64,
+    /// When the store in use was published.
+    last_change: Mutex<Option<Instant>>,
 }
 
 macro_rules! counters_new {
@@ -128,7 +129,7 @@ macro_rules! counters_new {
                     transient: AtomicU64::new(0),
                     deadline: AtomicU64::new(0),
                     permanent: AtomicU64::new(0),
-                    last_change_ns: AtomicU64::new(0),
+                    last_change: Mutex::new(None),
                 }
             }
         }
@@ -157,13 +158,12 @@ impl Counters {
 
     /// A store was published: the first (`changed` false) or a new anchor set.
     pub(crate) fn published(&self, origin: &TrustOrigin, changed: bool) {
-        // Nanoseconds in a u64 last until 2554.
-        let ns = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(1, |since| {
-                u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
-            });
-        self.last_change_ns.store(ns.max(1), Ordering::Relaxed);
+        // The monotonic clock here (the wall clock is read only when the stats are), which keeps
+        // the load's path free of a wall-clock read and Miri's isolation happy.
+        *self
+            .last_change
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
         if changed {
             self.changes.fetch_add(1, Ordering::Relaxed);
         }
@@ -187,10 +187,11 @@ impl Counters {
     /// The counters, with no store in use.
     pub(crate) fn snapshot(&self) -> RootsStats {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        let last_change = match read(&self.last_change_ns) {
-            0 => None,
-            ns => Some(UNIX_EPOCH + Duration::from_nanos(ns)),
-        };
+        let last_change = self
+            .last_change
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .map(wall_clock);
         RootsStats {
             loads: read(&self.loads),
             changes: read(&self.changes),
@@ -204,6 +205,17 @@ impl Counters {
             expired_anchors: 0,
             next_expiry: None,
         }
+    }
+}
+
+/// The wall-clock time of `at`, through one pair of clock readings taken at the first call, so
+/// that the same instant always gives the same time.
+fn wall_clock(at: Instant) -> SystemTime {
+    static ANCHOR: OnceLock<(Instant, SystemTime)> = OnceLock::new();
+    let (instant, time) = *ANCHOR.get_or_init(|| (Instant::now(), SystemTime::now()));
+    match at.checked_duration_since(instant) {
+        Some(after) => time + after,
+        None => time - instant.duration_since(at),
     }
 }
 
