@@ -121,6 +121,8 @@ fn live_trust(c: &mut Criterion) {
     group.bench_function("signature only", |b| {
         b.iter(|| black_box(PlatformSource::new().signature()))
     });
+    // What a scrape hook pays (the anchors' dates are decoded once per store, not here).
+    group.bench_function("stats()", |b| b.iter(|| black_box(cache.stats())));
 
     let dir = std::env::temp_dir().join(format!("nrc-bench-latency-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
