@@ -132,6 +132,21 @@ pub enum BuildError {
     /// [`ClientConfigCache::with_provider`](crate::ClientConfigCache::with_provider).
     #[error("no crypto provider")]
     NoProvider,
+
+    /// The operating system's verifier (`Trust::Platform` on macOS, Windows, iOS and Android)
+    /// could not be built.
+    ///
+    /// Check the extra anchors (on Android, the platform verifier takes none), or use
+    /// `Trust::Native`.
+    #[cfg(feature = "platform-verifier")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "platform-verifier")))]
+    #[error("the platform verifier could not be built")]
+    #[non_exhaustive]
+    PlatformVerifier {
+        /// What the platform verifier said.
+        #[source]
+        source: rustls::Error,
+    },
 }
 
 impl BuildError {
@@ -180,6 +195,11 @@ impl BuildError {
                  process default with `CryptoProvider::install_default`, or use \
                  `ClientConfigCache::with_provider`"
             }
+            #[cfg(feature = "platform-verifier")]
+            Self::PlatformVerifier { .. } => {
+                "check the extra anchors (on Android the platform verifier takes none), or use \
+                 `Trust::Native`"
+            }
         }
     }
 
@@ -226,6 +246,14 @@ impl BuildError {
 
     pub(crate) fn verifier(trust: Trust, source: VerifierBuilderError) -> Self {
         Self::Verifier { trust, source }.logged()
+    }
+
+    #[cfg(all(
+        feature = "platform-verifier",
+        any(target_vendor = "apple", windows, target_os = "android")
+    ))]
+    pub(crate) fn platform_verifier(source: rustls::Error) -> Self {
+        Self::PlatformVerifier { source }.logged()
     }
 
     pub(crate) fn no_provider() -> Self {
@@ -311,6 +339,13 @@ impl PartialEq for BuildError {
                     source: other_source,
                 },
             ) => trust == other_trust && source.to_string() == other_source.to_string(),
+            #[cfg(feature = "platform-verifier")]
+            (
+                Self::PlatformVerifier { source },
+                Self::PlatformVerifier {
+                    source: other_source,
+                },
+            ) => source == other_source,
             _ => false,
         }
     }

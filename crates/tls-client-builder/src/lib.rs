@@ -15,6 +15,8 @@ mod identity_stats;
 mod issuer_check;
 mod meter;
 mod pem;
+#[cfg(feature = "platform-verifier")]
+mod platform;
 mod provider;
 mod roots;
 mod session;

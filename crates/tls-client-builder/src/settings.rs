@@ -28,6 +28,26 @@ pub enum Trust {
     #[cfg(feature = "webpki-roots")]
     #[cfg_attr(docsrs, doc(cfg(feature = "webpki-roots")))]
     NativeWithWebpkiFallback,
+    /// The platform verifier's decisions (`rustls-platform-verifier`, reqwest 0.13's default
+    /// TLS trust), plus the extra anchors, with its verdicts and errors on every OS:
+    /// - on Linux and the BSDs, webpki over the cache's native roots, as the platform verifier
+    ///   does there, but loaded once per process, followed by a watcher and rebuilt after a
+    ///   change exactly as for [`Native`](Self::Native); with its rules: a system store that
+    ///   failed or holds nothing is accepted when extra anchors exist, and a certificate not for
+    ///   server authentication fails with its error;
+    /// - on macOS, Windows, iOS and Android, one `rustls_platform_verifier::Verifier` per trust
+    ///   set (crypto provider and extra anchors), shared by every config of it: the operating
+    ///   system evaluates each handshake, honouring its own trust settings (distrust, partial
+    ///   trust, enterprise policy, revocation) and following their changes as it makes them, so
+    ///   nothing here is rebuilt. On Android, call
+    ///   `rustls_platform_verifier::android::init_with_env` (or `init_with_refs`) once before the
+    ///   first handshake: the platform verifier panics at a handshake without it and offers no
+    ///   way to tell beforehand; and it takes no extra anchors there (a [`BuildError`] says so).
+    ///
+    /// [`BuildError`]: crate::BuildError
+    #[cfg(feature = "platform-verifier")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "platform-verifier")))]
+    Platform,
 }
 
 impl Trust {
@@ -41,6 +61,8 @@ impl Trust {
             Self::WebpkiRoots => false,
             #[cfg(feature = "webpki-roots")]
             Self::NativeWithWebpkiFallback => true,
+            #[cfg(feature = "platform-verifier")]
+            Self::Platform => !crate::platform::OS_VERIFIES,
         }
     }
 }
@@ -54,6 +76,8 @@ impl fmt::Display for Trust {
             Self::WebpkiRoots => "webpki-roots",
             #[cfg(feature = "webpki-roots")]
             Self::NativeWithWebpkiFallback => "the system store, falling back to webpki-roots",
+            #[cfg(feature = "platform-verifier")]
+            Self::Platform => "the platform verifier",
         })
     }
 }

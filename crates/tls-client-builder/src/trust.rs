@@ -68,6 +68,27 @@ pub enum TrustProvenance {
         /// Extra anchors added from the upstream key.
         extra_anchors: usize,
     },
+    /// The platform verifier's decisions (`Trust::Platform`), plus extra anchors.
+    #[cfg(feature = "platform-verifier")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "platform-verifier")))]
+    #[non_exhaustive]
+    Platform {
+        /// Whether the operating system verifies each handshake (macOS, Windows, iOS, Android);
+        /// otherwise webpki over the cache's native roots with the platform verifier's rules.
+        os_verifier: bool,
+        /// The generation of the native roots the config was built from (0 where the operating
+        /// system verifies).
+        generation: u64,
+        /// Anchors from the native roots (0 where the operating system verifies, or when the
+        /// native roots failed and the extra anchors stand in).
+        anchors: usize,
+        /// Extra anchors added from the upstream key.
+        extra_anchors: usize,
+        /// Why the native roots could not be used, when the extra anchors stand in for them (the
+        /// platform verifier accepts a system store that yields nothing when extra anchors
+        /// exist).
+        native_error: Option<NativeRootsError>,
+    },
 }
 
 impl TrustProvenance {
@@ -82,6 +103,8 @@ impl TrustProvenance {
             | Self::WebpkiRoots { extra_anchors, .. }
             | Self::WebpkiFallback { extra_anchors, .. }
             | Self::AnchorsOnly { extra_anchors } => *extra_anchors,
+            #[cfg(feature = "platform-verifier")]
+            Self::Platform { extra_anchors, .. } => *extra_anchors,
         }
     }
 }
@@ -110,6 +133,31 @@ impl fmt::Display for TrustProvenance {
             Self::AnchorsOnly { extra_anchors } => {
                 return write!(f, "extra anchors only ({extra_anchors})");
             }
+            #[cfg(feature = "platform-verifier")]
+            Self::Platform {
+                os_verifier: true, ..
+            } => {
+                f.write_str("the platform verifier (the operating system decides each handshake)")?
+            }
+            #[cfg(feature = "platform-verifier")]
+            Self::Platform {
+                native_error: Some(native_error),
+                ..
+            } => write!(
+                f,
+                "the platform verifier's rules over extra anchors only: the system store failed \
+                 ({native_error})"
+            )?,
+            #[cfg(feature = "platform-verifier")]
+            Self::Platform {
+                generation,
+                anchors,
+                ..
+            } => write!(
+                f,
+                "the platform verifier's rules over system store generation {generation} \
+                 ({anchors} anchors)"
+            )?,
         }
         match self.extra_anchors() {
             0 => Ok(()),
@@ -288,6 +336,22 @@ impl TrustSets {
 
     fn build(&self, upstream: &UpstreamTls, generation: u64) -> Result<TrustEntry, BuildError> {
         let extra = upstream.extra_anchors();
+        #[cfg(all(
+            feature = "platform-verifier",
+            any(target_vendor = "apple", windows, target_os = "android")
+        ))]
+        if upstream.trust() == Trust::Platform {
+            return Ok(TrustEntry {
+                verifier: crate::platform::os_verifier(Arc::clone(&self.provider), extra)?,
+                provenance: TrustProvenance::Platform {
+                    os_verifier: true,
+                    generation: 0,
+                    anchors: 0,
+                    extra_anchors: extra.len(),
+                    native_error: None,
+                },
+            });
+        }
         let (base, provenance) = match upstream.trust() {
             Trust::Native => {
                 let roots = self.roots.roots().map_err(BuildError::native_roots)?;
@@ -328,6 +392,8 @@ impl TrustSets {
                     (Some(roots), provenance)
                 }
             },
+            #[cfg(feature = "platform-verifier")]
+            Trust::Platform => self.platform(generation, extra.len())?,
         };
         let roots = with_extra_anchors(base, extra)?;
         let webpki = WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&self.provider))
@@ -339,12 +405,51 @@ impl TrustSets {
                 webpki,
                 Arc::clone(&self.issuer_check),
             )),
+            #[cfg(feature = "platform-verifier")]
+            TrustProvenance::Platform { .. } => {
+                let checking = CheckingVerifier::new(webpki, Arc::clone(&self.issuer_check));
+                Arc::new(crate::platform::PlatformRules::new(Arc::new(checking)))
+            }
             _ => webpki,
         };
         Ok(TrustEntry {
             verifier,
             provenance,
         })
+    }
+}
+
+impl TrustSets {
+    /// The base of a `Trust::Platform` set served from the native roots, with the platform
+    /// verifier's rule for an empty system store: accepted when extra anchors exist.
+    #[cfg(feature = "platform-verifier")]
+    fn platform(
+        &self,
+        generation: u64,
+        extra_anchors: usize,
+    ) -> Result<(Option<Arc<RootCertStore>>, TrustProvenance), BuildError> {
+        let platform = |anchors, native_error| TrustProvenance::Platform {
+            os_verifier: false,
+            generation,
+            anchors,
+            extra_anchors,
+            native_error,
+        };
+        match self.roots.roots() {
+            Ok(roots) => {
+                self.store_loads.fetch_add(1, Ordering::Relaxed);
+                let provenance = platform(roots.len(), None);
+                Ok((Some(roots), provenance))
+            }
+            Err(native_error) if extra_anchors > 0 => {
+                log::info!(
+                    "the platform verifier's rules: the extra anchors stand in for the system \
+                     store, which failed: {native_error}"
+                );
+                Ok((None, platform(0, Some(native_error))))
+            }
+            Err(native_error) => Err(BuildError::native_roots(native_error)),
+        }
     }
 }
 
