@@ -22,6 +22,8 @@ const FEATURE_SETS: &[(&str, &[&str])] = &[
     ("native-roots-cache", &[]),
     ("tls-client-builder", &["--no-default-features"]),
     ("tls-client-builder", &["--no-default-features", "--features", "webpki-roots"]),
+    // Trust::Platform's operating-system verifiers (rustls-platform-verifier), and the metrics.
+    ("tls-client-builder", &["--no-default-features", "--features", "platform-verifier,metrics"]),
 ];
 
 pub(super) fn run() -> StepResult {
