@@ -161,6 +161,12 @@ pub(crate) struct ConnectArgs {
     /// Offer TLS 1.3 only.
     #[arg(long)]
     pub(crate) tls13: bool,
+    /// Whose decisions verify the server: `native`, webpki over the store `tls-probe store`
+    /// lists (what `Trust::Native` does), or `platform`, the platform verifier's (reqwest 0.13's
+    /// default; on macOS, Windows and Android the operating system decides). `native` is the
+    /// default because it explains a failure anchor by anchor; on Linux both use the same store.
+    #[arg(long, value_enum, default_value_t = TrustMode::Native)]
+    pub(crate) trust: TrustMode,
     /// Give up connecting, or waiting for the server, after this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
@@ -168,6 +174,15 @@ pub(crate) struct ConnectArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// `connect --trust`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum TrustMode {
+    /// webpki over the cached native store (`Trust::Native`).
+    Native,
+    /// The platform verifier's decisions (`Trust::Platform`).
+    Platform,
 }
 
 /// `tls-probe watch`.

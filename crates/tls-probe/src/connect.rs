@@ -9,7 +9,7 @@ use native_roots_cache::{CertificateLocation, ReportedCertificate};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tls_client_builder::{ClientConfigCache, TlsVersions, Trust, UpstreamTls};
 
-use crate::cli::{Address, ConnectArgs};
+use crate::cli::{Address, ConnectArgs, TrustMode};
 use crate::connection::{ConnectionReport, ErrorView};
 use crate::handshake::handshake;
 use crate::output;
@@ -35,7 +35,10 @@ pub(crate) fn run(args: &ConnectArgs) -> Status {
 
 fn connect(args: &ConnectArgs, mut report: ConnectionReport) -> (Status, ConnectionReport) {
     let system = system_trust();
-    let (trust, store_status, mut anchors) = (system.trust, system.status, system.anchors);
+    let (mut trust, store_status, mut anchors) = (system.trust, system.status, system.anchors);
+    if args.trust == TrustMode::Platform {
+        trust = Trust::Platform;
+    }
     report.trust_store_error = system.error;
     let versions = match (args.tls12, args.tls13) {
         (true, _) => TlsVersions::Tls12Only,
@@ -57,7 +60,9 @@ fn connect(args: &ConnectArgs, mut report: ConnectionReport) -> (Status, Connect
             Err(error) => return (Status::BadArguments, report.failed_with(error)),
         }
     }
-    if store_status == Status::TrustStore && args.ca.is_empty() {
+    // Where the operating system verifies, the platform verifier does not need the store.
+    let needs_store = args.trust == TrustMode::Native || Trust::Platform.uses_native();
+    if store_status == Status::TrustStore && args.ca.is_empty() && needs_store {
         let message = "the system trust store failed to load and no --ca anchor was given, so \
                        there is nothing to verify against"
             .to_owned();

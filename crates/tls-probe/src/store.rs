@@ -14,6 +14,7 @@ use crate::facts::CertificateFacts;
 use crate::output::{self, count};
 use crate::status::Status;
 use crate::table::Table;
+use crate::trust::TrustModes;
 
 /// Everything `store` reports; `--json` prints it as it is.
 #[derive(Debug, Serialize)]
@@ -37,6 +38,8 @@ struct StoreView {
     /// Anchors expired or expiring within `expiring_within_days`, soonest first.
     expiring: Vec<Expiring>,
     errors: Vec<SourceErrorView>,
+    /// What each `connect --trust` mode uses on this OS.
+    trust_modes: TrustModes,
 }
 
 #[derive(Debug, Serialize)]
@@ -115,6 +118,7 @@ impl StoreView {
             non_ca_anchors: Vec::new(),
             expiring: Vec::new(),
             errors: Vec::new(),
+            trust_modes: TrustModes::here(None),
         };
         let Some(report) = report else {
             return view;
@@ -125,6 +129,9 @@ impl StoreView {
         view.attempts = report.attempts;
         view.elapsed_ms = report.elapsed.as_secs_f64() * 1e3;
         view.anchors = report.anchor_certificates.iter().map(facts).collect();
+        if view.ok {
+            view.trust_modes = TrustModes::here(Some(view.anchors.len()));
+        }
         view.skipped = report
             .skipped
             .iter()
@@ -191,6 +198,13 @@ impl fmt::Display for StoreView {
             count(self.errors.len(), "error"),
             count(self.attempts as usize, "attempt"),
             self.elapsed_ms
+        )?;
+
+        writeln!(f, "  connect --trust native: {}", self.trust_modes.native)?;
+        writeln!(
+            f,
+            "  connect --trust platform: {}",
+            self.trust_modes.platform
         )?;
 
         writeln!(f)?;

@@ -38,3 +38,35 @@ pub(crate) fn system_trust() -> SystemTrust {
         },
     }
 }
+
+/// What each `connect --trust` mode uses on this OS, given the store's anchors (`None` when it
+/// failed to load).
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct TrustModes {
+    pub(crate) native: String,
+    pub(crate) platform: String,
+}
+
+impl TrustModes {
+    pub(crate) fn here(anchors: Option<usize>) -> Self {
+        let store = match anchors {
+            Some(1) => "the 1 anchor listed".to_owned(),
+            Some(n) => format!("the {n} anchors listed"),
+            None => "the store, which failed to load (extra anchors alone)".to_owned(),
+        };
+        let platform = if Trust::Platform.uses_native() {
+            format!(
+                "the platform verifier's rules (rustls-platform-verifier reads the same files \
+                 here) over {store}"
+            )
+        } else {
+            "the platform verifier: the operating system evaluates each handshake with its own \
+             trust settings, not the anchors listed"
+                .to_owned()
+        };
+        Self {
+            native: format!("webpki over {store}"),
+            platform,
+        }
+    }
+}

@@ -291,3 +291,36 @@ fn a_failed_store_still_verifies_on_the_ca_anchors_and_exits_3() {
     assert_eq!(output.status.code(), Some(3), "nothing to verify against");
     assert_eq!(json(&output)["error"]["kind"], "trust_store");
 }
+
+/// `--trust platform`: the platform verifier's decisions, served from the cached store here
+/// (Linux); the server's CA in the store verifies, an unrelated one does not, as with `native`.
+#[test]
+fn trust_platform_verifies_as_the_platform_verifier() {
+    let setup = Setup::new("connect-platform");
+    let addr = serve(&localhost(&setup.ca), None);
+    let trusting = setup.dir.write("trusting.pem", &setup.ca.pem());
+    let connect = |store: &PathBuf, trust: &str| {
+        json(&run(probe(store).args([
+            "connect",
+            &addr.to_string(),
+            "--json",
+            "--trust",
+            trust,
+        ])))
+    };
+    let platform = connect(&trusting, "platform");
+    assert_eq!(platform["ok"], true, "{platform}");
+    let trust = platform["trust"].as_str().expect("trust");
+    assert!(trust.contains("platform verifier"), "{trust}");
+    let native = connect(&trusting, "native");
+    assert_eq!(native["ok"], true, "{native}");
+    assert!(
+        native["trust"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("system store"))
+    );
+
+    let refused = connect(&setup.store, "platform");
+    assert_eq!(refused["ok"], false);
+    assert_eq!(refused["error"]["kind"], "unknown_issuer", "{refused}");
+}

@@ -150,3 +150,18 @@ fn a_store_that_does_not_load_exits_3_and_says_why() {
         "the error names the file: {errors:#?}"
     );
 }
+
+/// `store` says what each `connect --trust` mode would use on this OS.
+#[test]
+fn store_says_what_each_trust_mode_uses() {
+    let dir = scratch_dir("store-modes");
+    let bundle = dir.write("bundle.pem", &Ca::new("Modes Root").pem());
+    let view = json(&run(probe(&bundle).args(["store", "--json"])));
+    let modes = &view["trust_modes"];
+    let native = modes["native"].as_str().expect("native");
+    assert!(native.contains("the 1 anchor listed"), "{native}");
+    let platform = modes["platform"].as_str().expect("platform");
+    assert!(platform.contains("platform verifier"), "{platform}");
+    let text = stdout(&run(probe(&bundle).arg("store")));
+    assert!(text.contains("connect --trust platform"), "{text}");
+}
