@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use client_recipes::loopback::{Loopback, http_get, runtime};
 use client_recipes::{
-    with_hyper_rustls, with_reqwest, with_reqwest_0_12, with_rustls, with_tokio_rustls,
+    with_hyper_rustls, with_reqwest, with_reqwest_0_12, with_rustls, with_tokio_rustls, with_ureq,
 };
 use http_body_util::BodyExt;
 use rustls::ClientConfig;
@@ -24,6 +24,36 @@ fn reqwest_0_13() {
         response.text().await.unwrap()
     });
     assert_eq!(body, "alpn=http/1.1");
+}
+
+/// ureq 3 through the recipe's connector: the cache's config, `Trust::Platform`; a server the
+/// roots do not trust is refused with rustls' error.
+#[test]
+fn ureq_3() {
+    let server = Loopback::start();
+    let agent = with_ureq::agent(&server.cache()).unwrap();
+    let mut response = agent.get(server.url()).call().unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.body_mut().read_to_string().unwrap(),
+        "alpn=http/1.1"
+    );
+    // A second request reuses the pooled connection: no second handshake to count, same answer.
+    let mut again = agent.get(server.url()).call().unwrap();
+    assert_eq!(again.body_mut().read_to_string().unwrap(), "alpn=http/1.1");
+
+    let untrusted = Loopback::start();
+    let err = agent.get(untrusted.url()).call().unwrap_err();
+    let ureq::Error::Io(io) = &err else {
+        panic!("{err:?}");
+    };
+    let rustls_err = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
+    assert_eq!(
+        rustls_err,
+        Some(&rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer
+        ))
+    );
 }
 
 #[test]
