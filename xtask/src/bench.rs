@@ -12,9 +12,10 @@ use crate::cmd::Cmd;
 use crate::criterion::{self, Figure};
 use crate::{packages, workspace};
 
-const BENCHES: [(&str, &str); 2] = [
+const BENCHES: [(&str, &str); 3] = [
     ("native-roots-cache", "trust_store"),
     ("tls-client-builder", "configs"),
+    ("client-recipes", "reqwest_clients"),
 ];
 /// The memory example, as `cargo build` and `cargo run` take it.
 const MEMORY_EXAMPLE: [&str; 6] = [
@@ -65,7 +66,9 @@ fn measure(mode: Mode) -> Result<PathBuf, String> {
         .ok()
         .and_then(|text| text.trim().parse::<u64>().ok());
     let load = read("load.txt").unwrap_or_else(|_| "not recorded".to_owned());
-    let report = render(quick, &figures, &memory, loads, &load);
+    let reqwest_reads =
+        read("reqwest_0_13_client/store_reads").unwrap_or_else(|_| "not measured\n".to_owned());
+    let report = render(quick, &figures, &memory, loads, &load, &reqwest_reads);
     let path = workspace::root().join("BENCHMARKS.md");
     fs::write(&path, report).map_err(|err| format!("{}: {err}", path.display()))?;
     Ok(path)
@@ -279,6 +282,16 @@ fn targets(
     all.extend(live_trust_targets(figures));
     all.push(ratio_target(
         figures,
+        "a reqwest 0.13 client built the default way (the platform verifier reads the store) vs from the cache (`Trust::Platform`)",
+        "≥ 500×",
+        (
+            "reqwest_0_13_client/default build() (platform verifier, baseline)",
+            "reqwest_0_13_client/from the cache (Trust::Platform)",
+        ),
+        |r| r >= 500.0,
+    ));
+    all.push(ratio_target(
+        figures,
         "`ConfigHandle::config()` vs a bare `Arc<ClientConfig>` clone, 1 thread",
         "≤ 1.5×",
         (
@@ -322,6 +335,7 @@ fn render(
     memory_out: &str,
     loads: Option<u64>,
     load: &str,
+    reqwest_reads: &str,
 ) -> String {
     let memory: BTreeMap<String, f64> = memory_out
         .lines()
@@ -398,6 +412,11 @@ fn render(
             let _ = writeln!(md, "| {way} | {n} | {kib} |");
         }
     }
+    let _ = writeln!(
+        md,
+        "\n## Trust-store reads per reqwest 0.13 client\n\nFrom `cargo bench -p client-recipes --bench reqwest_clients`: 200 clients built each way after criterion's run, the bytes the process read (`/proc/self/io`) counted in units of one full load of the store as the platform verifier does it.\n\n```text\n{}```",
+        reqwest_reads
+    );
     md
 }
 
