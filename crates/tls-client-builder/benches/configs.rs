@@ -4,7 +4,8 @@
 //! - `config_per_upstream`: (a) reload the store every time, as hyper-rustls
 //!   `with_native_roots`, reqwest's default builder and rustls-platform-verifier on Linux do;
 //!   (b) deep-clone a cached store; (c) share an `Arc<RootCertStore>` (a verifier per config);
-//!   (d) share one verifier; (e) a `ClientConfigCache::get` hit; (f) a miss (a new upstream key);
+//!   (d) share one verifier; (e) a `ClientConfigCache::get` hit; (f) a miss (a new upstream key),
+//!   with `Trust::Native` and with `Trust::Platform`;
 //!   (g) `ConfigHandle::config`, beside the bare `Arc<ClientConfig>` clone it is held to (≤ 1.5×)
 //!   and arc-swap's `load_full` (what the handle would cost without its per-thread pair).
 //! - `hit_2_threads`: hits from two threads at once, on the same upstream key and on 64 keys of
@@ -42,6 +43,13 @@ fn config_with_roots(
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth()
+}
+
+/// As [`upstream`], with the platform verifier's trust (served from the same native roots here).
+fn platform(i: u64) -> UpstreamTls {
+    UpstreamTls::builder(Trust::Platform)
+        .alpn([format!("upstream-{i}"), "http/1.1".to_owned()])
+        .build()
 }
 
 fn upstream(i: u64) -> UpstreamTls {
@@ -131,6 +139,20 @@ fn per_config(c: &mut Criterion) {
                 .max_entries(usize::try_from(iters).unwrap_or(usize::MAX).max(1));
             cache.get(&hot).unwrap();
             let upstreams: Vec<_> = (1..=iters).map(upstream).collect();
+            let started = Instant::now();
+            for fp in &upstreams {
+                black_box(cache.get(fp).unwrap());
+            }
+            started.elapsed()
+        })
+    });
+    group.bench_function("(f) ClientConfigCache::get miss, Trust::Platform", |b| {
+        // A fresh cache per batch keeps memory bounded; its trust set is built before timing.
+        b.iter_custom(|iters| {
+            let cache = ClientConfigCache::with_provider(Arc::clone(&provider))
+                .max_entries(usize::try_from(iters).unwrap_or(usize::MAX).max(1));
+            cache.get(&platform(0)).unwrap();
+            let upstreams: Vec<_> = (1..=iters).map(platform).collect();
             let started = Instant::now();
             for fp in &upstreams {
                 black_box(cache.get(fp).unwrap());

@@ -22,7 +22,7 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, Server
 use tls_client_builder::{ClientConfigCache, Trust, UpstreamTls};
 
 /// Every way, in the order of the table: what users do today first.
-const WAYS: [(&str, &str); 6] = [
+const WAYS: [(&str, &str); 7] = [
     (
         "reload",
         "reload the store per config (hyper-rustls, reqwest default)",
@@ -37,6 +37,10 @@ const WAYS: [(&str, &str); 6] = [
         "shared verifier, rustls' default session cache",
     ),
     ("cache-idle", "ClientConfigCache, idle configs"),
+    (
+        "cache-platform",
+        "ClientConfigCache, idle configs, Trust::Platform",
+    ),
     (
         "cache-sessions",
         "ClientConfigCache, one stored session each",
@@ -133,7 +137,12 @@ fn child(way: &str, configs: usize) -> ExitCode {
     // Everything shared is built before the first reading; only per-config memory is counted.
     let upstreams: Vec<UpstreamTls> = (0..configs)
         .map(|i| {
-            let builder = UpstreamTls::builder(Trust::Native).alpn([format!("upstream-{i}")]);
+            let trust = if way == "cache-platform" {
+                Trust::Platform
+            } else {
+                Trust::Native
+            };
+            let builder = UpstreamTls::builder(trust).alpn([format!("upstream-{i}")]);
             match &loopback {
                 Some(lb) => builder.extra_anchor_der(lb.ca.clone()).build(),
                 None => builder.build(),
@@ -158,7 +167,7 @@ fn child(way: &str, configs: usize) -> ExitCode {
                     .with_webpki_verifier(Arc::clone(&verifier))
                     .with_no_client_auth(),
             ),
-            "cache-idle" | "cache-sessions" => match cache.get(upstream) {
+            "cache-idle" | "cache-platform" | "cache-sessions" => match cache.get(upstream) {
                 Ok(config) => config,
                 Err(err) => {
                     eprintln!("error: {err}");
