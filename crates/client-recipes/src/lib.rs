@@ -8,12 +8,14 @@
 //! response. Not published: it exists so that the recipes cannot rot.
 #![forbid(unsafe_code)]
 
+pub mod grpc;
 pub mod loopback;
 pub mod with_hyper_rustls;
 pub mod with_reqwest;
 pub mod with_reqwest_0_12;
 pub mod with_rustls;
 pub mod with_tokio_rustls;
+pub mod with_tonic;
 pub mod with_ureq;
 
 /// The error of the recipes that mix libraries.

@@ -20,20 +20,30 @@ pub struct Loopback {
 impl Loopback {
     /// Start the server; it runs until the process exits.
     pub fn start() -> Self {
+        Self::serving(|ca| {
+            spawn_server(
+                &ca.server_leaf(),
+                ServerOptions {
+                    alpn: vec![b"http/1.1".to_vec()],
+                    ..ServerOptions::default()
+                },
+            )
+        })
+    }
+
+    /// Start a gRPC server instead ([`crate::grpc::serve`]), over HTTP/2.
+    pub fn start_grpc() -> Self {
+        Self::serving(crate::grpc::serve)
+    }
+
+    fn serving(serve: impl FnOnce(&Ca) -> SocketAddr) -> Self {
         // A name of its own: a server certified by another loopback CA is then of an unknown
         // issuer, not a bad signature from a namesake.
         static STARTED: AtomicUsize = AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, Ordering::Relaxed);
         let ca = Ca::new(&format!("client-recipes loopback CA {n}"));
-        let addr = spawn_server(
-            &ca.server_leaf(),
-            ServerOptions {
-                alpn: vec![b"http/1.1".to_vec()],
-                ..ServerOptions::default()
-            },
-        );
         Self {
-            addr,
+            addr: serve(&ca),
             source: ScriptedSource::trusting(&[&ca]),
         }
     }

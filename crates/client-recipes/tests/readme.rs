@@ -21,7 +21,7 @@ fn recipes() -> Vec<(String, String)> {
         let end = text.find("// end recipe").unwrap();
         recipes.push((name, text[start..end].to_owned()));
     }
-    assert_eq!(recipes.len(), 6, "one recipe per client");
+    assert_eq!(recipes.len(), 7, "one recipe per client");
     recipes
 }
 

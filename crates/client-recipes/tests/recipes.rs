@@ -5,9 +5,11 @@
 
 use std::sync::Arc;
 
+use client_recipes::grpc;
 use client_recipes::loopback::{Loopback, http_get, runtime};
 use client_recipes::{
-    with_hyper_rustls, with_reqwest, with_reqwest_0_12, with_rustls, with_tokio_rustls, with_ureq,
+    with_hyper_rustls, with_reqwest, with_reqwest_0_12, with_rustls, with_tokio_rustls, with_tonic,
+    with_ureq,
 };
 use http_body_util::BodyExt;
 use rustls::ClientConfig;
@@ -53,6 +55,29 @@ fn ureq_3() {
         Some(&rustls::Error::InvalidCertificate(
             rustls::CertificateError::UnknownIssuer
         ))
+    );
+}
+
+/// tonic 0.14 over the recipe's connector: a unary call to a loopback gRPC server over HTTP/2;
+/// a server the roots do not trust fails to connect.
+#[test]
+fn tonic_0_14() {
+    let server = Loopback::start_grpc();
+    let cache = server.cache();
+    let reply = runtime().block_on(async {
+        let channel = with_tonic::channel(&cache, &server.url()).await.unwrap();
+        grpc::hello(channel, "recipes").await.unwrap()
+    });
+    assert_eq!(reply, "hello, recipes");
+
+    let untrusted = Loopback::start_grpc();
+    let err = runtime()
+        .block_on(with_tonic::channel(&cache, &untrusted.url()))
+        .unwrap_err();
+    let chain = test_pki::error_chain(&*err);
+    assert!(
+        chain.contains("UnknownIssuer") || chain.contains("unknown issuer"),
+        "{chain}"
     );
 }
 
