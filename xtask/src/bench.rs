@@ -285,7 +285,7 @@ fn targets(
         "a reqwest 0.13 client built the default way (the platform verifier reads the store) vs from the cache (`Trust::Platform`)",
         "≥ 500×",
         (
-            "reqwest_0_13_client/default build() (platform verifier, baseline)",
+            "reqwest_0_13_client/default build(), platform verifier (baseline)",
             "reqwest_0_13_client/from the cache (Trust::Platform)",
         ),
         |r| r >= 500.0,

@@ -84,7 +84,7 @@ fn main() {
     with_reqwest::client(&cache).unwrap();
     let mut group = criterion.benchmark_group(GROUP);
     group.sample_size(20);
-    group.bench_function("default build() (platform verifier, baseline)", |b| {
+    group.bench_function("default build(), platform verifier (baseline)", |b| {
         b.iter(default_client)
     });
     group.bench_function("from the cache (Trust::Platform)", |b| {
