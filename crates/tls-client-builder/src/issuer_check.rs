@@ -78,16 +78,28 @@ impl IssuerCheck {
 }
 
 /// webpki's verifier over the native roots, starting an [`IssuerCheck`] look when it answers
-/// `UnknownIssuer`.
+/// `UnknownIssuer`, its errors given as a trust's rules give them (`Trust::Platform`'s).
 #[derive(Debug)]
 pub(crate) struct CheckingVerifier {
     inner: Arc<WebPkiServerVerifier>,
     check: Arc<IssuerCheck>,
+    error: fn(rustls::Error) -> rustls::Error,
 }
 
 impl CheckingVerifier {
     pub(crate) fn new(inner: Arc<WebPkiServerVerifier>, check: Arc<IssuerCheck>) -> Self {
-        Self { inner, check }
+        Self {
+            inner,
+            check,
+            error: std::convert::identity,
+        }
+    }
+
+    /// The same, answering with `error(e)` where webpki answers `e`.
+    #[cfg(feature = "platform-verifier")]
+    pub(crate) fn with_errors(mut self, error: fn(rustls::Error) -> rustls::Error) -> Self {
+        self.error = error;
+        self
     }
 }
 
@@ -119,7 +131,7 @@ impl ServerCertVerifier for CheckingVerifier {
         if let Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) = &verdict {
             self.check.unknown_issuer();
         }
-        verdict
+        verdict.map_err(self.error)
     }
 
     fn verify_tls12_signature(

@@ -3,33 +3,18 @@
 //! Linux and the BSDs, where the platform verifier is webpki over the native store read anew for
 //! each verifier, webpki over the cached native roots with the platform verifier's rules
 //! (`rustls-platform-verifier` 0.7 `src/verification/others.rs`): its empty-store rule lives in
-//! the trust sets, its error mapping here.
+//! the trust sets, its error mapping here (applied by the trust set's `CheckingVerifier`).
 
 use std::fmt;
 use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use rustls::CertificateError;
+#[cfg(any(target_vendor = "apple", windows, target_os = "android"))]
+use rustls::{client::danger::ServerCertVerifier, pki_types::CertificateDer};
 
 /// Whether the operating system verifies each handshake (no native roots involved).
 pub(crate) const OS_VERIFIES: bool =
     cfg!(any(target_vendor = "apple", windows, target_os = "android"));
-
-/// webpki (over the native roots) answering as the platform verifier does on Linux: a
-/// certificate whose extended key usage does not allow server authentication fails with
-/// `CertificateError::Other` of an error reading "certificate had invalid extensions", not
-/// webpki's `InvalidPurpose`.
-#[derive(Debug)]
-pub(crate) struct PlatformRules {
-    inner: Arc<dyn ServerCertVerifier>,
-}
-
-impl PlatformRules {
-    pub(crate) fn new(inner: Arc<dyn ServerCertVerifier>) -> Self {
-        Self { inner }
-    }
-}
 
 /// The platform verifier's error for a certificate not for server authentication.
 #[derive(Debug)]
@@ -43,7 +28,10 @@ impl fmt::Display for EkuError {
 
 impl std::error::Error for EkuError {}
 
-fn platform_error(err: rustls::Error) -> rustls::Error {
+/// webpki's error as the platform verifier gives it on Linux: a certificate whose extended key
+/// usage does not allow server authentication fails with `CertificateError::Other` of an error
+/// reading "certificate had invalid extensions", not webpki's `InvalidPurpose`.
+pub(crate) fn platform_error(err: rustls::Error) -> rustls::Error {
     match err {
         rustls::Error::InvalidCertificate(
             CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. },
@@ -51,47 +39,6 @@ fn platform_error(err: rustls::Error) -> rustls::Error {
             Arc::new(EkuError),
         ))),
         err => err,
-    }
-}
-
-impl ServerCertVerifier for PlatformRules {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        self.inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-            .map_err(platform_error)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
-
-    fn root_hint_subjects(&self) -> Option<&[DistinguishedName]> {
-        self.inner.root_hint_subjects()
     }
 }
 

@@ -406,10 +406,10 @@ impl TrustSets {
                 Arc::clone(&self.issuer_check),
             )),
             #[cfg(feature = "platform-verifier")]
-            TrustProvenance::Platform { .. } => {
-                let checking = CheckingVerifier::new(webpki, Arc::clone(&self.issuer_check));
-                Arc::new(crate::platform::PlatformRules::new(Arc::new(checking)))
-            }
+            TrustProvenance::Platform { .. } => Arc::new(
+                CheckingVerifier::new(webpki, Arc::clone(&self.issuer_check))
+                    .with_errors(crate::platform::platform_error),
+            ),
             _ => webpki,
         };
         Ok(TrustEntry {
