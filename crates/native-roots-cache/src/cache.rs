@@ -369,8 +369,11 @@ impl<S: TrustSource> RootsCache<S> {
             .load_lock
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let mut loaded = self.run_load();
         let previous = self.current.load_full();
+        // With a good store in use, a file being written is waited for the reload wait only: the
+        // caller hears at once which file it is, and the store in use stays.
+        let serving = previous.as_ref().is_some_and(|p| p.roots.is_ok());
+        let mut loaded = self.run_load(serving);
         // Publishes are serialised by `load_lock`, so the mirror is exact here.
         let previous_generation = self.generation.load(Ordering::Acquire);
         let previous_roots = previous.as_ref().and_then(|p| p.roots.as_ref().ok());
@@ -726,7 +729,7 @@ impl<S: TrustSource> RootsCache<S> {
         if let Some(published) = self.current.load_full() {
             return published.roots.clone();
         }
-        let mut loaded = self.run_load();
+        let mut loaded = self.run_load(false);
         self.record_signature(&mut loaded);
         match &loaded.roots {
             Ok(_) => self.counters.published(&loaded.report.origin, false),
@@ -767,8 +770,14 @@ impl<S: TrustSource> RootsCache<S> {
         Err(NativeRootsError::reentrant(&self.source.origin()))
     }
 
-    /// Read the source once (with retries), on a worker thread bounded by the deadline.
-    fn run_load(&self) -> worker::Loaded {
+    /// Read the source once (with retries), on a worker thread bounded by the deadline; with a
+    /// good store `serving`, files being written are waited for the policy's reload wait only.
+    fn run_load(&self, serving: bool) -> worker::Loaded {
+        let settle_for = if serving {
+            self.policy.reload_wait()
+        } else {
+            self.policy.deadline()
+        };
         self.counters.load_started();
         let loaded = worker::run(
             &self.source,
@@ -777,6 +786,7 @@ impl<S: TrustSource> RootsCache<S> {
             self.id(),
             &self.stuck,
             self.watching.load(Ordering::Relaxed),
+            settle_for,
         );
         self.counters.load_finished(&loaded.report.origin);
         loaded

@@ -254,7 +254,7 @@ impl NativeRootsError {
             attempts,
             format!(
                 "loading the trust store from {origin} did not finish within {deadline:?} \
-                 ({stuck}, in attempt {attempts} or the backoff after it)"
+                 ({stuck}, in attempt {attempts})"
             ),
             None,
             "unblock the read (a keychain prompt, a hung network mount, a file that never \

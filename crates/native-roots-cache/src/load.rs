@@ -35,6 +35,15 @@ pub(crate) struct Loaded {
 /// long as the policy's deadline allows. Those waits do not use up the policy's attempts, which
 /// are for the other transient errors (macOS `errSecIO`, no descriptor left, ...).
 ///
+/// `settle_for` bounds the waits for torn files: the policy's deadline for a first load, which has
+/// nothing to serve meanwhile, its reload wait when a good store is in use (the caller is better
+/// served at once by an error naming the file, and the store in use stays).
+///
+/// No wait or backoff of this function ever runs past the policy's deadline: a wait that one more
+/// read would carry past it is not taken, and the load is judged as it stands. So a load of ours
+/// is never left running past its deadline by its own sleep (which would keep the next load from
+/// starting), only by a read that blocks.
+///
 /// `attempts` is shared with the waiting caller so that a deadline error can say how far it got.
 pub(crate) fn load<S: TrustSource>(
     source: &S,
@@ -42,6 +51,7 @@ pub(crate) fn load<S: TrustSource>(
     policy: &LoadPolicy,
     origin: TrustOrigin,
     attempts: &AtomicU32,
+    settle_for: Duration,
 ) -> Loaded {
     let started = Instant::now();
     let mut report = LoadReport::empty(origin);
@@ -58,22 +68,35 @@ pub(crate) fn load<S: TrustSource>(
         let transient = report.errors.iter().filter(|e| e.is_transient()).count();
         if transient > 0 {
             let one_read = read_started.elapsed();
-            if let Some(wait) = settle_wait(&report.errors, started, one_read, policy) {
-                let what = format!("attempt {attempt} met a file being written");
-                log_retry(&report.errors, transient, &what, wait);
-                sleep.sleep(wait);
-                continue;
-            }
-            if retries + 1 < policy.max_attempts() {
-                retries += 1;
-                let pause = policy.backoff(retries, jitter_seed());
-                let what = format!(
-                    "attempt {attempt} met a transient error (retry {retries} of {})",
-                    policy.max_attempts() - 1
-                );
-                log_retry(&report.errors, transient, &what, pause);
-                sleep.sleep(pause);
-                continue;
+            let budget = Budget {
+                started,
+                one_read,
+                settle_for,
+                deadline: policy.deadline(),
+            };
+            match settle_wait(&report.errors) {
+                Some(wait) if budget.allows_settling(wait) => {
+                    let what = format!("attempt {attempt} met a file being written");
+                    log_retry(&report.errors, transient, &what, wait);
+                    sleep.sleep(wait);
+                    continue;
+                }
+                // Every transient error is a torn read, and waiting longer is not allowed: the
+                // backoff retries are for the other transient errors.
+                Some(_) => {}
+                None => {
+                    let pause = policy.backoff(retries + 1, jitter_seed());
+                    if retries + 1 < policy.max_attempts() && budget.allows(pause) {
+                        retries += 1;
+                        let what = format!(
+                            "attempt {attempt} met a transient error (retry {retries} of {})",
+                            policy.max_attempts() - 1
+                        );
+                        log_retry(&report.errors, transient, &what, pause);
+                        sleep.sleep(pause);
+                        continue;
+                    }
+                }
             }
         }
 
@@ -94,16 +117,33 @@ pub(crate) fn load<S: TrustSource>(
     }
 }
 
+/// How much waiting one load may still do: the one place that decides whether a pause is taken.
+struct Budget {
+    started: Instant,
+    /// How long the last read took: the next one is assumed to take as long.
+    one_read: Duration,
+    /// How long torn files may be waited for, from the load's start.
+    settle_for: Duration,
+    deadline: Duration,
+}
+
+impl Budget {
+    /// Whether a pause of `wait`, then one more read, ends before the deadline.
+    fn allows(&self, wait: Duration) -> bool {
+        self.started.elapsed() + wait + self.one_read.saturating_mul(2) < self.deadline
+    }
+
+    /// Whether waiting `wait` more for torn files stays within both the settle bound and the
+    /// deadline.
+    fn allows_settling(&self, wait: Duration) -> bool {
+        self.started.elapsed() + wait <= self.settle_for && self.allows(wait)
+    }
+}
+
 /// How long to wait before reading again when every transient error is a torn read: until the
 /// last torn file settles (at least [`MIN_SETTLE_WAIT`], so that a writer that keeps a file busy
-/// is not read in a tight loop). `None` when some transient error is not a torn read, or when the
-/// wait and one more read would not end before the policy's deadline.
-fn settle_wait(
-    errors: &[SourceError],
-    started: Instant,
-    one_read: Duration,
-    policy: &LoadPolicy,
-) -> Option<Duration> {
+/// is not read in a tight loop). `None` when some transient error is not a torn read.
+fn settle_wait(errors: &[SourceError]) -> Option<Duration> {
     let mut last = None;
     for err in errors.iter().filter(|e| e.is_transient()) {
         let settles_at = err.settles_at?;
@@ -114,8 +154,7 @@ fn settle_wait(
         .and_then(|at| at.duration_since(SystemTime::now()).ok())
         .unwrap_or(Duration::ZERO)
         .max(MIN_SETTLE_WAIT);
-    let ends = started.elapsed() + wait + one_read.saturating_mul(2);
-    (ends < policy.deadline()).then_some(wait)
+    Some(wait)
 }
 
 /// The shortest wait for a torn file to settle.

@@ -28,6 +28,7 @@ pub struct LoadPolicy {
     max_backoff: Duration,
     jitter_percent: u32,
     deadline: Duration,
+    reload_wait: Duration,
     strict: bool,
     drop_non_ca_anchors: bool,
     expiry_warning: Duration,
@@ -42,6 +43,7 @@ impl LoadPolicy {
         max_backoff: Duration::from_secs(2),
         jitter_percent: 25,
         deadline: Duration::from_secs(30),
+        reload_wait: Duration::from_secs(2),
         strict: false,
         drop_non_ca_anchors: false,
         expiry_warning: Duration::from_secs(30 * 24 * 60 * 60),
@@ -71,6 +73,24 @@ impl LoadPolicy {
     pub const fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self
+    }
+
+    /// How long a reload with a good store in use (a refresh, a watcher's poll) waits for files
+    /// being written to settle before it answers with an error naming the file and keeps the
+    /// store in use (2 s by default, the writer window: a file emptied or cut short that long ago
+    /// is taken for an operator's mistake, not a writer at work). The next reload tries again.
+    ///
+    /// A first load, with nothing to serve meanwhile, waits for them up to the
+    /// [deadline](Self::with_deadline) instead. Lengthen it for writers slower than 2 s between
+    /// their writes (a large bundle on a network file system).
+    pub const fn with_reload_wait(mut self, wait: Duration) -> Self {
+        self.reload_wait = wait;
+        self
+    }
+
+    /// How long a reload with a good store in use waits for files being written.
+    pub(crate) const fn reload_wait(&self) -> Duration {
+        self.reload_wait
     }
 
     /// How long before an anchor's end of validity [`check_for_changes`] (each poll of a

@@ -5,6 +5,7 @@
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, PoisonError};
+use std::time::Duration;
 
 use crate::bounded::{self, Unread};
 use crate::error::NativeRootsError;
@@ -64,6 +65,7 @@ pub(crate) fn run<S: TrustSource>(
     cache_id: usize,
     stuck: &StuckLoader,
     with_signature: bool,
+    settle_for: Duration,
 ) -> Loaded {
     let origin = source.origin();
     let attempts = Arc::new(AtomicU32::new(0));
@@ -74,7 +76,7 @@ pub(crate) fn run<S: TrustSource>(
             let _mark = LoadingMark::set(cache_id);
             // Taken before the read: a change during the read then shows as a change.
             let before = with_signature.then(|| source.signature()).flatten();
-            let mut loaded = load(&source, &sleep, &policy, origin, &attempts);
+            let mut loaded = load(&source, &sleep, &policy, origin, &attempts, settle_for);
             // The source's own signature of what it read, when it gives one, is exact.
             loaded.signature = loaded.signature.or(before);
             loaded
