@@ -12,10 +12,6 @@ use rustls::CertificateError;
 #[cfg(any(target_vendor = "apple", windows, target_os = "android"))]
 use rustls::{client::danger::ServerCertVerifier, pki_types::CertificateDer};
 
-/// Whether the operating system verifies each handshake (no native roots involved).
-pub(crate) const OS_VERIFIES: bool =
-    cfg!(any(target_vendor = "apple", windows, target_os = "android"));
-
 /// The platform verifier's error for a certificate not for server authentication.
 #[derive(Debug)]
 struct EkuError;

@@ -62,10 +62,15 @@ impl Trust {
             #[cfg(feature = "webpki-roots")]
             Self::NativeWithWebpkiFallback => true,
             #[cfg(feature = "platform-verifier")]
-            Self::Platform => !crate::platform::OS_VERIFIES,
+            Self::Platform => !OS_VERIFIES,
         }
     }
 }
+
+/// Whether the operating system verifies each handshake of `Trust::Platform` (macOS, Windows,
+/// iOS, Android), so that no native roots are involved.
+#[cfg(feature = "platform-verifier")]
+const OS_VERIFIES: bool = cfg!(any(target_vendor = "apple", windows, target_os = "android"));
 
 impl fmt::Display for Trust {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
