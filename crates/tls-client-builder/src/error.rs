@@ -1,6 +1,10 @@
 //! [`BuildError`]: why an upstream key or its `ClientConfig` could not be built, and the one place
-//! each kind is made (one constructor per kind, which also logs it with its causes and what an
-//! operator can do).
+//! each kind is made (one constructor per kind). An error holds the facts of its failure and
+//! renders its `Display`, its `source()` and its advice from them; nothing is logged where it is
+//! made: the code that handles a failure no caller will see logs it (a [`ConfigHandle`] that keeps
+//! its config after a failed rebuild), and every other failure is returned to its caller.
+//!
+//! [`ConfigHandle`]: crate::ConfigHandle
 //!
 //! Every variant is `Clone` because a failed build is cached next to successful ones: the same
 //! upstream key gets the same error back without rebuilding. The typed sources are `Clone` too
@@ -21,8 +25,8 @@ use crate::settings::{TlsVersions, Trust};
 /// `Display` is one short lowercase line naming the part of the upstream key at fault; the cause
 /// is the [`source`](std::error::Error::source) (a `rustls::Error`, a
 /// `rustls::client::VerifierBuilderError` or a `NativeRootsError`), so print the chain. What the
-/// operator can do is [`advice`](BuildError::advice) (each variant's docs say it too); the error,
-/// its causes and the advice are logged at `warn` when the error is made.
+/// operator can do is [`advice`](BuildError::advice) (each variant's docs say it too). The crate
+/// logs nothing when it returns one: log it where you handle it, with its causes and advice.
 ///
 /// Equality compares the sources as rustls does (a `rustls::Error::Other` never equals
 /// anything), and a `VerifierBuilderError`, which has no `PartialEq`, by its text.
@@ -158,8 +162,8 @@ impl BuildError {
         }
     }
 
-    /// What an operator can do about it, in a few lowercase words without a final period: the
-    /// end of the `warn` line logged when the error is made, and a tool's hint.
+    /// What an operator can do about it, in a few lowercase words without a final period: the end
+    /// of a log line about the error, or a tool's hint.
     pub fn advice(&self) -> &'static str {
         match self {
             Self::Pem {
@@ -215,7 +219,6 @@ impl BuildError {
             expected,
             reason: reason.into(),
         }
-        .logged()
     }
 
     pub(crate) fn extra_anchor(index: usize, der_len: usize, source: rustls::Error) -> Self {
@@ -224,28 +227,26 @@ impl BuildError {
             der_len,
             source,
         }
-        .logged()
     }
 
     pub(crate) fn no_anchors() -> Self {
-        Self::NoAnchors.logged()
+        Self::NoAnchors
     }
 
-    /// Not logged here: the roots log their own failure, with its advice, when it happens.
     pub(crate) fn native_roots(source: NativeRootsError) -> Self {
         Self::NativeRoots(source)
     }
 
     pub(crate) fn client_identity(source: rustls::Error) -> Self {
-        Self::ClientIdentity { source }.logged()
+        Self::ClientIdentity { source }
     }
 
     pub(crate) fn versions(versions: TlsVersions, source: rustls::Error) -> Self {
-        Self::Versions { versions, source }.logged()
+        Self::Versions { versions, source }
     }
 
     pub(crate) fn verifier(trust: Trust, source: VerifierBuilderError) -> Self {
-        Self::Verifier { trust, source }.logged()
+        Self::Verifier { trust, source }
     }
 
     #[cfg(all(
@@ -253,17 +254,11 @@ impl BuildError {
         any(target_vendor = "apple", windows, target_os = "android")
     ))]
     pub(crate) fn platform_verifier(source: rustls::Error) -> Self {
-        Self::PlatformVerifier { source }.logged()
+        Self::PlatformVerifier { source }
     }
 
     pub(crate) fn no_provider() -> Self {
-        Self::NoProvider.logged()
-    }
-
-    /// Log it at `warn` with its causes and advice, as it is made.
-    fn logged(self) -> Self {
-        log::warn!("{}; {}", Chain(&self), self.advice());
-        self
+        Self::NoProvider
     }
 }
 

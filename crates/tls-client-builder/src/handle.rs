@@ -25,7 +25,7 @@ use arc_swap::ArcSwap;
 use rustls::ClientConfig;
 
 use crate::cache::{BuiltConfig, ClientConfigCache, Shared};
-use crate::error::BuildError;
+use crate::error::{BuildError, Chain};
 use crate::roots::NativeRoots;
 use crate::upstream::UpstreamTls;
 
@@ -238,6 +238,8 @@ impl ConfigHandle {
         self.generation.store(generation, Ordering::Release);
     }
 
+    /// The one place a failed rebuild is logged: no caller sees its error, since `config()`
+    /// answers with the config it has. Logged with its causes and advice, which the error holds.
     #[cold]
     fn keep_after_failure(&self, err: &BuildError) {
         let Some(generation) = self.roots.generation() else {
@@ -245,9 +247,11 @@ impl ConfigHandle {
         };
         log::error!(
             "the config for {} could not be rebuilt for native-roots generation {generation}; \
-             keeping the one built for generation {}: {err}",
+             keeping the one built for generation {}: {}; {}",
             self.upstream,
             self.generation.load(Ordering::Relaxed),
+            Chain(err),
+            err.advice(),
         );
         // Not retried on every call: the next change of the roots tries again.
         self.generation.store(generation, Ordering::Release);

@@ -11,6 +11,7 @@ use tls_client_builder::{
     RotatingIdentity, TlsVersions, Trust, UpstreamTls,
 };
 
+use crate::logs;
 use crate::support::{Ca, cache, provider};
 
 /// The shape every public error of the crate has: a one-line lowercase `Display` without the
@@ -175,6 +176,32 @@ fn every_build_error_is_one_line_with_its_cause_and_advice_apart() {
     );
     assert!(no_anchors.advice().contains("extra_anchors_pem"));
     assert!(bad_pem.advice().contains("BEGIN CERTIFICATE"));
+}
+
+/// A `BuildError` is returned, not logged: neither a bad argument that its caller handles nor a
+/// failed build leaves a log line, at any level.
+#[test]
+fn making_a_build_error_logs_nothing() {
+    logs::install();
+    let bad_pem = UpstreamTls::builder(Trust::AnchorsOnly)
+        .extra_anchors_pem("no PEM here")
+        .unwrap_err();
+    let no_anchors = cache()
+        .get(&UpstreamTls::builder(Trust::AnchorsOnly).build())
+        .unwrap_err();
+    for err in [&bad_pem, &no_anchors] {
+        let text = err.to_string();
+        for level in [
+            log::Level::Error,
+            log::Level::Warn,
+            log::Level::Info,
+            log::Level::Debug,
+            log::Level::Trace,
+        ] {
+            let lines = logs::lines(level, &text);
+            assert!(lines.is_empty(), "{err:?} was logged: {lines:?}");
+        }
+    }
 }
 
 #[test]
