@@ -56,12 +56,12 @@ fn store_reads(cache: &ClientConfigCache) -> String {
     else {
         return "not measured: /proc/self/io is not readable here\n".to_owned();
     };
-    let loads_before = RootsCache::global().loads();
+    let loads_before = RootsCache::global().stats().loads;
     let (default_time, default_reads) = count(unit, || drop(black_box(default_client())));
     let (cached_time, cached_reads) = count(unit, || {
         drop(black_box(with_reqwest::client(cache).unwrap()));
     });
-    let loads = RootsCache::global().loads() - loads_before;
+    let loads = RootsCache::global().stats().loads - loads_before;
     let reads = |r: Option<f64>| r.map_or_else(|| "?".to_owned(), |r| format!("{r:.1}"));
     format!(
         "{CLIENTS} clients each way, one store load = {unit} bytes read\n\

@@ -12,17 +12,11 @@ use std::time::Duration;
 
 use crate::progress::{Progress, Tracking};
 
-/// Why a check read nothing new: the debounce held the read back, or the read did not finish.
+/// Why a bounded read did not finish: only failures (what a look at the files found, the
+/// normal outcomes, is a [`Look`](crate::Look)).
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Unread {
-    /// The files look as they did when the value in use was read.
-    #[error("unchanged")]
-    Unchanged,
-    /// The files changed since the last look: the change must hold still until the next look
-    /// before it is read.
-    #[error("changing")]
-    Pending,
     /// A previous read missed its deadline and still runs: no second one was started.
     #[error("a previous read is still running past its deadline")]
     StillRunning {

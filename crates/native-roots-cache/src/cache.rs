@@ -19,7 +19,7 @@ use rustls::RootCertStore;
 use crate::changes::{
     ChangeCheck, Refresh, anchor_changes, describe_changes, held_back, same_anchors,
 };
-use crate::debounce::{Debounce, Decision};
+use crate::debounce::{Debounce, Look};
 use crate::error::{NativeRootsError, NativeRootsErrorKind};
 use crate::expiry::ExpiryWatch;
 use crate::notify::Notifier;
@@ -312,14 +312,6 @@ impl<S: TrustSource> RootsCache<S> {
         roots
     }
 
-    /// The same as [`native_roots`](Self::native_roots), named for a daemon's boot path.
-    ///
-    /// # Errors
-    /// As [`native_roots`](Self::native_roots).
-    pub fn warm(&self) -> Result<Arc<RootCertStore>, NativeRootsError> {
-        self.native_roots()
-    }
-
     /// Run `f` on a borrow of the cached store, without touching its reference count: the read to
     /// use on hot paths shared by many threads. Loads on first use like
     /// [`native_roots`](Self::native_roots).
@@ -488,15 +480,15 @@ impl<S: TrustSource> RootsCache<S> {
         }
         let decision = match self.source.signature() {
             Some(now) => self.lock_debounce().observe(now),
-            None => Decision::Reload,
+            None => Look::Changed,
         };
-        if !matches!(decision, Decision::Reload) {
+        if !matches!(decision, Look::Changed) {
             self.lock_streak().polled();
         }
         let check = match decision {
-            Decision::Unchanged => ChangeCheck::Unchanged,
-            Decision::Pending => ChangeCheck::Pending,
-            Decision::Reload => match self.refresh() {
+            Look::Unchanged => ChangeCheck::Unchanged,
+            Look::Pending => ChangeCheck::Pending,
+            Look::Changed => match self.refresh() {
                 Ok(refresh) => ChangeCheck::Reloaded(refresh),
                 Err(err) => ChangeCheck::Failed(err),
             },
@@ -687,9 +679,10 @@ impl<S: TrustSource> RootsCache<S> {
         self.current.load_full().map(|p| Arc::clone(&p.report))
     }
 
-    /// How many times this cache has read its trust source (first load plus refreshes; retries
-    /// within one load count once).
-    pub fn loads(&self) -> u64 {
+    /// How many times this cache has read its trust source: [`RootsStats::loads`], for the
+    /// crate's unit and loom tests.
+    #[cfg(test)]
+    pub(crate) fn loads(&self) -> u64 {
         self.counters.loads()
     }
 

@@ -14,12 +14,20 @@ pub(crate) struct Debounce {
     failed: Option<SourceSignature>,
 }
 
-/// What the debounce decided about one look at the files.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Decision {
+/// What one look at a source's files found, debounced: the normal outcomes of a check, never
+/// errors. A [`ReloadGate`](crate::ReloadGate) answers it to a value of a crate above.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+// The three outcomes of a debounce, complete by construction: callers match each one.
+#[allow(clippy::exhaustive_enums)]
+pub enum Look {
+    /// The files look as they did when the value in use (or the last failed read) was read:
+    /// nothing to read.
     Unchanged,
+    /// The files changed since the last look: the change must hold still until the next look
+    /// before it is read.
     Pending,
-    Reload,
+    /// A change held still across two looks: read it now.
+    Changed,
 }
 
 impl Debounce {
@@ -37,17 +45,17 @@ impl Debounce {
         self.published.as_ref() == Some(now) || self.failed.as_ref() == Some(now)
     }
 
-    pub(crate) fn observe(&mut self, now: SourceSignature) -> Decision {
+    pub(crate) fn observe(&mut self, now: SourceSignature) -> Look {
         if self.seen(&now) {
             self.candidate = None;
-            return Decision::Unchanged;
+            return Look::Unchanged;
         }
         if self.candidate.as_ref() == Some(&now) {
             self.candidate = None;
-            return Decision::Reload;
+            return Look::Changed;
         }
         self.candidate = Some(now);
-        Decision::Pending
+        Look::Pending
     }
 
     /// The signature of the files whose load failed last, if it failed.
@@ -82,35 +90,35 @@ mod tests {
     fn a_change_is_reloaded_only_once_it_held_across_two_looks() {
         let mut debounce = Debounce::default();
         debounce.loaded(Some(sig("/a")), true);
-        assert_eq!(debounce.observe(sig("/a")), Decision::Unchanged);
-        assert_eq!(debounce.observe(sig("/b")), Decision::Pending);
+        assert_eq!(debounce.observe(sig("/a")), Look::Unchanged);
+        assert_eq!(debounce.observe(sig("/b")), Look::Pending);
         // Still moving: the new look differs from the candidate.
-        assert_eq!(debounce.observe(sig("/c")), Decision::Pending);
-        assert_eq!(debounce.observe(sig("/c")), Decision::Reload);
+        assert_eq!(debounce.observe(sig("/c")), Look::Pending);
+        assert_eq!(debounce.observe(sig("/c")), Look::Changed);
         debounce.loaded(Some(sig("/c")), true);
-        assert_eq!(debounce.observe(sig("/c")), Decision::Unchanged);
+        assert_eq!(debounce.observe(sig("/c")), Look::Unchanged);
     }
 
     #[test]
     fn a_failed_signature_is_not_retried_until_the_files_change_again() {
         let mut debounce = Debounce::default();
         debounce.loaded(Some(sig("/good")), true);
-        assert_eq!(debounce.observe(sig("/bad")), Decision::Pending);
-        assert_eq!(debounce.observe(sig("/bad")), Decision::Reload);
+        assert_eq!(debounce.observe(sig("/bad")), Look::Pending);
+        assert_eq!(debounce.observe(sig("/bad")), Look::Changed);
         debounce.loaded(Some(sig("/bad")), false);
         for _ in 0..5 {
-            assert_eq!(debounce.observe(sig("/bad")), Decision::Unchanged);
+            assert_eq!(debounce.observe(sig("/bad")), Look::Unchanged);
         }
-        assert_eq!(debounce.observe(sig("/fixed")), Decision::Pending);
-        assert_eq!(debounce.observe(sig("/fixed")), Decision::Reload);
+        assert_eq!(debounce.observe(sig("/fixed")), Look::Pending);
+        assert_eq!(debounce.observe(sig("/fixed")), Look::Changed);
     }
 
     #[test]
     fn going_back_to_the_published_files_cancels_a_pending_change() {
         let mut debounce = Debounce::default();
         debounce.loaded(Some(sig("/a")), true);
-        assert_eq!(debounce.observe(sig("/b")), Decision::Pending);
-        assert_eq!(debounce.observe(sig("/a")), Decision::Unchanged);
-        assert_eq!(debounce.observe(sig("/b")), Decision::Pending);
+        assert_eq!(debounce.observe(sig("/b")), Look::Pending);
+        assert_eq!(debounce.observe(sig("/a")), Look::Unchanged);
+        assert_eq!(debounce.observe(sig("/b")), Look::Pending);
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::report::SkippedCertificate;
+use crate::report::NotedCertificate;
 use crate::source::{SourceError, TrustOrigin};
 
 /// Why the trust store could not be provided.
@@ -152,7 +152,7 @@ impl NativeRootsError {
         attempts: u32,
         anchors: usize,
         errors: &[SourceError],
-        skipped: &[SkippedCertificate],
+        skipped: &[NotedCertificate],
     ) -> Self {
         let first = errors.first().cloned().or_else(|| {
             skipped

@@ -72,5 +72,5 @@ pub fn native_roots() -> Result<Arc<RootCertStore>, NativeRootsError> {
 /// # Errors
 /// As [`native_roots`].
 pub fn warm_native_roots() -> Result<Arc<RootCertStore>, NativeRootsError> {
-    GLOBAL.warm()
+    GLOBAL.native_roots()
 }

@@ -12,7 +12,7 @@ use crate::certificate::ReportedCertificate;
 use crate::constraints::non_ca_subject;
 use crate::error::NativeRootsError;
 use crate::policy::{LoadPolicy, Sleeper, jitter_seed};
-use crate::report::{LoadReport, NonCaAnchor, SkippedCertificate};
+use crate::report::{LoadReport, NotedCertificate};
 use crate::signature::SourceSignature;
 use crate::source::{IncompleteFile, SourceError, TrustOrigin, TrustSource};
 
@@ -177,8 +177,8 @@ fn log_retry(errors: &[SourceError], transient: usize, what: &str, pause: Durati
 struct Built {
     store: RootCertStore,
     anchors: Vec<ReportedCertificate>,
-    skipped: Vec<SkippedCertificate>,
-    non_ca: Vec<NonCaAnchor>,
+    skipped: Vec<NotedCertificate>,
+    non_ca: Vec<NotedCertificate>,
 }
 
 /// Parse certificates into anchors one by one, so that each rejected one is recorded with its
@@ -198,7 +198,7 @@ fn build_store(certs: Vec<ReportedCertificate>, drop_non_ca: bool) -> Built {
                 format!("{subject} is not a CA (basicConstraints CA:FALSE); dropped by policy");
             built
                 .skipped
-                .push(SkippedCertificate::new(index, certificate, reason));
+                .push(NotedCertificate::new(index, certificate, reason));
             continue;
         }
         let (added, _) = built
@@ -208,15 +208,17 @@ fn build_store(certs: Vec<ReportedCertificate>, drop_non_ca: bool) -> Built {
             let reason = rejection_reason(&certificate.der);
             built
                 .skipped
-                .push(SkippedCertificate::new(index, certificate, reason));
+                .push(NotedCertificate::new(index, certificate, reason));
             continue;
         }
-        if let Some(subject) = not_a_ca {
-            built.non_ca.push(NonCaAnchor {
+        if not_a_ca.is_some() {
+            let reason = "trusted as an anchor, but it says it is not a CA (basicConstraints \
+                          CA:FALSE)";
+            built.non_ca.push(NotedCertificate::new(
                 index,
-                subject,
-                certificate: certificate.clone(),
-            });
+                certificate.clone(),
+                reason.to_owned(),
+            ));
         }
         built.anchors.push(certificate);
     }

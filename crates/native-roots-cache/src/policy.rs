@@ -143,14 +143,9 @@ impl LoadPolicy {
         self.strict
     }
 
-    /// The jitter bound, in percent of each backoff.
-    pub const fn jitter_percent(&self) -> u32 {
-        self.jitter_percent
-    }
-
     /// The backoff before attempt `failed + 1`, without jitter: `initial * 2^(failed - 1)`,
     /// capped at the maximum.
-    pub fn base_backoff(&self, failed: u32) -> Duration {
+    pub(crate) fn base_backoff(&self, failed: u32) -> Duration {
         let doublings = failed.saturating_sub(1).min(31);
         self.initial_backoff
             .saturating_mul(1 << doublings)
@@ -158,7 +153,7 @@ impl LoadPolicy {
     }
 
     /// The backoff before attempt `failed + 1`, with jitter drawn from `random` (any `u64`).
-    pub fn backoff(&self, failed: u32, random: u64) -> Duration {
+    pub(crate) fn backoff(&self, failed: u32, random: u64) -> Duration {
         let base = self.base_backoff(failed);
         if self.jitter_percent == 0 {
             return base;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::bounded::{self, Unread};
-use crate::debounce::{Debounce, Decision};
+use crate::debounce::{Debounce, Look};
 use crate::files;
 use crate::progress::Progress;
 use crate::signature::SourceSignature;
@@ -42,17 +42,10 @@ impl ReloadGate {
         }
     }
 
-    /// Whether a look at the files (`now`) found a change to read: `Ok` once it held still
-    /// across two looks, else [`Unread::Unchanged`] or [`Unread::Pending`].
-    ///
-    /// # Errors
-    /// [`Unread::Unchanged`] or [`Unread::Pending`]: nothing to read now.
-    pub fn observe(&mut self, now: SourceSignature) -> Result<(), Unread> {
-        match self.debounce.observe(now) {
-            Decision::Unchanged => Err(Unread::Unchanged),
-            Decision::Pending => Err(Unread::Pending),
-            Decision::Reload => Ok(()),
-        }
+    /// What a look at the files (`now`) found: [`Look::Changed`] once a change held still
+    /// across two looks (read it now), else [`Look::Unchanged`] or [`Look::Pending`].
+    pub fn observe(&mut self, now: SourceSignature) -> Look {
+        self.debounce.observe(now)
     }
 
     /// Whether a look at the files (`now`) finds them as the value in use, or the last failed

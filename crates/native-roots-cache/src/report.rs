@@ -24,12 +24,13 @@ pub struct LoadReport {
     /// and expiry can be decoded when asked for, not during the load.
     pub anchor_certificates: Vec<ReportedCertificate>,
     /// Certificates that webpki could not turn into trust anchors, and why.
-    pub skipped: Vec<SkippedCertificate>,
-    /// Anchors whose certificate says it is not a CA (basicConstraints CA:FALSE), kept because
-    /// the policy does not drop them (see [`LoadPolicy::with_drop_non_ca_anchors`]).
+    pub skipped: Vec<NotedCertificate>,
+    /// Anchors whose certificate says it is not a CA (basicConstraints CA:FALSE), such as
+    /// Debian's `ssl-cert-snakeoil.pem` picked up by a scan of `/etc/ssl/certs`: kept because the
+    /// policy does not drop them (see [`LoadPolicy::with_drop_non_ca_anchors`]).
     ///
     /// [`LoadPolicy::with_drop_non_ca_anchors`]: crate::LoadPolicy::with_drop_non_ca_anchors
-    pub non_ca_anchors: Vec<NonCaAnchor>,
+    pub non_ca_anchors: Vec<NotedCertificate>,
     /// Errors the source reported in the last attempt, each with its path where it has one.
     pub errors: Vec<SourceError>,
     /// Attempts made, the first included.
@@ -72,20 +73,21 @@ impl fmt::Display for LoadReport {
     }
 }
 
-/// A certificate that could not be used as a trust anchor.
+/// A certificate a load took note of: one it skipped (it could not be a trust anchor), or an
+/// anchor it kept with a warning (it says it is not a CA); its position, the certificate, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct SkippedCertificate {
+pub struct NotedCertificate {
     /// Its position among the certificates the source returned.
     pub index: usize,
     /// The certificate and where it came from: its subject, SHA-256 and expiry where they can be
     /// decoded.
     pub certificate: ReportedCertificate,
-    /// Why it was not added.
+    /// Why it was skipped, or what is wrong with it as an anchor.
     pub reason: String,
 }
 
-impl SkippedCertificate {
+impl NotedCertificate {
     pub(crate) fn new(index: usize, certificate: ReportedCertificate, reason: String) -> Self {
         Self {
             index,
@@ -95,7 +97,7 @@ impl SkippedCertificate {
     }
 }
 
-impl fmt::Display for SkippedCertificate {
+impl fmt::Display for NotedCertificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -104,30 +106,6 @@ impl fmt::Display for SkippedCertificate {
             self.certificate.der.as_ref().len(),
             self.certificate,
             self.reason
-        )
-    }
-}
-
-/// A trust anchor whose certificate says it is not a CA, such as Debian's `ssl-cert-snakeoil.pem`
-/// picked up by a scan of `/etc/ssl/certs`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct NonCaAnchor {
-    /// Its position among the certificates the source returned.
-    pub index: usize,
-    /// Its subject, as an RFC 4514 string.
-    pub subject: String,
-    /// The certificate and where it came from.
-    pub certificate: ReportedCertificate,
-}
-
-impl fmt::Display for NonCaAnchor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "certificate #{} ({}, from {}) is trusted as an anchor but says it is not a CA \
-             (basicConstraints CA:FALSE)",
-            self.index, self.subject, self.certificate.location
         )
     }
 }

@@ -98,13 +98,9 @@ impl SourceSignature {
     }
 
     /// How many paths it covers.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.looks.len()
-    }
-
-    /// Whether it covers no path at all.
-    pub fn is_empty(&self) -> bool {
-        self.looks.is_empty()
     }
 }
 

@@ -85,8 +85,7 @@ impl SourceOutput {
 
 /// Whether trying again could help.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Transience {
+pub(crate) enum Transience {
     /// A retry may succeed (macOS `errSecIO`, an interrupted read).
     Transient,
     /// A retry would meet the same error (a missing file, bad PEM).
@@ -100,8 +99,8 @@ pub enum Transience {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SourceError {
-    /// Whether a retry may help.
-    pub transience: Transience,
+    /// Whether a retry may help ([`is_transient`](Self::is_transient)).
+    pub(crate) transience: Transience,
     /// What was being done ("failed to read PEM from file", "failed to load admin trust settings").
     pub context: String,
     /// The file or directory involved, when there is one.

@@ -152,6 +152,7 @@ impl Counters {
         facade::loaded(origin);
     }
 
+    #[cfg(test)]
     pub(crate) fn loads(&self) -> u64 {
         self.loads.load(Ordering::Relaxed)
     }

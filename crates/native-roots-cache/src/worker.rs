@@ -101,8 +101,6 @@ pub(crate) fn run<S: TrustSource>(
         }
         Err(Unread::NotStarted(why)) => NativeRootsError::not_started(&origin, &why),
         Err(Unread::Panicked(panic)) => NativeRootsError::panicked(&origin, attempts, &panic),
-        // A run never answers `Unchanged` or `Pending`: those are the debounce's.
-        Err(other) => NativeRootsError::panicked(&origin, attempts, &other.to_string()),
     };
     failed(err, origin, attempts)
 }

@@ -41,7 +41,7 @@ fn ssl_cert_file_is_loaded_once_then_refreshed_on_request() {
     );
     assert_eq!(
         (
-            RootsCache::global().loads(),
+            RootsCache::global().stats().loads,
             RootsCache::global().generation()
         ),
         (1, 1)
@@ -105,7 +105,7 @@ fn ssl_cert_file_is_loaded_once_then_refreshed_on_request() {
     assert_eq!(
         (
             RootsCache::global().generation(),
-            RootsCache::global().loads()
+            RootsCache::global().stats().loads
         ),
         (2, 5)
     );

@@ -65,7 +65,7 @@ fn the_global_store_loads_off_thread_and_follows_its_file() {
     };
     assert_eq!(store.len(), 1);
     assert!(Arc::ptr_eq(&store, &native_roots().unwrap()));
-    assert_eq!(RootsCache::global().loads(), 1);
+    assert_eq!(RootsCache::global().stats().loads, 1);
 
     let seen = RootsCache::global().generation();
     let watching = Watcher::new()

@@ -47,7 +47,7 @@ fn an_empty_bundle_is_a_clear_sticky_error() {
     }
     assert_eq!(
         (
-            RootsCache::global().loads(),
+            RootsCache::global().stats().loads,
             RootsCache::global().generation()
         ),
         (1, 0)
@@ -61,7 +61,7 @@ fn an_empty_bundle_is_a_clear_sticky_error() {
     assert_eq!(healed.len(), 1);
     assert_eq!(
         (
-            RootsCache::global().loads(),
+            RootsCache::global().stats().loads,
             RootsCache::global().generation()
         ),
         (2, 1)

@@ -245,7 +245,7 @@ fn hits_two_threads(c: &mut Criterion) {
 fn reload_storm(c: &mut Criterion) {
     const FINGERPRINTS: u64 = 10_000;
     let provider = provider();
-    let loads_before = RootsCache::global().loads();
+    let loads_before = RootsCache::global().stats().loads;
     let mut group = c.benchmark_group("reload_storm");
     group.sample_size(10);
     for threads in [2usize, 8] {
@@ -283,17 +283,18 @@ fn reload_storm(c: &mut Criterion) {
         );
     }
     group.finish();
-    let loads = RootsCache::global().loads() - loads_before;
+    let loads = RootsCache::global().stats().loads - loads_before;
     println!(
         "reload_storm: trust-store loads: {loads} during all storms, {} in this whole process",
-        RootsCache::global().loads()
+        RootsCache::global().stats().loads
     );
     // `cargo xtask bench` reads this beside criterion's own results.
     if let Some(home) = std::env::var_os("CRITERION_HOME") {
         let file = std::path::Path::new(&home)
             .join("reload_storm")
             .join("trust_store_loads");
-        if let Err(err) = std::fs::write(&file, format!("{}\n", RootsCache::global().loads())) {
+        if let Err(err) = std::fs::write(&file, format!("{}\n", RootsCache::global().stats().loads))
+        {
             eprintln!("could not write {}: {err}", file.display());
         }
     }

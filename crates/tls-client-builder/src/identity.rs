@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
-use native_roots_cache::{ReloadGate, SourceSignature, Unread, Watched};
+use native_roots_cache::{Look, ReloadGate, SourceSignature, Watched};
 use rustls::SignatureScheme;
 use rustls::client::ResolvesClientCert;
 use rustls::crypto::CryptoProvider;
@@ -243,9 +243,9 @@ impl RotatingIdentity {
         let signature = self.inner().source.signature();
         if let Some(now) = &signature {
             match checks.observe(now.clone()) {
-                Ok(()) => {}
-                Err(Unread::Pending) => return IdentityCheck::Pending,
-                Err(_) => return IdentityCheck::Unchanged,
+                Look::Changed => {}
+                Look::Pending => return IdentityCheck::Pending,
+                Look::Unchanged => return IdentityCheck::Unchanged,
             }
         }
         match self.read_and_swap(&mut checks, signature) {

@@ -106,7 +106,7 @@ fn configs_of_one_trust_set_share_one_verifier() {
     assert!(Arc::ptr_eq(a.verifier(), b.verifier()));
     assert_eq!(cache.stats().trust_store_loads, 1);
     // The process read the OS store once, whatever the number of caches and tests.
-    assert_eq!(native_roots_cache::RootsCache::global().loads(), 1);
+    assert_eq!(native_roots_cache::RootsCache::global().stats().loads, 1);
 }
 
 #[test]
@@ -120,5 +120,5 @@ fn process_roots_given_explicitly_are_the_default() {
     let explicit = cache().with_roots(ProcessRoots).get_built(&native).unwrap();
     // Two caches, two configs, but built from the one process-wide store.
     assert_eq!(default.provenance(), explicit.provenance());
-    assert_eq!(native_roots_cache::RootsCache::global().loads(), 1);
+    assert_eq!(native_roots_cache::RootsCache::global().stats().loads, 1);
 }

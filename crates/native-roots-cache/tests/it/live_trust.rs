@@ -207,17 +207,21 @@ fn checks_debounce_and_report_the_anchors_added_and_removed() {
     for _ in 0..3 {
         assert!(matches!(early.check_for_changes(), ChangeCheck::Unchanged));
     }
-    assert_eq!((early.generation(), early.loads()), (1, 1));
+    assert_eq!((early.generation(), early.stats().loads), (1, 1));
 
     // The first check loads, taking the signature with it: nothing to do after that.
     assert!(matches!(cache.check_for_changes(), ChangeCheck::Unchanged));
     assert!(matches!(cache.check_for_changes(), ChangeCheck::Unchanged));
-    assert_eq!(cache.loads(), 1);
-    let loads = cache.loads();
+    assert_eq!(cache.stats().loads, 1);
+    let loads = cache.stats().loads;
 
     common::write_settled(bundle.clone(), &b);
     assert!(matches!(cache.check_for_changes(), ChangeCheck::Pending));
-    assert_eq!(cache.loads(), loads, "a change is not read at first sight");
+    assert_eq!(
+        cache.stats().loads,
+        loads,
+        "a change is not read at first sight"
+    );
     let ChangeCheck::Reloaded(refresh) = cache.check_for_changes() else {
         panic!("the change held: it is read")
     };
@@ -432,11 +436,11 @@ fn check_now_reads_a_change_at_once_and_nothing_otherwise() {
     let bundle = dir.write("bundle.pem", &a);
     let cache = RootsCache::with_source(PemFiles::new().with_file(&bundle));
     assert_eq!(cache.native_roots().unwrap().len(), 1);
-    let loads = cache.loads();
+    let loads = cache.stats().loads;
     for _ in 0..3 {
         assert!(matches!(cache.check_now(), ChangeCheck::Unchanged));
     }
-    assert_eq!(cache.loads(), loads, "an unchanged store is not read");
+    assert_eq!(cache.stats().loads, loads, "an unchanged store is not read");
 
     common::replace_file(&bundle, [a.as_str(), b.as_str()].concat());
     match cache.check_now() {

@@ -29,7 +29,7 @@ fn native_error_comes_back_unchanged() {
     assert_eq!(cache.stats().builds, 1);
     assert_eq!(cache.stats().trust_store_loads, 0);
     assert_eq!(cache.stats().fallbacks, 0);
-    assert_eq!(roots.loads(), 1);
+    assert_eq!(roots.stats().loads, 1);
 }
 
 #[test]

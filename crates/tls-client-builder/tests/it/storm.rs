@@ -78,6 +78,6 @@ fn each_upstream_is_built_once_and_shared() {
     assert_eq!(stats.trust_store_loads, 1);
     assert_eq!(stats.evictions, 0);
     // The source was read once, however many threads asked at once.
-    assert_eq!(roots.loads(), 1);
+    assert_eq!(roots.stats().loads, 1);
     assert_eq!(source.loads(), 1);
 }
