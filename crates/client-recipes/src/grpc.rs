@@ -1,6 +1,8 @@
 //! A loopback gRPC server for the tonic recipe, and the one call it answers, without generated
 //! code: `/recipes.Greeter/Hello` takes raw bytes and answers `hello, <them>`. The server is
-//! hyper's HTTP/2 over tokio-rustls, with the loopback CA's certificate, on a thread of its own.
+//! hyper's HTTP/2 over tokio-rustls, with the loopback CA's certificate, on a thread of its own;
+//! [`Loopback::start_grpc`] starts it for a recipe. Built on [`crate::loopback`], which knows
+//! nothing of gRPC.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -19,8 +21,17 @@ use test_pki::Ca;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::{Status, client::Grpc, transport::Channel};
 
+use crate::loopback::{Loopback, runtime};
+
 /// The method the server answers.
 pub const HELLO: &str = "/recipes.Greeter/Hello";
+
+impl Loopback {
+    /// Start a gRPC server instead ([`serve`]), over HTTP/2.
+    pub fn start_grpc() -> Self {
+        Self::serving(serve)
+    }
+}
 
 /// Start the server, certified by `ca` for `localhost`; it runs until the process exits.
 pub fn serve(ca: &Ca) -> SocketAddr {
@@ -37,7 +48,7 @@ pub fn serve(ca: &Ca) -> SocketAddr {
     let addr = listener.local_addr().expect("its address");
     listener.set_nonblocking(true).expect("non-blocking");
     std::thread::spawn(move || {
-        crate::loopback::runtime().block_on(async move {
+        runtime().block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
             while let Ok((tcp, _)) = listener.accept().await {
                 let acceptor = acceptor.clone();

@@ -31,12 +31,9 @@ impl Loopback {
         })
     }
 
-    /// Start a gRPC server instead ([`crate::grpc::serve`]), over HTTP/2.
-    pub fn start_grpc() -> Self {
-        Self::serving(crate::grpc::serve)
-    }
-
-    fn serving(serve: impl FnOnce(&Ca) -> SocketAddr) -> Self {
+    /// Start the server that `serve` makes for a loopback CA of its own: [`start`](Self::start)
+    /// here, `start_grpc` in `grpc.rs`.
+    pub(crate) fn serving(serve: impl FnOnce(&Ca) -> SocketAddr) -> Self {
         // A name of its own: a server certified by another loopback CA is then of an unknown
         // issuer, not a bad signature from a namesake.
         static STARTED: AtomicUsize = AtomicUsize::new(0);
