@@ -7,7 +7,7 @@
 use test_pki::Script;
 pub use test_pki::*;
 
-use crate::{SourceOutput, TrustOrigin, TrustSource};
+use crate::source::{SourceOutput, TrustOrigin, TrustSource};
 
 /// A source that answers call `n` (from 1) with `script(n)` and counts its calls.
 pub type Fake = Script<SourceOutput>;

@@ -19,7 +19,7 @@ fn native_error_comes_back_unchanged() {
     assert_eq!(err, BuildError::NativeRoots(native.clone()));
     assert_eq!(err.native_roots_error(), Some(&native));
     // Display is short; the native error is the source, typed.
-    assert_eq!(err.to_string(), "the system trust store failed to load");
+    assert_eq!(err.to_string(), "the trust store failed to load");
     let source = err
         .source()
         .and_then(|s| s.downcast_ref::<NativeRootsError>());

@@ -12,11 +12,11 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::bounded::panic_message;
 use crate::cache::RootsCache;
-use crate::changes::ChangeCheck;
+use crate::cache::changes::ChangeCheck;
+use crate::live::watched::Watched;
+use crate::load::bounded_job::panic_message;
 use crate::source::TrustSource;
-use crate::watched::Watched;
 
 /// Starts a thread that follows a [`RootsCache`]'s trust source and publishes its changes.
 ///

@@ -1,12 +1,24 @@
+//! **Layer 1, where anchors come from**: the [`TrustSource`] trait and its vocabulary (what a
+//! source returns, its errors, its origins, its certificates and signatures), the PEM-file reader
+//! with its torn-read rules, the platform store and the classes of OS errors. It uses nothing of
+//! the crate above it.
+//!
 //! Where trust anchors come from: the [`TrustSource`] trait, what one read of it yields, and how
 //! its errors are classified as transient or permanent.
+
+pub(crate) mod certificate;
+pub(crate) mod files;
+pub(crate) mod os_error;
+pub(crate) mod platform;
+pub(crate) mod progress;
+pub(crate) mod signature;
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use crate::certificate::ReportedCertificate;
-use crate::signature::SourceSignature;
+use crate::source::certificate::ReportedCertificate;
+use crate::source::signature::SourceSignature;
 
 /// A place the cache reads trust anchors from.
 ///

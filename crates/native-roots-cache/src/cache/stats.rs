@@ -13,7 +13,7 @@
 use std::sync::{OnceLock, PoisonError};
 use std::time::{Instant, SystemTime};
 
-use crate::error::NativeRootsErrorKind;
+use crate::load::error::NativeRootsErrorKind;
 use crate::source::TrustOrigin;
 use crate::sync::{AtomicU64, Mutex, Ordering};
 

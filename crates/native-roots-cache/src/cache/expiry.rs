@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use crate::report::LoadReport;
+use crate::load::report::LoadReport;
 
 /// Which warning an anchor has had.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

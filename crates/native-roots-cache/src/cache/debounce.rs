@@ -3,7 +3,7 @@
 //! it held across two looks (a bundle being written is not even read), and a signature that
 //! failed is not read again until the files change again.
 
-use crate::signature::SourceSignature;
+use crate::source::signature::SourceSignature;
 
 /// The debounce: which signature the store in use was read at, which change is waiting to hold
 /// still, and which signature last failed to load (not retried until the files change again).
@@ -79,7 +79,7 @@ impl Debounce {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::signature::SourceSignature;
+    use crate::source::signature::SourceSignature;
 
     fn sig(name: &str) -> SourceSignature {
         // Distinct signatures from distinct paths, without touching the file system.

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use rustls::RootCertStore;
 
-use crate::{NativeRootsError, RootsCache};
+use crate::cache::RootsCache;
+use crate::load::error::NativeRootsError;
 
 static GLOBAL: RootsCache = RootsCache::new();
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::report::NotedCertificate;
+use crate::load::report::NotedCertificate;
 use crate::source::{SourceError, TrustOrigin};
 
 /// Why the trust store could not be provided.

@@ -86,9 +86,9 @@ mod tests {
     #[test]
     fn mozilla_roots_are_cas() {
         for der in [
-            &include_bytes!("../testdata/root1.der")[..],
-            include_bytes!("../testdata/root2.der"),
-            include_bytes!("../testdata/root3.der"),
+            &include_bytes!("../../testdata/root1.der")[..],
+            include_bytes!("../../testdata/root2.der"),
+            include_bytes!("../../testdata/root3.der"),
         ] {
             assert!(
                 subject_and_extensions(der).is_some_and(|(_, ext)| ext.is_some()),
@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn a_leaf_certificate_is_named() {
-        let der = include_bytes!("../testdata/leaf.der");
+        let der = include_bytes!("../../testdata/leaf.der");
         assert_eq!(non_ca_subject(der).as_deref(), Some("CN=localhost"));
     }
 
@@ -129,8 +129,8 @@ mod tests {
             assert_eq!(non_ca_subject(&der), full(&der), "{is_ca:?}");
         }
         for der in [
-            &include_bytes!("../testdata/root1.der")[..],
-            include_bytes!("../testdata/leaf.der"),
+            &include_bytes!("../../testdata/root1.der")[..],
+            include_bytes!("../../testdata/leaf.der"),
         ] {
             assert_eq!(non_ca_subject(der), full(der));
         }

@@ -1,3 +1,7 @@
+//! **Layer 3, the cache's state machine**: load once, publish atomically, heal a cached failure,
+//! count, and the rules it applies (debounce, changes, expiry, failure streaks, waits), plus the
+//! process-wide cache. It uses `load/` and `source/`.
+//!
 //! [`RootsCache`]: the load-once, publish-atomically state machine behind [`native_roots`] and
 //! [`RootsCache::global`].
 //!
@@ -8,6 +12,15 @@
 //!
 //! [`native_roots`]: crate::native_roots
 
+pub(crate) mod changes;
+pub(crate) mod debounce;
+pub(crate) mod expiry;
+#[cfg(not(loom))]
+pub(crate) mod global;
+pub(crate) mod notify;
+pub(crate) mod stats;
+pub(crate) mod streak;
+
 use std::cell::RefCell;
 use std::future::Future;
 use std::sync::{Arc, PoisonError};
@@ -16,21 +29,21 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rustls::RootCertStore;
 
-use crate::changes::{
+use crate::cache::changes::{
     ChangeCheck, Refresh, anchor_changes, describe_changes, held_back, same_anchors,
 };
-use crate::debounce::{Debounce, Look};
-use crate::error::{NativeRootsError, NativeRootsErrorKind};
-use crate::expiry::ExpiryWatch;
-use crate::notify::Notifier;
-use crate::platform::PlatformSource;
-use crate::policy::{LoadPolicy, Sleeper};
-use crate::report::LoadReport;
+use crate::cache::debounce::{Debounce, Look};
+use crate::cache::expiry::ExpiryWatch;
+use crate::cache::notify::Notifier;
+use crate::cache::stats::{Counters, RootsStats};
+use crate::cache::streak::Streak;
+use crate::load::error::{NativeRootsError, NativeRootsErrorKind};
+use crate::load::policy::{LoadPolicy, Sleeper};
+use crate::load::report::LoadReport;
+use crate::load::run;
+use crate::source::platform::PlatformSource;
 use crate::source::{IncompleteFile, TrustSource};
-use crate::stats::{self, Counters, RootsStats};
-use crate::streak::Streak;
 use crate::sync::{AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering, Slot};
-use crate::worker;
 
 /// A cache of one trust store: loaded on first use, shared as `Arc<RootCertStore>`, replaced only
 /// by an explicit [`refresh`](RootsCache::refresh).
@@ -59,7 +72,7 @@ pub struct RootsCache<S = PlatformSource> {
     current: Slot<Published>,
     load_lock: Mutex<()>,
     /// A load that missed its deadline and may still be running, so that no second one starts.
-    stuck: worker::StuckLoader,
+    stuck: run::StuckLoader,
     /// Loads, changes and failures, counted (and published through `metrics` with its feature).
     counters: Counters,
     /// A process-unique stamp of `current` (0: nothing published), written after it, that lets
@@ -660,7 +673,7 @@ impl<S: TrustSource> RootsCache<S> {
     /// Remember which files the outcome of `loaded` was read from: a watcher started later
     /// compares against them (an unchanged store is not read again), and so does a cached
     /// failure waiting for its files to change.
-    fn record_signature(&self, loaded: &mut worker::Loaded) {
+    fn record_signature(&self, loaded: &mut run::Loaded) {
         let ok = loaded.roots.is_ok();
         self.lock_debounce().loaded(loaded.signature.take(), ok);
     }
@@ -757,7 +770,7 @@ impl<S: TrustSource> RootsCache<S> {
     }
 
     fn reject_reentry(&self) -> Result<(), NativeRootsError> {
-        if !worker::is_loading(self.id()) {
+        if !run::is_loading(self.id()) {
             return Ok(());
         }
         Err(NativeRootsError::reentrant(&self.source.origin()))
@@ -765,14 +778,14 @@ impl<S: TrustSource> RootsCache<S> {
 
     /// Read the source once (with retries), on a worker thread bounded by the deadline; with a
     /// good store `serving`, files being written are waited for the policy's reload wait only.
-    fn run_load(&self, serving: bool) -> worker::Loaded {
+    fn run_load(&self, serving: bool) -> run::Loaded {
         let settle_for = if serving {
             self.policy.reload_wait()
         } else {
             self.policy.deadline()
         };
         self.counters.load_started();
-        let loaded = worker::run(
+        let loaded = run::run(
             &self.source,
             &self.sleep,
             &self.policy,

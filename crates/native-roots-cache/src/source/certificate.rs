@@ -43,7 +43,7 @@ impl fmt::Display for CertificateLocation {
 ///
 /// ```
 /// use native_roots_cache::{CertificateLocation, ReportedCertificate};
-/// # let der = rustls::pki_types::CertificateDer::from(&include_bytes!("../testdata/root1.der")[..]);
+/// # let der = rustls::pki_types::CertificateDer::from(&include_bytes!("../../testdata/root1.der")[..]);
 /// let cert = ReportedCertificate::new(der, CertificateLocation::Custom("my vault".into()));
 /// assert_eq!(cert.sha256_hex().len(), 64);
 /// assert!(cert.subject().is_some());
@@ -142,7 +142,7 @@ mod tests {
 
     fn root1() -> ReportedCertificate {
         ReportedCertificate::new(
-            CertificateDer::from(&include_bytes!("../testdata/root1.der")[..]),
+            CertificateDer::from(&include_bytes!("../../testdata/root1.der")[..]),
             CertificateLocation::File("/etc/ssl/certs/root1.pem".into()),
         )
     }

@@ -7,11 +7,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::bounded::{self, Unread};
-use crate::debounce::{Debounce, Look};
-use crate::files;
-use crate::progress::Progress;
-use crate::signature::SourceSignature;
+use crate::cache::debounce::{Debounce, Look};
+use crate::load::bounded_job::{self, Unread};
+use crate::source::files;
+use crate::source::progress::Progress;
+use crate::source::signature::SourceSignature;
 
 /// What decides when a value is read again from its source, and runs that read, with the trust
 /// store's rules: what the value keeps between its checks.
@@ -73,7 +73,7 @@ impl ReloadGate {
         deadline: Duration,
         read: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Unread> {
-        bounded::run(&mut self.stuck, self.thread, deadline, read)
+        bounded_job::run(&mut self.stuck, self.thread, deadline, read)
     }
 
     /// The whole content of the regular file at `path` (through its symlinks), read as the trust

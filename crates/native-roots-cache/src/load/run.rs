@@ -7,13 +7,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use crate::bounded::{self, Unread};
-use crate::error::NativeRootsError;
 pub(crate) use crate::load::Loaded;
+use crate::load::bounded_job::{self, Unread};
+use crate::load::error::NativeRootsError;
 use crate::load::load;
-use crate::policy::{LoadPolicy, Sleeper};
-use crate::progress::Progress;
-use crate::report::LoadReport;
+use crate::load::policy::{LoadPolicy, Sleeper};
+use crate::load::report::LoadReport;
+use crate::source::progress::Progress;
 use crate::source::{TrustOrigin, TrustSource};
 use crate::sync::Mutex;
 
@@ -85,7 +85,7 @@ pub(crate) fn run<S: TrustSource>(
     // Loads are serialised by the cache's load lock, so holding this one across the load costs
     // no caller anything.
     let mut stuck = stuck.lock().unwrap_or_else(PoisonError::into_inner);
-    let finished = bounded::run(&mut stuck, "native-roots-load", policy.deadline(), job);
+    let finished = bounded_job::run(&mut stuck, "native-roots-load", policy.deadline(), job);
     let attempts = attempts.load(Ordering::Acquire);
     let err = match finished {
         Ok(loaded) => return loaded,

@@ -1,5 +1,16 @@
+//! **Layer 2, one load from first attempt to verdict**: the decision table (this file), the
+//! policy that bounds it, the report and the error it ends in, the anchors' constraints, and the
+//! bounded job that runs it on a thread of its own. It uses `source/` only.
+//!
 //! One load of the trust store, from first attempt to verdict: the decision table of the crate
 //! docs. Pure apart from the injected source and sleep, so every row is unit-tested.
+
+pub(crate) mod bounded_job;
+pub(crate) mod constraints;
+pub(crate) mod error;
+pub(crate) mod policy;
+pub(crate) mod report;
+pub(crate) mod run;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -8,12 +19,12 @@ use std::time::{Duration, Instant, SystemTime};
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 
-use crate::certificate::ReportedCertificate;
-use crate::constraints::non_ca_subject;
-use crate::error::NativeRootsError;
-use crate::policy::{LoadPolicy, Sleeper, jitter_seed};
-use crate::report::{LoadReport, NotedCertificate};
-use crate::signature::SourceSignature;
+use crate::load::constraints::non_ca_subject;
+use crate::load::error::NativeRootsError;
+use crate::load::policy::{LoadPolicy, Sleeper, jitter_seed};
+use crate::load::report::{LoadReport, NotedCertificate};
+use crate::source::certificate::ReportedCertificate;
+use crate::source::signature::SourceSignature;
 use crate::source::{IncompleteFile, SourceError, TrustOrigin, TrustSource};
 
 /// The verdict of one load and the report that explains it.

@@ -1,5 +1,5 @@
 //! The real trust store: `SSL_CERT_FILE`/`SSL_CERT_DIR` or the platform's own (OpenSSL's files on
-//! Linux and the BSDs, read by [`files`](crate::files); the Security framework and the Windows
+//! Linux and the BSDs, read by [`files`](crate::source::files); the Security framework and the Windows
 //! store through `rustls-native-certs`, whose OS errors are classified by their code).
 
 use std::env;
@@ -7,12 +7,12 @@ use std::error::Error as StdError;
 use std::path::PathBuf;
 
 #[cfg(not(all(unix, not(target_os = "macos"))))]
-use crate::certificate::{CertificateLocation, ReportedCertificate};
+use crate::source::certificate::{CertificateLocation, ReportedCertificate};
 #[cfg(not(all(unix, not(target_os = "macos"))))]
-use crate::files;
-use crate::files::{Bundle, PemFiles};
-use crate::os_error;
-use crate::signature::SourceSignature;
+use crate::source::files;
+use crate::source::files::{Bundle, PemFiles};
+use crate::source::os_error;
+use crate::source::signature::SourceSignature;
 use crate::source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};
 
 /// The operating system's trust store, read the way `rustls-native-certs` reads it.

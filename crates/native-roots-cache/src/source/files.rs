@@ -25,10 +25,10 @@ use std::time::{Duration, SystemTime};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::{self, PemObject};
 
-use crate::certificate::{CertificateLocation, ReportedCertificate};
-use crate::os_error;
-use crate::progress;
-use crate::signature::{SourceSignature, file_id};
+use crate::source::certificate::{CertificateLocation, ReportedCertificate};
+use crate::source::os_error;
+use crate::source::progress;
+use crate::source::signature::{SourceSignature, file_id};
 use crate::source::{
     IncompleteFile, SourceError, SourceOutput, Transience, TrustOrigin, TrustSource,
 };

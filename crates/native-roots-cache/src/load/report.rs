@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::certificate::ReportedCertificate;
+use crate::source::certificate::ReportedCertificate;
 use crate::source::{SourceError, TrustOrigin};
 
 /// What a load of the trust store found, skipped and met.

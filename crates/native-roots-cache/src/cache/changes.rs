@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use rustls::RootCertStore;
 
-use crate::certificate::{CertificateLocation, ReportedCertificate};
-use crate::error::NativeRootsError;
-use crate::report::LoadReport;
+use crate::load::error::NativeRootsError;
+use crate::load::report::LoadReport;
 use crate::source::IncompleteFile;
+use crate::source::certificate::{CertificateLocation, ReportedCertificate};
 
 /// The result of a successful [`RootsCache::refresh`](crate::RootsCache::refresh).
 #[derive(Clone, Debug)]

@@ -61,7 +61,7 @@ impl Streak {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{NativeRootsError, NativeRootsErrorKind};
+    use crate::load::error::{NativeRootsError, NativeRootsErrorKind};
     use crate::source::TrustOrigin;
 
     fn err(path: &str) -> NativeRootsError {
