@@ -75,18 +75,20 @@ pub enum BuildError {
     /// The trust set has no anchors at all: `Trust::AnchorsOnly` without extra anchors.
     ///
     /// Add at least one with `extra_anchors_pem` or `extra_anchor_der`, or use `Trust::Native`
-    /// to trust the system store.
+    /// to trust the cache's native roots (the system store by default).
     #[error("no trust anchors: `Trust::AnchorsOnly` without extra anchors")]
     NoAnchors,
 
-    /// The cache's native roots (the system trust store by default) could not be loaded; the
-    /// source is the [`NativeRootsError`] they returned, unchanged.
+    /// The cache's native roots (the system trust store by default, or the roots given to
+    /// [`ClientConfigCache::with_roots`](crate::ClientConfigCache::with_roots)) could not be
+    /// loaded; the source is the [`NativeRootsError`] they returned, unchanged, which names
+    /// where they were read.
     ///
     /// Its message says what failed and what to do. The error is cached by the roots until a
     /// refresh succeeds; entries that failed with it are rebuilt once a refresh publishes a
     /// store. `Trust::AnchorsOnly` (and, with the `webpki-roots` feature,
-    /// `Trust::NativeWithWebpkiFallback`) do not need the system store.
-    #[error("the system trust store failed to load")]
+    /// `Trust::NativeWithWebpkiFallback`) do not need the native roots.
+    #[error("the trust store failed to load")]
     NativeRoots(#[source] NativeRootsError),
 
     /// The client identity (mTLS chain and key) was rejected by rustls or the crypto provider.
@@ -117,7 +119,7 @@ pub enum BuildError {
 
     /// The server-certificate verifier could not be built for the trust set.
     ///
-    /// Check the trust set's anchors (and, with `Trust::Native`, the system store's).
+    /// Check the trust set's anchors (and, with `Trust::Native`, the native roots').
     #[error("the certificate verifier for {trust} could not be built")]
     #[non_exhaustive]
     Verifier {

@@ -32,8 +32,8 @@ pub enum Trust {
     /// TLS trust), plus the extra anchors, with its verdicts and errors on every OS:
     /// - on Linux and the BSDs, webpki over the cache's native roots, as the platform verifier
     ///   does there, but loaded once per process, followed by a watcher and rebuilt after a
-    ///   change exactly as for [`Native`](Self::Native); with its rules: a system store that
-    ///   failed or holds nothing is accepted when extra anchors exist, and a certificate not for
+    ///   change exactly as for [`Native`](Self::Native); with its rules: native roots that
+    ///   failed or hold nothing are accepted when extra anchors exist, and a certificate not for
     ///   server authentication fails with its error;
     /// - on macOS, Windows, iOS and Android, one `rustls_platform_verifier::Verifier` per trust
     ///   set (crypto provider and extra anchors), shared by every config of it: the operating
@@ -75,12 +75,12 @@ const OS_VERIFIES: bool = cfg!(any(target_vendor = "apple", windows, target_os =
 impl fmt::Display for Trust {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::Native => "the system store",
+            Self::Native => "the native roots",
             Self::AnchorsOnly => "extra anchors only",
             #[cfg(feature = "webpki-roots")]
             Self::WebpkiRoots => "webpki-roots",
             #[cfg(feature = "webpki-roots")]
-            Self::NativeWithWebpkiFallback => "the system store, falling back to webpki-roots",
+            Self::NativeWithWebpkiFallback => "the native roots, falling back to webpki-roots",
             #[cfg(feature = "platform-verifier")]
             Self::Platform => "the platform verifier",
         })

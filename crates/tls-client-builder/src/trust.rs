@@ -42,6 +42,9 @@ pub enum TrustProvenance {
         anchors: usize,
         /// Extra anchors added from the upstream key.
         extra_anchors: usize,
+        /// Whether the native roots are the process-wide system store
+        /// ([`ProcessRoots`](crate::ProcessRoots)), so that `Display` calls them that.
+        process_roots: bool,
     },
     /// The bundled Mozilla roots (`webpki-roots`), asked for explicitly, plus extra anchors.
     #[non_exhaustive]
@@ -61,6 +64,9 @@ pub enum TrustProvenance {
         anchors: usize,
         /// Extra anchors added from the upstream key.
         extra_anchors: usize,
+        /// Whether the native roots that failed are the process-wide system store
+        /// ([`ProcessRoots`](crate::ProcessRoots)), so that `Display` calls them that.
+        process_roots: bool,
     },
     /// Only the upstream key's extra anchors.
     #[non_exhaustive]
@@ -85,14 +91,17 @@ pub enum TrustProvenance {
         /// Extra anchors added from the upstream key.
         extra_anchors: usize,
         /// Why the native roots could not be used, when the extra anchors stand in for them (the
-        /// platform verifier accepts a system store that yields nothing when extra anchors
-        /// exist).
+        /// platform verifier's rule: a store that fails or yields nothing is accepted when extra
+        /// anchors exist).
         native_error: Option<NativeRootsError>,
+        /// Whether the native roots are the process-wide system store
+        /// ([`ProcessRoots`](crate::ProcessRoots)), so that `Display` calls them that.
+        process_roots: bool,
     },
 }
 
 impl TrustProvenance {
-    /// Whether the config trusts the bundled roots because the system store failed.
+    /// Whether the config trusts the bundled roots because the native roots failed.
     pub fn is_fallback(&self) -> bool {
         matches!(self, Self::WebpkiFallback { .. })
     }
@@ -115,20 +124,23 @@ impl fmt::Display for TrustProvenance {
             Self::Native {
                 generation,
                 anchors,
+                process_roots,
                 ..
             } => write!(
                 f,
-                "system store generation {generation} ({anchors} anchors)"
+                "{} generation {generation} ({anchors} anchors)",
+                store_name(*process_roots)
             )?,
             Self::WebpkiRoots { anchors, .. } => write!(f, "webpki-roots ({anchors} anchors)")?,
             Self::WebpkiFallback {
                 native_error,
                 anchors,
+                process_roots,
                 ..
             } => write!(
                 f,
-                "webpki-roots FALLBACK ({anchors} anchors) because the system store failed: \
-                 {native_error}"
+                "webpki-roots FALLBACK ({anchors} anchors) because the {} failed: {native_error}",
+                store_name(*process_roots)
             )?,
             Self::AnchorsOnly { extra_anchors } => {
                 return write!(f, "extra anchors only ({extra_anchors})");
@@ -142,27 +154,42 @@ impl fmt::Display for TrustProvenance {
             #[cfg(feature = "platform-verifier")]
             Self::Platform {
                 native_error: Some(native_error),
+                process_roots,
                 ..
             } => write!(
                 f,
-                "the platform verifier's rules over extra anchors only: the system store failed \
-                 ({native_error})"
+                "the platform verifier's rules over extra anchors only: the {} failed \
+                 ({native_error})",
+                store_name(*process_roots)
             )?,
             #[cfg(feature = "platform-verifier")]
             Self::Platform {
                 generation,
                 anchors,
+                process_roots,
                 ..
             } => write!(
                 f,
-                "the platform verifier's rules over system store generation {generation} \
-                 ({anchors} anchors)"
+                "the platform verifier's rules over {} generation {generation} ({anchors} \
+                 anchors)",
+                store_name(*process_roots)
             )?,
         }
         match self.extra_anchors() {
             0 => Ok(()),
             n => write!(f, " + {n} extra anchor(s)"),
         }
+    }
+}
+
+/// What messages call the native roots: "system store" only when they are the process-wide store
+/// ([`ProcessRoots`](crate::ProcessRoots)); roots given with `with_roots` (PEM files, a source or
+/// a policy of the caller's) are "native roots", and their error names where they were read.
+fn store_name(process_roots: bool) -> &'static str {
+    if process_roots {
+        "system store"
+    } else {
+        "native roots"
     }
 }
 
@@ -276,7 +303,7 @@ impl TrustSets {
         self.store_loads.load(Ordering::Relaxed)
     }
 
-    /// Trust sets built from webpki-roots because the system store failed.
+    /// Trust sets built from webpki-roots because the native roots failed.
     pub(crate) fn fallbacks(&self) -> u64 {
         self.fallbacks.load(Ordering::Relaxed)
     }
@@ -330,6 +357,7 @@ impl TrustSets {
             generation,
             anchors: roots.len(),
             extra_anchors,
+            process_roots: self.roots.is_process_roots(),
         };
         (Some(roots), provenance)
     }
@@ -349,6 +377,7 @@ impl TrustSets {
                     anchors: 0,
                     extra_anchors: extra.len(),
                     native_error: None,
+                    process_roots: self.roots.is_process_roots(),
                 },
             });
         }
@@ -377,10 +406,12 @@ impl TrustSets {
                 Ok(roots) => self.native(roots, generation, extra.len()),
                 Err(native_error) => {
                     self.fallbacks.fetch_add(1, Ordering::Relaxed);
+                    let process_roots = self.roots.is_process_roots();
                     if !self.warned_fallback.swap(true, Ordering::Relaxed) {
                         log::warn!(
-                            "the system trust store failed to load; configs that allow it use \
-                             the bundled webpki-roots instead: {native_error}"
+                            "the {} failed to load; configs that allow it use the bundled \
+                             webpki-roots instead: {native_error}",
+                            store_name(process_roots)
                         );
                     }
                     let roots = webpki::bundled_roots();
@@ -388,6 +419,7 @@ impl TrustSets {
                         native_error,
                         anchors: roots.len(),
                         extra_anchors: extra.len(),
+                        process_roots,
                     };
                     (Some(roots), provenance)
                 }
@@ -421,19 +453,22 @@ impl TrustSets {
 
 impl TrustSets {
     /// The base of a `Trust::Platform` set served from the native roots, with the platform
-    /// verifier's rule for an empty system store: accepted when extra anchors exist.
+    /// verifier's rule for a store that fails or yields nothing: accepted when extra anchors
+    /// exist.
     #[cfg(feature = "platform-verifier")]
     fn platform(
         &self,
         generation: u64,
         extra_anchors: usize,
     ) -> Result<(Option<Arc<RootCertStore>>, TrustProvenance), BuildError> {
+        let process_roots = self.roots.is_process_roots();
         let platform = |anchors, native_error| TrustProvenance::Platform {
             os_verifier: false,
             generation,
             anchors,
             extra_anchors,
             native_error,
+            process_roots,
         };
         match self.roots.roots() {
             Ok(roots) => {
@@ -443,8 +478,9 @@ impl TrustSets {
             }
             Err(native_error) if extra_anchors > 0 => {
                 log::info!(
-                    "the platform verifier's rules: the extra anchors stand in for the system \
-                     store, which failed: {native_error}"
+                    "the platform verifier's rules: the extra anchors stand in for the {}, \
+                     which failed: {native_error}",
+                    store_name(process_roots)
                 );
                 Ok((None, platform(0, Some(native_error))))
             }

@@ -48,11 +48,16 @@ fn ca_in_ssl_cert_file_is_trusted_by_native() {
                 generation: 1,
                 anchors: 1,
                 extra_anchors: 0,
+                process_roots: true,
                 ..
             }
         ),
         "{}",
         built.provenance()
+    );
+    assert_eq!(
+        built.provenance().to_string(),
+        "system store generation 1 (1 anchors)"
     );
     assert_eq!(cache.stats().trust_store_loads, 1);
 }

@@ -34,11 +34,17 @@ fn roots_given_by_value_static_reference_arc_or_trait_object() {
                     generation: 1,
                     anchors: 1,
                     extra_anchors: 0,
+                    process_roots: false,
                     ..
                 }
             ),
             "{}",
             built.provenance()
+        );
+        // Roots of the caller's are not called the system store.
+        assert_eq!(
+            built.provenance().to_string(),
+            "native roots generation 1 (1 anchors)"
         );
         exchange(Arc::clone(built.config()), addr).unwrap();
     }
