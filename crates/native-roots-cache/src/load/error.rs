@@ -1,13 +1,16 @@
-//! The error every caller of a failed load sees, identical on every call, and the one place where
-//! each of its messages is written: one constructor per kind, next to the kind, making its
-//! one-line `Display`, its cause and its advice together.
+//! The error every caller of a failed load sees, identical on every call: one constructor per
+//! kind, next to the kind. It holds the facts of the failure (counts, paths, the deadline, the
+//! cause) and renders its one-line `Display`, its `source()` and its advice from them; how a
+//! cached failure heals is read from [`heal::doors`], the one place that decides it. It never
+//! logs: the cache logs a failure once, where it handles it.
 
 use std::error::Error;
 use std::fmt::{self, Display};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::load::heal::{self, Doors};
 use crate::load::report::NotedCertificate;
 use crate::source::{SourceError, TrustOrigin};
 
@@ -53,8 +56,8 @@ pub enum NativeRootsErrorKind {
 /// ([`Strict`](NativeRootsErrorKind::Strict)), the panic or the failed thread start
 /// ([`Panicked`](NativeRootsErrorKind::Panicked)); the [`LoadReport`](crate::LoadReport) of the
 /// load holds every error. What an operator can do, and how a cached error heals, is
-/// [`advice`](Self::advice); the crate logs the error, its cause and its advice when the load
-/// fails.
+/// [`advice`](Self::advice); the cache logs the error, its cause and its advice once, where it
+/// handles the failure.
 ///
 /// It is made once, when the load fails, and the same value (an `Arc` clone) is handed to every
 /// later caller.
@@ -65,44 +68,61 @@ pub struct NativeRootsError(Arc<Inner>);
 struct Inner {
     kind: NativeRootsErrorKind,
     attempts: u32,
-    line: String,
+    origin: TrustOrigin,
+    facts: Facts,
     source: Option<SourceError>,
-    /// What to do, then (after `; `) how the error heals once cached, if it ever is.
-    advice: String,
-    /// The length of `advice`'s part that says what to do.
-    what_to_do: usize,
-    /// Whether the error heals when its files change (`None`: it is never cached).
-    heals_by_files: Option<bool>,
+    /// Met by a reload while a good store stays in use: nothing is cached, so the advice says
+    /// what happens to the store in use instead of how a cached error heals.
+    store_kept: bool,
 }
 
-/// How a cached error heals, in words, and whether a change of its files is one way.
-struct Heal {
-    text: String,
-    files: bool,
+/// What each kind knows of its failure, beyond the kind, the attempts, the origin and the cause.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Facts {
+    TransientExhausted {
+        transient: usize,
+        anchors: usize,
+    },
+    Strict {
+        anchors: usize,
+        problems: usize,
+    },
+    NoAnchors {
+        certificates: usize,
+        skipped: usize,
+        errors: usize,
+    },
+    Panicked,
+    NotStarted,
+    Deadline {
+        deadline: Duration,
+        stuck_in: Option<PathBuf>,
+    },
+    LoaderStuck {
+        stuck_in: Option<PathBuf>,
+    },
+    IncompleteFile {
+        path: PathBuf,
+        what: &'static str,
+    },
+    Reentrant,
 }
 
 impl NativeRootsError {
     fn new(
         kind: NativeRootsErrorKind,
         attempts: u32,
-        line: String,
+        origin: &TrustOrigin,
+        facts: Facts,
         source: Option<SourceError>,
-        what_to_do: String,
-        heals: Option<Heal>,
     ) -> Self {
-        let what_len = what_to_do.len();
-        let (advice, heals_by_files) = match heals {
-            Some(heal) => (format!("{what_to_do}; {}", heal.text), Some(heal.files)),
-            None => (what_to_do, None),
-        };
         Self(Arc::new(Inner {
             kind,
             attempts,
-            line,
+            origin: origin.clone(),
+            facts,
             source,
-            advice,
-            what_to_do: what_len,
-            heals_by_files,
+            store_kept: false,
         }))
     }
 
@@ -115,34 +135,12 @@ impl NativeRootsError {
         last: &SourceError,
         anchors: usize,
     ) -> Self {
-        let yielded = if anchors > 0 {
-            format!(", which still yielded {}", count(anchors, "anchor"))
-        } else {
-            String::new()
-        };
         Self::new(
             NativeRootsErrorKind::TransientExhausted,
             attempts,
-            format!(
-                "could not read the trust store from {origin}: {} met transient errors \
-                 ({transient} in the last{yielded})",
-                count(attempts as usize, "attempt"),
-            ),
+            origin,
+            Facts::TransientExhausted { transient, anchors },
             Some(last.clone()),
-            "find what keeps the read failing (the cause names the last error; a store missing \
-             part of its anchors is not used)"
-                .to_owned(),
-            Some({
-                let heal = heal(origin);
-                Heal {
-                    text: format!(
-                        "its causes pass, so the next call reads the store again 2 s after the \
-                         failure, then 4 s, doubling to at most 5 minutes; {}",
-                        heal.text
-                    ),
-                    ..heal
-                }
-            }),
         )
     }
 
@@ -159,19 +157,13 @@ impl NativeRootsError {
                 .first()
                 .map(|skipped| SourceError::permanent("skipped", skipped.to_string()))
         });
+        let problems = errors.len() + skipped.len();
         Self::new(
             NativeRootsErrorKind::Strict,
             attempts,
-            format!(
-                "strict mode: the trust store from {origin} loaded {} with {}",
-                count(anchors, "anchor"),
-                count(errors.len() + skipped.len(), "problem"),
-            ),
+            origin,
+            Facts::Strict { anchors, problems },
             first,
-            "fix or remove the offending files (the load report lists every problem), or turn \
-             strict mode off"
-                .to_owned(),
-            Some(heal(origin)),
         )
     }
 
@@ -183,31 +175,16 @@ impl NativeRootsError {
         skipped: usize,
         errors: &[SourceError],
     ) -> Self {
-        let what_to_do = match origin {
-            TrustOrigin::Environment { .. } => {
-                "point SSL_CERT_FILE at a PEM bundle or SSL_CERT_DIR at a directory of PEM \
-                 certificates, or unset both to use the platform store"
-            }
-            TrustOrigin::PlatformStore => {
-                "install the system CA bundle (the ca-certificates package on Linux), or set \
-                 SSL_CERT_FILE to a PEM bundle or SSL_CERT_DIR to a directory of PEM certificates"
-            }
-            TrustOrigin::PemFiles { .. } => {
-                "point the configuration at a PEM bundle or a directory of PEM certificates"
-            }
-            TrustOrigin::Custom(_) => "check the trust source's configuration",
-        };
         Self::new(
             NativeRootsErrorKind::NoAnchors,
             attempts,
-            format!(
-                "no usable trust anchors from {origin}: {} found, {skipped} unparsable, {}",
-                count(certificates, "certificate"),
-                count(errors.len(), "error"),
-            ),
+            origin,
+            Facts::NoAnchors {
+                certificates,
+                skipped,
+                errors: errors.len(),
+            },
             errors.first().cloned(),
-            what_to_do.to_owned(),
-            Some(heal(origin)),
         )
     }
 
@@ -216,10 +193,9 @@ impl NativeRootsError {
         Self::new(
             NativeRootsErrorKind::Panicked,
             attempts,
-            format!("reading the trust store from {origin} panicked in attempt {attempts}"),
+            origin,
+            Facts::Panicked,
             Some(SourceError::permanent("the trust source panicked", panic)),
-            "fix the trust source".to_owned(),
-            Some(heal_by_refresh()),
         )
     }
 
@@ -228,13 +204,12 @@ impl NativeRootsError {
         Self::new(
             NativeRootsErrorKind::Panicked,
             0,
-            format!("could not start a thread to load the trust store from {origin}"),
+            origin,
+            Facts::NotStarted,
             Some(SourceError::permanent(
                 "starting the loader thread",
                 err.to_string(),
             )),
-            "the process is out of threads or memory".to_owned(),
-            Some(heal_by_refresh()),
         )
     }
 
@@ -245,44 +220,27 @@ impl NativeRootsError {
         deadline: Duration,
         path: Option<&Path>,
     ) -> Self {
-        let stuck = match path {
-            Some(path) => format!("stuck reading {}", path.display()),
-            None => "stuck inside the source, before it opened any file".to_owned(),
-        };
         Self::new(
             NativeRootsErrorKind::Deadline,
             attempts,
-            format!(
-                "loading the trust store from {origin} did not finish within {deadline:?} \
-                 ({stuck}, in attempt {attempts})"
-            ),
+            origin,
+            Facts::Deadline {
+                deadline,
+                stuck_in: path.map(Path::to_owned),
+            },
             None,
-            "unblock the read (a keychain prompt, a hung network mount, a file that never \
-             ends): the stuck loader is left to finish on its own, and until it does this cache \
-             starts no other"
-                .to_owned(),
-            Some(heal_by_refresh()),
         )
     }
 
     /// A previous load is still stuck past its deadline, last seen reading `path`.
     pub(crate) fn loader_stuck(origin: &TrustOrigin, path: Option<&Path>) -> Self {
-        let stuck = match path {
-            Some(path) => format!("stuck reading {}", path.display()),
-            None => "stuck inside the source".to_owned(),
-        };
         Self::new(
             NativeRootsErrorKind::LoaderStuck,
             0,
-            format!(
-                "the trust store from {origin} was not read again: a previous load is still \
-                 {stuck}, past its deadline"
-            ),
-            None,
-            format!(
-                "only one loader may be stuck at a time: unblock or remove that path (a hung \
-                 mount, a file that never ends), then refresh the cache again ({REFRESH})"
-            ),
+            origin,
+            Facts::LoaderStuck {
+                stuck_in: path.map(Path::to_owned),
+            },
             None,
         )
     }
@@ -293,47 +251,35 @@ impl NativeRootsError {
         origin: &TrustOrigin,
         attempts: u32,
         path: &Path,
-        what: &str,
+        what: &'static str,
     ) -> Self {
         Self::new(
             NativeRootsErrorKind::IncompleteFile,
             attempts,
-            format!(
-                "the trust store from {origin} was not replaced: {} {what}",
-                path.display()
-            ),
-            None,
-            "the store in use is kept until the file is whole, so its anchors are not lost; to \
-             remove a file's anchors on purpose, delete the file"
-                .to_owned(),
+            origin,
+            Facts::IncompleteFile {
+                path: path.to_owned(),
+                what,
+            },
             None,
         )
     }
 
     /// The same error, met by a reload while a good store stays in use: nothing is cached then,
-    /// so its advice says what to do, then what happens to the store in use, instead of how a
-    /// cached error heals.
+    /// so its advice says what happens to the store in use instead of how a cached error heals.
     pub(crate) fn kept_store(self) -> Self {
-        let inner = &self.0;
-        let Some(files) = inner.heals_by_files else {
+        if self.0.store_kept {
             return self;
-        };
-        let again = if files {
-            format!("when the files change (a watcher's next poll, {CHECK}) or on {REFRESH}")
-        } else {
-            format!("at the next reload (a watcher's timer, {REFRESH})")
-        };
-        Self::new(
-            inner.kind,
-            inner.attempts,
-            inner.line.clone(),
-            inner.source.clone(),
-            inner.advice[..inner.what_to_do].to_owned(),
-            Some(Heal {
-                text: format!("the store in use stays, and is read again {again}"),
-                files,
-            }),
-        )
+        }
+        let inner = &self.0;
+        Self(Arc::new(Inner {
+            kind: inner.kind,
+            attempts: inner.attempts,
+            origin: inner.origin.clone(),
+            facts: inner.facts.clone(),
+            source: inner.source.clone(),
+            store_kept: true,
+        }))
     }
 
     /// The source asked its own cache for roots.
@@ -341,11 +287,8 @@ impl NativeRootsError {
         Self::new(
             NativeRootsErrorKind::Reentrant,
             0,
-            format!("the trust store from {origin} was requested from inside its own load"),
-            None,
-            "a trust source must not ask the cache it feeds for roots, nor refresh it (this \
-             error is returned to that call only and is not cached)"
-                .to_owned(),
+            origin,
+            Facts::Reentrant,
             None,
         )
     }
@@ -362,12 +305,87 @@ impl NativeRootsError {
         self.0.attempts
     }
 
-    /// What an operator can do about it, and how the error heals once it is cached, in lowercase
-    /// words without a final period: the end of the line logged when the load fails, and a
-    /// tool's hint. It names [`RootsCache::refresh`](crate::RootsCache::refresh), never a call
-    /// that is wrong for the cache at hand.
-    pub fn advice(&self) -> &str {
-        &self.0.advice
+    /// What an operator can do about it, and how the error heals once it is cached (or, met by a
+    /// reload that kept the store in use, what happens to that store), in lowercase words
+    /// without a final period: the end of the line logged when the load fails, and a tool's
+    /// hint. It names [`RootsCache::refresh`](crate::RootsCache::refresh), never a call that is
+    /// wrong for the cache at hand.
+    pub fn advice(&self) -> String {
+        let inner = &*self.0;
+        let what = self.what_to_do();
+        let Some(doors) = self.doors() else {
+            return what;
+        };
+        if inner.store_kept {
+            let again = if doors.files {
+                format!("when the files change (a watcher's next poll, {CHECK}) or on {REFRESH}")
+            } else {
+                format!("at the next reload (a watcher's timer, {REFRESH})")
+            };
+            return format!("{what}; the store in use stays, and is read again {again}");
+        }
+        format!("{what}; {}", heals(doors))
+    }
+
+    /// How this failure heals once cached ([`heal::doors`]): what the cache opens, and what the
+    /// advice says; `None` for a kind that is never cached.
+    pub(crate) fn doors(&self) -> Option<Doors> {
+        heal::doors(self.0.kind, &self.0.origin)
+    }
+
+    /// What to do, from the kind's facts and the origin.
+    fn what_to_do(&self) -> String {
+        let inner = &*self.0;
+        match &inner.facts {
+            Facts::TransientExhausted { .. } => {
+                "find what keeps the read failing (the cause names the last error; a store \
+                 missing part of its anchors is not used)"
+                    .to_owned()
+            }
+            Facts::Strict { .. } => {
+                "fix or remove the offending files (the load report lists every problem), or \
+                 turn strict mode off"
+                    .to_owned()
+            }
+            Facts::NoAnchors { .. } => match inner.origin {
+                TrustOrigin::Environment { .. } => {
+                    "point SSL_CERT_FILE at a PEM bundle or SSL_CERT_DIR at a directory of PEM \
+                     certificates, or unset both to use the platform store"
+                }
+                TrustOrigin::PlatformStore => {
+                    "install the system CA bundle (the ca-certificates package on Linux), or set \
+                     SSL_CERT_FILE to a PEM bundle or SSL_CERT_DIR to a directory of PEM \
+                     certificates"
+                }
+                TrustOrigin::PemFiles { .. } => {
+                    "point the configuration at a PEM bundle or a directory of PEM certificates"
+                }
+                TrustOrigin::Custom(_) => "check the trust source's configuration",
+            }
+            .to_owned(),
+            Facts::Panicked => "fix the trust source".to_owned(),
+            Facts::NotStarted => "the process is out of threads or memory".to_owned(),
+            Facts::Deadline { .. } => {
+                "unblock the read (a keychain prompt, a hung network mount, a file that never \
+                 ends): the stuck loader is left to finish on its own, and until it does this \
+                 cache starts no other"
+                    .to_owned()
+            }
+            Facts::LoaderStuck { .. } => format!(
+                "only one loader may be stuck at a time: unblock or remove that path (a hung \
+                 mount, a file that never ends), then refresh the cache again ({REFRESH})"
+            ),
+            Facts::IncompleteFile { .. } => {
+                "the store in use is kept until the file is whole, so its anchors are not lost; \
+                 to remove a file's anchors on purpose, delete the file"
+                    .to_owned()
+            }
+            Facts::Reentrant => {
+                "a trust source must not ask the cache it feeds for roots, nor refresh it (this \
+                 error is returned to that call only and is not cached)"
+                    .to_owned()
+            }
+        }
     }
 
     /// The error, its causes and its advice, for a log line.
@@ -378,7 +396,82 @@ impl NativeRootsError {
 
 impl Display for NativeRootsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.line)
+        let Inner {
+            attempts,
+            origin,
+            facts,
+            ..
+        } = &*self.0;
+        let attempts = *attempts;
+        match facts {
+            Facts::TransientExhausted { transient, anchors } => {
+                write!(
+                    f,
+                    "could not read the trust store from {origin}: {} met transient errors \
+                     ({transient} in the last",
+                    count(attempts as usize, "attempt"),
+                )?;
+                if *anchors > 0 {
+                    write!(f, ", which still yielded {}", count(*anchors, "anchor"))?;
+                }
+                f.write_str(")")
+            }
+            Facts::Strict { anchors, problems } => write!(
+                f,
+                "strict mode: the trust store from {origin} loaded {} with {}",
+                count(*anchors, "anchor"),
+                count(*problems, "problem"),
+            ),
+            Facts::NoAnchors {
+                certificates,
+                skipped,
+                errors,
+            } => write!(
+                f,
+                "no usable trust anchors from {origin}: {} found, {skipped} unparsable, {}",
+                count(*certificates, "certificate"),
+                count(*errors, "error"),
+            ),
+            Facts::Panicked => write!(
+                f,
+                "reading the trust store from {origin} panicked in attempt {attempts}"
+            ),
+            Facts::NotStarted => write!(
+                f,
+                "could not start a thread to load the trust store from {origin}"
+            ),
+            Facts::Deadline { deadline, stuck_in } => {
+                write!(
+                    f,
+                    "loading the trust store from {origin} did not finish within {deadline:?} ("
+                )?;
+                match stuck_in {
+                    Some(path) => write!(f, "stuck reading {}", path.display())?,
+                    None => f.write_str("stuck inside the source, before it opened any file")?,
+                }
+                write!(f, ", in attempt {attempts})")
+            }
+            Facts::LoaderStuck { stuck_in } => {
+                write!(
+                    f,
+                    "the trust store from {origin} was not read again: a previous load is still "
+                )?;
+                match stuck_in {
+                    Some(path) => write!(f, "stuck reading {}", path.display())?,
+                    None => f.write_str("stuck inside the source")?,
+                }
+                f.write_str(", past its deadline")
+            }
+            Facts::IncompleteFile { path, what } => write!(
+                f,
+                "the trust store from {origin} was not replaced: {} {what}",
+                path.display()
+            ),
+            Facts::Reentrant => write!(
+                f,
+                "the trust store from {origin} was requested from inside its own load"
+            ),
+        }
     }
 }
 
@@ -394,15 +487,10 @@ pub(crate) struct Explained<'a>(&'a NativeRootsError);
 
 impl Display for Explained<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Inner {
-            line,
-            source,
-            advice,
-            ..
-        } = &*self.0.0;
-        match source {
-            Some(cause) => write!(f, "{line}: {cause}; {advice}"),
-            None => write!(f, "{line}; {advice}"),
+        let err = self.0;
+        match &err.0.source {
+            Some(cause) => write!(f, "{err}: {cause}; {}", err.advice()),
+            None => write!(f, "{err}; {}", err.advice()),
         }
     }
 }
@@ -412,37 +500,25 @@ impl Display for Explained<'_> {
 const REFRESH: &str = "RootsCache::refresh";
 const CHECK: &str = "RootsCache::check_for_changes";
 
-/// How a cached error of a load that read `origin` heals: a source made of files is read again
-/// once they change (looked at by the next call, at most once a second); any other only by a
-/// refresh.
-fn heal(origin: &TrustOrigin) -> Heal {
-    let files = match origin {
-        TrustOrigin::Environment { .. } | TrustOrigin::PemFiles { .. } => true,
-        // On Linux and the BSDs the platform store is openssl-probe's files.
-        TrustOrigin::PlatformStore => cfg!(all(unix, not(target_os = "macos"))),
-        TrustOrigin::Custom(_) => false,
-    };
-    if files {
-        Heal {
-            text: format!(
-                "the error is cached until the files change (the next call notices, at most \
-                 once a second) or the cache is refreshed ({REFRESH})"
-            ),
-            files,
-        }
+/// How a cached error heals through `doors`, in words.
+fn heals(doors: Doors) -> String {
+    let by_files_or_refresh = if doors.files {
+        format!(
+            "the error is cached until the files change (the next call notices, at most once a \
+             second) or the cache is refreshed ({REFRESH})"
+        )
     } else {
-        heal_by_refresh()
-    }
-}
-
-/// How a cached error heals when no change of files reopens it: a failure that read nothing (a
-/// panic, a deadline), or a source without files.
-fn heal_by_refresh() -> Heal {
-    Heal {
-        text: format!(
+        format!(
             "the error is cached until the cache is refreshed ({REFRESH}) or the process restarts"
-        ),
-        files: false,
+        )
+    };
+    if doors.timed {
+        format!(
+            "its causes pass, so the next call reads the store again 2 s after the failure, then \
+             4 s, doubling to at most 5 minutes; {by_files_or_refresh}"
+        )
+    } else {
+        by_files_or_refresh
     }
 }
 

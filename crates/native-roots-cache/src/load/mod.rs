@@ -8,6 +8,7 @@
 pub(crate) mod bounded_job;
 pub(crate) mod constraints;
 pub(crate) mod error;
+pub(crate) mod heal;
 pub(crate) mod policy;
 pub(crate) mod report;
 pub(crate) mod run;

@@ -115,7 +115,7 @@ fn assert_shape(err: &NativeRootsError, origin: &TrustOrigin, cause: Option<&str
 
     let advice = err.advice();
     assert!(
-        !advice.is_empty() && !line.contains(advice),
+        !advice.is_empty() && !line.contains(&advice),
         "{line:?} / {advice:?}"
     );
     assert!(!advice.ends_with('.'), "{advice:?}");
