@@ -9,29 +9,10 @@ use std::time::Instant;
 
 use rustls::RootCertStore;
 
-use crate::cache::RootsCache;
+use crate::cache::{Healing, RootsCache};
 use crate::load::error::NativeRootsError;
 use crate::load::heal::{LOOK_INTERVAL, retry_after};
 use crate::source::TrustSource;
-
-/// What the doors of a cached failure have done so far; held while one caller checks them.
-#[derive(Debug, Default)]
-pub(super) struct Healing {
-    /// When the failure's files were last compared with what it read (at most once per
-    /// [`LOOK_INTERVAL`]).
-    checked: Option<Instant>,
-    /// Timed reads of a failure that met only transient errors, since the last success.
-    timed: u32,
-}
-
-impl Healing {
-    pub(super) const fn new() -> Self {
-        Self {
-            checked: None,
-            timed: 0,
-        }
-    }
-}
 
 impl<S: TrustSource> RootsCache<S> {
     /// A cached failure, or the outcome of one more load when a door its kind has

@@ -33,7 +33,6 @@ use rustls::RootCertStore;
 
 use crate::cache::debounce::Debounce;
 use crate::cache::expiry::ExpiryWatch;
-use crate::cache::heal::Healing;
 use crate::cache::notify::Notifier;
 use crate::cache::stats::{Counters, RootsStats};
 use crate::cache::streak::Streak;
@@ -98,6 +97,25 @@ pub struct RootsCache<S = PlatformSource> {
     /// How a cached failure may heal; held while one caller checks (the others return the
     /// cached error at once).
     healing: Mutex<Healing>,
+}
+
+/// What the doors of a cached failure have done so far; held while one caller checks them.
+#[derive(Debug, Default)]
+struct Healing {
+    /// When the failure's files were last compared with what it read (at most once per
+    /// [`LOOK_INTERVAL`]).
+    checked: Option<Instant>,
+    /// Timed reads of a failure that met only transient errors, since the last success.
+    timed: u32,
+}
+
+impl Healing {
+    const fn new() -> Self {
+        Self {
+            checked: None,
+            timed: 0,
+        }
+    }
 }
 
 /// The outcome callers see, swapped in as one unit so that a store and its report always agree.

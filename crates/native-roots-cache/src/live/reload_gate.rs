@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use crate::cache::debounce::{Debounce, Look};
 use crate::load::bounded_job::{self, Unread};
-use crate::source::files;
 use crate::source::progress::Progress;
+use crate::source::settled;
 use crate::source::signature::SourceSignature;
 
 /// What decides when a value is read again from its source, and runs that read, with the trust
@@ -89,7 +89,7 @@ impl ReloadGate {
     /// [`Interrupted`](io::ErrorKind::Interrupted) for a torn read (read it again once it holds
     /// still).
     pub fn read_file(path: &Path) -> io::Result<Vec<u8>> {
-        files::read_settled(path)
+        settled::read_settled(path)
     }
 }
 

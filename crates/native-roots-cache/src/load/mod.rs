@@ -5,6 +5,7 @@
 //! One load of the trust store, from first attempt to verdict: the decision table of the crate
 //! docs. Pure apart from the injected source and sleep, so every row is unit-tested.
 
+pub(crate) mod advice;
 pub(crate) mod bounded_job;
 pub(crate) mod constraints;
 pub(crate) mod error;

@@ -18,35 +18,23 @@
 //!   zero-size file (what procfs and sysfs files report) is treated as empty without being opened.
 
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::{self, PemObject};
 
 use crate::source::certificate::{CertificateLocation, ReportedCertificate};
-use crate::source::os_error;
+use crate::source::os_error::io_error;
+use crate::source::pem_error::{cut_short, pem_error};
 use crate::source::progress;
-use crate::source::signature::{SourceSignature, file_id};
-use crate::source::{
-    IncompleteFile, SourceError, SourceOutput, Transience, TrustOrigin, TrustSource,
+use crate::source::settled::{
+    FileRead, RACY_WINDOW, Unsettled, WRITER_WINDOW, changed, read_whole, settled_metadata,
+    special_kind, young,
 };
-
-/// A file modified this recently may still be being written: file systems with coarse timestamps
-/// give a rewrite within one clock tick (4–10 ms on Linux) the mtime of the version before it,
-/// so an unchanged mtime proves nothing until the file is older than a couple of ticks (git's
-/// "racily clean" entries).
-pub(crate) const RACY_WINDOW: Duration = Duration::from_millis(20);
-
-/// An empty file, or one whose last section has no END line, modified this recently is taken for
-/// one being rewritten (`cp`, `cat >` and most configuration tools truncate first, then write):
-/// a torn read. Older, it is taken for what it is, an operator's empty or cut-short file: a
-/// permanent error that costs that file, not the whole store.
-const WRITER_WINDOW: Duration = Duration::from_secs(2);
-
-/// A CA bundle is well under a megabyte; a file this large is not one, and is not read whole.
-const MAX_FILE_SIZE: u64 = 64 << 20;
+use crate::source::signature::{SourceSignature, file_id};
+use crate::source::{IncompleteFile, SourceError, SourceOutput, TrustOrigin, TrustSource};
 
 /// A trust source of PEM files: a bundle and directories of PEM certificates, for trust paths that
 /// come from an application's own configuration.
@@ -408,18 +396,6 @@ impl Reader {
     }
 }
 
-/// Why a file whose last section has no END line is taken for one being written.
-fn cut_short(err: &pem::Error) -> String {
-    let marker = match err {
-        pem::Error::MissingSectionEnd { end_marker } => String::from_utf8_lossy(end_marker),
-        _ => "CERTIFICATE".into(),
-    };
-    format!(
-        "its last section has no \"-----END {marker}-----\" line: the file is cut short, or was \
-         being written"
-    )
-}
-
 /// A directory's entries, sorted so that which name of a hash-linked file is read (and reported)
 /// is stable.
 fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
@@ -433,189 +409,6 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
     // component-by-component walk of two paths at each comparison.
     names.sort_unstable();
     Ok(names.into_iter().map(|name| dir.join(name)).collect())
-}
-
-/// What [`read_whole`] found in a file that holds still.
-enum FileRead {
-    /// Its bytes, and its metadata, unchanged across the read.
-    Whole(Vec<u8>, fs::Metadata),
-    /// Its size is 0, and it was not just emptied by a writer: not opened.
-    Empty,
-}
-
-/// Why [`read_whole`] read no bytes; each reader words it its own way.
-enum Unsettled {
-    Io(io::Error),
-    /// A torn read: read again once the file is quiet at `settles_at`.
-    Torn {
-        why: String,
-        settles_at: SystemTime,
-    },
-    TooLarge(u64),
-}
-
-impl Unsettled {
-    /// The kind a signature records for this look.
-    fn kind(&self) -> io::ErrorKind {
-        match self {
-            Self::Io(err) => err.kind(),
-            Self::Torn { .. } | Self::TooLarge(_) => io::ErrorKind::Other,
-        }
-    }
-
-    fn source_error(self, context: &str, path: &Path) -> SourceError {
-        match self {
-            Self::Io(err) => io_error(context, &err, path),
-            Self::Torn { why, settles_at } => torn(path, &why, settles_at),
-            Self::TooLarge(len) => SourceError::permanent(
-                "file too large for a CA bundle",
-                format!(
-                    "it is {len} bytes; a CA bundle is well under {MAX_FILE_SIZE} bytes, so it is \
-                     not read"
-                ),
-            )
-            .with_path(path),
-        }
-    }
-
-    fn io_error(self) -> io::Error {
-        match self {
-            Self::Io(err) => err,
-            Self::Torn { why, .. } => io::Error::new(io::ErrorKind::Interrupted, why),
-            Self::TooLarge(len) => io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("it is {len} bytes, more than the {MAX_FILE_SIZE} read"),
-            ),
-        }
-    }
-}
-
-/// The whole content of the regular file `path`, read only when its metadata (`known`, just
-/// taken by the caller) says it holds something and is not being rewritten.
-fn read_whole(path: &Path, known: fs::Metadata) -> Result<FileRead, Unsettled> {
-    let before = settled_metadata(path, Ok(known))?;
-    if before.len() == 0 {
-        if let Some(settles_at) = young(&before, WRITER_WINDOW) {
-            return Err(Unsettled::Torn {
-                why: "it is empty and was modified just now: being rewritten (truncated first)?"
-                    .to_owned(),
-                settles_at,
-            });
-        }
-        return Ok(FileRead::Empty);
-    }
-    if before.len() > MAX_FILE_SIZE {
-        return Err(Unsettled::TooLarge(before.len()));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(before.len()).unwrap_or(0));
-    // The look after the read is taken of the open file, not of the path: it costs no second
-    // path walk, and it still tells whether the bytes read are those of the file looked at
-    // before (same identity) and whether it changed during the read. A file renamed over the
-    // path after the open leaves the one read whole; the next signature notices the rename.
-    let after = fs::File::open(path)
-        .and_then(|mut file| {
-            (&mut file)
-                .take(MAX_FILE_SIZE + 1)
-                .read_to_end(&mut bytes)?;
-            file.metadata()
-        })
-        .map_err(Unsettled::Io)?;
-    let torn = |why: String| Unsettled::Torn {
-        why,
-        settles_at: SystemTime::now() + RACY_WINDOW,
-    };
-    if let Some(change) = changed(&before, &after) {
-        return Err(torn(format!("it changed while it was read ({change})")));
-    }
-    if bytes.len() as u64 != after.len() {
-        return Err(torn(format!(
-            "{} bytes were read from a file of {} bytes",
-            bytes.len(),
-            after.len()
-        )));
-    }
-    Ok(FileRead::Whole(bytes, after))
-}
-
-/// The bytes of the regular file `path`, read by [`read_whole`]'s rules, for a reader of
-/// another crate (see [`ReloadGate::read_file`](crate::ReloadGate::read_file)).
-pub(crate) fn read_settled(path: &Path) -> io::Result<Vec<u8>> {
-    progress::reading(path);
-    let metadata = fs::metadata(path)?;
-    if !metadata.is_file() {
-        let what = special_kind(&metadata.file_type()).unwrap_or("a directory");
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("not a regular file: it is {what}"),
-        ));
-    }
-    match read_whole(path, metadata) {
-        Ok(FileRead::Whole(bytes, _)) => Ok(bytes),
-        Ok(FileRead::Empty) => Ok(Vec::new()),
-        Err(unsettled) => Err(unsettled.io_error()),
-    }
-}
-
-/// The metadata of `path` (`first`, a look through its symlinks) once it is older than
-/// [`RACY_WINDOW`]: a path modified just now is given that long once, so that a file written
-/// right before the load still loads in the first attempt; one that changes again meanwhile is a
-/// torn read.
-fn settled_metadata(
-    path: &Path,
-    first: io::Result<fs::Metadata>,
-) -> Result<fs::Metadata, Unsettled> {
-    let metadata = first.map_err(Unsettled::Io)?;
-    let Some(age) = age(&metadata).filter(|age| *age < RACY_WINDOW) else {
-        return Ok(metadata);
-    };
-    // Not an injected sleep: it bounds how long a fresh file is trusted to be whole, and it runs
-    // only when the file was modified within the last few milliseconds.
-    std::thread::sleep(RACY_WINDOW - age);
-    let settled = fs::metadata(path).map_err(Unsettled::Io)?;
-    if changed(&metadata, &settled).is_some() || age_below(&settled, RACY_WINDOW) {
-        return Err(Unsettled::Torn {
-            why: "it is being written: it changed again within the last few milliseconds"
-                .to_owned(),
-            settles_at: young(&settled, RACY_WINDOW).unwrap_or_else(SystemTime::now),
-        });
-    }
-    Ok(settled)
-}
-
-/// How long ago `metadata` was modified; `None` when its mtime is unknown or in the future by
-/// more than the racy window (a skewed clock, not a writer).
-fn age(metadata: &fs::Metadata) -> Option<Duration> {
-    let modified = metadata.modified().ok()?;
-    match SystemTime::now().duration_since(modified) {
-        Ok(age) => Some(age),
-        Err(ahead) if ahead.duration() < RACY_WINDOW => Some(Duration::ZERO),
-        Err(_) => None,
-    }
-}
-
-fn age_below(metadata: &fs::Metadata, window: Duration) -> bool {
-    age(metadata).is_some_and(|age| age < window)
-}
-
-/// When a file modified less than `window` ago will have been quiet for `window` (measured from
-/// its mtime); `None` when it already has.
-fn young(metadata: &fs::Metadata, window: Duration) -> Option<SystemTime> {
-    let age = age(metadata).filter(|age| *age < window)?;
-    Some(SystemTime::now() + (window - age))
-}
-
-/// What differs between two looks at one path: identity, size or modification time.
-fn changed(before: &fs::Metadata, after: &fs::Metadata) -> Option<String> {
-    if file_id(before) != file_id(after) {
-        return Some("replaced by another file".to_owned());
-    }
-    if before.len() != after.len() {
-        return Some(format!("size {} then {}", before.len(), after.len()));
-    }
-    if before.modified().ok() != after.modified().ok() {
-        return Some("modified".to_owned());
-    }
-    None
 }
 
 /// A torn read of `path`: transient, read again once the file is quiet at `settles_at`.
@@ -653,75 +446,4 @@ fn not_a_regular_file(path: &Path, metadata: &fs::Metadata, bundle: Bundle) -> O
         )
         .with_path(path),
     )
-}
-
-/// How a FIFO, socket or device is named in the refusal; `None` for anything else.
-#[cfg(unix)]
-fn special_kind(kind: &fs::FileType) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt;
-    if kind.is_fifo() {
-        Some("a FIFO, which is not opened because reading it could block forever")
-    } else if kind.is_socket() {
-        Some("a socket, which is not opened because reading it could block forever")
-    } else if kind.is_char_device() || kind.is_block_device() {
-        Some("a device, which is not opened because reading it could block forever")
-    } else {
-        None
-    }
-}
-
-#[cfg(not(unix))]
-fn special_kind(_kind: &fs::FileType) -> Option<&'static str> {
-    None
-}
-
-/// An I/O error about `path`. Transient when retrying can help: interrupted, would-block or
-/// timed-out reads, and no descriptor or memory left (`EMFILE`, `ENFILE`, `ENOMEM`, and their
-/// Windows counterparts); permanent otherwise.
-pub(crate) fn io_error(context: &str, err: &io::Error, path: &Path) -> SourceError {
-    use io::ErrorKind as Io;
-    let class = err
-        .raw_os_error()
-        .map(|code| (code, os_error::classify_raw_io(code)));
-    let message = match class {
-        Some((code, class)) if class.name.is_some() => {
-            os_error::describe(class, code, &err.to_string())
-        }
-        _ => err.to_string(),
-    };
-    let transient = matches!(
-        err.kind(),
-        Io::Interrupted | Io::WouldBlock | Io::TimedOut | Io::OutOfMemory
-    ) || class.is_some_and(|(_, class)| class.transience == Transience::Transient);
-    let err = if transient {
-        SourceError::transient(context, message)
-    } else {
-        SourceError::permanent(context, message)
-    };
-    err.with_path(path)
-}
-
-/// A PEM error about `path`, spelled out for an operator.
-pub(crate) fn pem_error(err: &pem::Error, path: &Path) -> SourceError {
-    match err {
-        pem::Error::Io(err) => io_error("failed to read PEM from file", err, path),
-        _ => SourceError::permanent("failed to read PEM from file", describe_pem(err))
-            .with_path(path),
-    }
-}
-
-/// A PEM error in words, with its markers as text rather than byte lists.
-pub(crate) fn describe_pem(err: &pem::Error) -> String {
-    match err {
-        pem::Error::MissingSectionEnd { end_marker } => format!(
-            "a section has no \"-----END {}-----\" line (truncated file?)",
-            String::from_utf8_lossy(end_marker)
-        ),
-        pem::Error::IllegalSectionStart { line } => format!(
-            "malformed section start line: {:?}",
-            String::from_utf8_lossy(line)
-        ),
-        pem::Error::Base64Decode(what) => format!("invalid base64 in a section: {what}"),
-        other => other.to_string(),
-    }
 }

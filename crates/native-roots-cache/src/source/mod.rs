@@ -9,8 +9,10 @@
 pub(crate) mod certificate;
 pub(crate) mod files;
 pub(crate) mod os_error;
+pub(crate) mod pem_error;
 pub(crate) mod platform;
 pub(crate) mod progress;
+pub(crate) mod settled;
 pub(crate) mod signature;
 
 use std::fmt;

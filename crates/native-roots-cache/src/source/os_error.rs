@@ -7,7 +7,10 @@
 //! other code, known or not, is permanent, so a corrupted trust setting on one keychain domain
 //! costs that domain's anchors, not the whole store for the life of the process.
 
-use crate::source::Transience;
+use std::io;
+use std::path::Path;
+
+use crate::source::{SourceError, Transience};
 
 /// What a code means and whether retrying can help.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,6 +167,28 @@ pub(crate) fn describe(class: OsErrorClass, code: i32, detail: &str) -> String {
         (Some(name), advice) => format!("{name} ({code}): {advice} ({detail})"),
         (None, _) => format!("OS error {code}: {detail}"),
     }
+}
+
+/// An I/O error about `path`. Transient when retrying can help: interrupted, would-block or
+/// timed-out reads, and no descriptor or memory left (`EMFILE`, `ENFILE`, `ENOMEM`, and their
+/// Windows counterparts); permanent otherwise.
+pub(crate) fn io_error(context: &str, err: &io::Error, path: &Path) -> SourceError {
+    use io::ErrorKind as Io;
+    let class = err.raw_os_error().map(|code| (code, classify_raw_io(code)));
+    let message = match class {
+        Some((code, class)) if class.name.is_some() => describe(class, code, &err.to_string()),
+        _ => err.to_string(),
+    };
+    let transient = matches!(
+        err.kind(),
+        Io::Interrupted | Io::WouldBlock | Io::TimedOut | Io::OutOfMemory
+    ) || class.is_some_and(|(_, class)| class.transience == Transience::Transient);
+    let err = if transient {
+        SourceError::transient(context, message)
+    } else {
+        SourceError::permanent(context, message)
+    };
+    err.with_path(path)
 }
 
 #[cfg(test)]

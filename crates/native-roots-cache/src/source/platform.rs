@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[cfg(not(all(unix, not(target_os = "macos"))))]
 use crate::source::certificate::{CertificateLocation, ReportedCertificate};
 #[cfg(not(all(unix, not(target_os = "macos"))))]
-use crate::source::files;
+use crate::source::pem_error;
 use crate::source::files::{Bundle, PemFiles};
 use crate::source::os_error;
 use crate::source::signature::SourceSignature;
@@ -134,9 +134,9 @@ fn from_native_certs_error(err: rustls_native_certs::Error) -> SourceError {
     use rustls_native_certs::ErrorKind;
     let context = err.context;
     match &err.kind {
-        ErrorKind::Io { inner, path } => files::io_error(context, inner, path),
+        ErrorKind::Io { inner, path } => os_error::io_error(context, inner, path),
         ErrorKind::Os(inner) => os_api_error(context, inner.as_ref()),
-        ErrorKind::Pem(inner) => SourceError::permanent(context, files::describe_pem(inner)),
+        ErrorKind::Pem(inner) => SourceError::permanent(context, pem_error::describe_pem(inner)),
         _ => SourceError::permanent(context, err.to_string()),
     }
 }
