@@ -11,12 +11,64 @@ use std::time::{Duration, SystemTime};
 
 use crate::load::report::LoadReport;
 
-/// Which warning an anchor has had.
+/// The stages of an end of validity, in order: a warning is given once per stage entered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Stage {
     None,
     Window,
     Expired,
+}
+
+impl Stage {
+    /// The stage of a value ending at `not_after`, at `now`, warned of `window` ahead.
+    fn at(not_after: SystemTime, now: SystemTime, window: Duration) -> Self {
+        if not_after <= now {
+            Self::Expired
+        } else if not_after <= now + window {
+            Self::Window
+        } else {
+            Self::None
+        }
+    }
+}
+
+/// The warnings given for the end of validity of one value in use (a client identity): once when
+/// it enters the warning window, once more when it passes; afresh for a value with another end.
+/// The trust store's anchors keep the same stages, one per anchor ([`ExpiryWatch`]).
+#[derive(Debug)]
+pub(crate) struct ExpiryWarnings {
+    not_after: Option<SystemTime>,
+    warned: Stage,
+}
+
+impl ExpiryWarnings {
+    pub(crate) const fn new() -> Self {
+        Self {
+            not_after: None,
+            warned: Stage::None,
+        }
+    }
+
+    /// Whether a value ending at `not_after`, looked at `now`, is due a warning `window` ahead:
+    /// `Some` of the time left when it entered the window since the last look, `Some(ZERO)` when
+    /// it expired since; `None` when that warning was given already, or none is due.
+    pub(crate) fn due(
+        &mut self,
+        not_after: SystemTime,
+        now: SystemTime,
+        window: Duration,
+    ) -> Option<Duration> {
+        if self.not_after != Some(not_after) {
+            self.not_after = Some(not_after);
+            self.warned = Stage::None;
+        }
+        let stage = Stage::at(not_after, now, window);
+        if stage <= self.warned {
+            return None;
+        }
+        self.warned = stage;
+        Some(not_after.duration_since(now).unwrap_or(Duration::ZERO))
+    }
 }
 
 #[derive(Debug)]
@@ -101,11 +153,7 @@ impl ExpiryWatch {
             if anchor.not_after > horizon {
                 break; // sorted: every later one ends later still
             }
-            let stage = if anchor.not_after <= now {
-                Stage::Expired
-            } else {
-                Stage::Window
-            };
+            let stage = Stage::at(anchor.not_after, now, window);
             if stage > anchor.warned {
                 anchor.warned = stage;
                 let line = format!(
@@ -123,5 +171,30 @@ impl ExpiryWatch {
             }
         }
         entered
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_is_warned_of_once_per_stage_and_afresh_for_another_end() {
+        let day = Duration::from_secs(86_400);
+        let now = SystemTime::UNIX_EPOCH + 1000 * day;
+        let mut warnings = ExpiryWarnings::new();
+        assert_eq!(warnings.due(now + 10 * day, now, 7 * day), None);
+        assert_eq!(warnings.due(now + 5 * day, now, 7 * day), Some(5 * day));
+        assert_eq!(warnings.due(now + 5 * day, now + day, 7 * day), None);
+        assert_eq!(
+            warnings.due(now + 5 * day, now + 6 * day, 7 * day),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(warnings.due(now + 5 * day, now + 7 * day, 7 * day), None);
+        // A renewed value starts afresh.
+        assert_eq!(
+            warnings.due(now + 9 * day, now + 7 * day, 7 * day),
+            Some(2 * day)
+        );
     }
 }

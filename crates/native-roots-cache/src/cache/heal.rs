@@ -46,14 +46,9 @@ impl<S: TrustSource> RootsCache<S> {
             log::info!("the trust store's last load met only transient errors; reading it again");
             return self.reopen(&mut healing);
         }
-        if healing
-            .checked
-            .is_some_and(|at| now.duration_since(at) < LOOK_INTERVAL)
-            || !doors.files
-        {
+        if !doors.files || !healing.looks.try_start(now, LOOK_INTERVAL) {
             return Err(cached);
         }
-        healing.checked = Some(now);
         let Some(failed) = self.lock_debounce().failed().cloned() else {
             return Err(cached);
         };

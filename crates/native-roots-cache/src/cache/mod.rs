@@ -24,6 +24,7 @@ pub(crate) mod notify;
 mod reload;
 pub(crate) mod stats;
 pub(crate) mod streak;
+pub(crate) mod throttle;
 mod wait;
 
 use std::sync::{Arc, PoisonError};
@@ -36,6 +37,7 @@ use crate::cache::expiry::ExpiryWatch;
 use crate::cache::notify::Notifier;
 use crate::cache::stats::{Counters, RootsStats};
 use crate::cache::streak::Streak;
+use crate::cache::throttle::Throttle;
 use crate::load::error::NativeRootsError;
 use crate::load::policy::{LoadPolicy, Sleeper};
 use crate::load::report::LoadReport;
@@ -100,11 +102,11 @@ pub struct RootsCache<S = PlatformSource> {
 }
 
 /// What the doors of a cached failure have done so far; held while one caller checks them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Healing {
     /// When the failure's files were last compared with what it read (at most once per
-    /// [`LOOK_INTERVAL`]).
-    checked: Option<Instant>,
+    /// [`LOOK_INTERVAL`](crate::load::heal::LOOK_INTERVAL)).
+    looks: Throttle,
     /// Timed reads of a failure that met only transient errors, since the last success.
     timed: u32,
 }
@@ -112,7 +114,7 @@ struct Healing {
 impl Healing {
     const fn new() -> Self {
         Self {
-            checked: None,
+            looks: Throttle::new(),
             timed: 0,
         }
     }

@@ -5,9 +5,11 @@
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::cache::debounce::{Debounce, Look};
+use crate::cache::expiry::ExpiryWarnings;
+use crate::cache::throttle::Throttle;
 use crate::load::bounded_job::{self, Unread};
 use crate::source::progress::Progress;
 use crate::source::settled;
@@ -22,7 +24,10 @@ use crate::source::signature::SourceSignature;
 /// - the bounded read ([`run`](Self::run)): one read at a time on a thread of its own, bounded
 ///   by a deadline; a read past its deadline is left to finish, and no second one starts while
 ///   it runs; a panic is an error;
-/// - the settled file read ([`read_file`](Self::read_file)).
+/// - the settled file read ([`read_file`](Self::read_file));
+/// - the throttle of looks started for an outside reason ([`try_look`](Self::try_look)) and the
+///   stages of expiry warnings ([`expiry_warning`](Self::expiry_warning)), as the trust store
+///   keeps them.
 ///
 /// One check at a time: keep it behind the lock that serialises the value's checks.
 #[derive(Debug)]
@@ -30,7 +35,12 @@ pub struct ReloadGate {
     thread: &'static str,
     debounce: Debounce,
     stuck: Option<Arc<Progress>>,
+    looks: Throttle,
+    expiry: ExpiryWarnings,
 }
+
+/// The least time between two looks started for an outside reason ([`ReloadGate::try_look`]).
+const LOOK_INTERVAL: Duration = Duration::from_secs(1);
 
 impl ReloadGate {
     /// Nothing read yet; reads run on threads named `thread`.
@@ -39,7 +49,24 @@ impl ReloadGate {
             thread,
             debounce: Debounce::new(),
             stuck: None,
+            looks: Throttle::new(),
+            expiry: ExpiryWarnings::new(),
         }
+    }
+
+    /// Whether a look started for an outside reason (a server that refused the value in use)
+    /// may run now: at most one a second, as the trust store looks at the files of a cached
+    /// failure. `true` counts as the look started.
+    pub fn try_look(&mut self) -> bool {
+        self.looks.try_start(Instant::now(), LOOK_INTERVAL)
+    }
+
+    /// Whether the value in use, valid until `not_after`, is due an expiry warning `window`
+    /// ahead, with the trust store's stages: `Some` of the time left once it entered the window,
+    /// `Some(Duration::ZERO)` once it expired, each once; `None` otherwise. A value with another
+    /// end starts afresh.
+    pub fn expiry_warning(&mut self, not_after: SystemTime, window: Duration) -> Option<Duration> {
+        self.expiry.due(not_after, SystemTime::now(), window)
     }
 
     /// What a look at the files (`now`) found: [`Look::Changed`] once a change held still

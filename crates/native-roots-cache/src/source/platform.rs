@@ -8,10 +8,10 @@ use std::path::PathBuf;
 
 #[cfg(not(all(unix, not(target_os = "macos"))))]
 use crate::source::certificate::{CertificateLocation, ReportedCertificate};
-#[cfg(not(all(unix, not(target_os = "macos"))))]
-use crate::source::pem_error;
 use crate::source::files::{Bundle, PemFiles};
 use crate::source::os_error;
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+use crate::source::pem_error;
 use crate::source::signature::SourceSignature;
 use crate::source::{SourceError, SourceOutput, Transience, TrustOrigin, TrustSource};
 
