@@ -67,28 +67,7 @@ impl<S: TrustSource> RootsCache<S> {
         expiry.track(generation, &report);
         let entered = expiry.look(SystemTime::now(), self.policy.expiry_warning());
         drop(expiry);
-        let days = self.policy.expiry_warning().as_secs() / 86_400;
-        let anchors = |n: usize| match n {
-            1 => "1 anchor".to_owned(),
-            n => format!("{n} anchors"),
-        };
-        if !entered.expired.is_empty() {
-            log::warn!(
-                "trust store: {} in use from {} expired: {}; servers that chain only to it fail \
-                 verification (remove or renew it)",
-                anchors(entered.expired.len()),
-                report.origin,
-                entered.expired.join(", ")
-            );
-        }
-        if !entered.window.is_empty() {
-            log::warn!(
-                "trust store: {} in use from {} expire within {days} days: {}",
-                anchors(entered.window.len()),
-                report.origin,
-                entered.window.join(", ")
-            );
-        }
+        entered.log(&report.origin, self.policy.expiry_warning());
     }
 
     /// Look at once whether the trust source's files changed since the store in use (or the last

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use crate::load::report::LoadReport;
+use crate::source::TrustOrigin;
 
 /// The stages of an end of validity, in order: a warning is given once per stage entered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -92,6 +93,33 @@ pub(crate) struct ExpiryWatch {
 pub(crate) struct Entered {
     pub(crate) window: Vec<String>,
     pub(crate) expired: Vec<String>,
+}
+
+impl Entered {
+    /// One `warn` line for the anchors from `origin` that expired, one for those that entered
+    /// the `window`; nothing when there are none.
+    pub(crate) fn log(&self, origin: &TrustOrigin, window: Duration) {
+        let days = window.as_secs() / 86_400;
+        let anchors = |n: usize| match n {
+            1 => "1 anchor".to_owned(),
+            n => format!("{n} anchors"),
+        };
+        if !self.expired.is_empty() {
+            log::warn!(
+                "trust store: {} in use from {origin} expired: {}; servers that chain only to it \
+                 fail verification (remove or renew it)",
+                anchors(self.expired.len()),
+                self.expired.join(", ")
+            );
+        }
+        if !self.window.is_empty() {
+            log::warn!(
+                "trust store: {} in use from {origin} expire within {days} days: {}",
+                anchors(self.window.len()),
+                self.window.join(", ")
+            );
+        }
+    }
 }
 
 impl ExpiryWatch {

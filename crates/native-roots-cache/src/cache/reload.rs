@@ -127,6 +127,8 @@ impl<S: TrustSource> RootsCache<S> {
                         log::debug!("trust store refresh failed again: {err}");
                     }
                 } else {
+                    // It replaces the cached outcome: the new verdict, logged once.
+                    log::error!("trust store load failed: {}", err.explained());
                     self.publish(Err(err.clone()), loaded.report, previous_generation);
                 }
                 Err(err)
@@ -150,6 +152,10 @@ impl<S: TrustSource> RootsCache<S> {
         match &loaded.roots {
             Ok(_) => self.counters.published(&loaded.report.origin, false),
             Err(err) => self.counters.rejected(&loaded.report.origin, err.kind()),
+        }
+        if let Err(err) = &loaded.roots {
+            // The verdict every caller will get, logged once with its advice.
+            log::error!("trust store load failed: {}", err.explained());
         }
         let generation = u64::from(loaded.roots.is_ok());
         self.publish(loaded.roots.clone(), loaded.report, generation);

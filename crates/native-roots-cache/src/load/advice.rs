@@ -6,7 +6,7 @@ use std::fmt::{self, Display};
 
 use crate::load::error::{Facts, NativeRootsError};
 use crate::load::heal::{self, Doors};
-use crate::source::TrustOrigin;
+use crate::source::{SourceError, TrustOrigin};
 
 impl NativeRootsError {
     /// What an operator can do about it, and how the error heals once it is cached (or, met by a
@@ -16,7 +16,11 @@ impl NativeRootsError {
     /// wrong for the cache at hand.
     pub fn advice(&self) -> String {
         let inner = &*self.0;
-        let what = self.what_to_do();
+        let what = match inner.source.as_ref().and_then(SourceError::advice) {
+            // What the cause's own advice says comes first: it is the most specific.
+            Some(first) => format!("{first}; {}", self.what_to_do()),
+            None => self.what_to_do(),
+        };
         let Some(doors) = self.doors() else {
             return what;
         };

@@ -62,6 +62,7 @@ pub(crate) fn retry_after(timed: u32) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

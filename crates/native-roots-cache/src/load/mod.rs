@@ -120,7 +120,9 @@ pub(crate) fn load<S: TrustSource>(
         report.non_ca_anchors = built.non_ca;
         report.elapsed = started.elapsed();
         let roots = judge(built.store, &report, transient, policy);
-        log_outcome(&roots, &report);
+        if roots.is_ok() {
+            log_loaded(&report);
+        }
         return Loaded {
             roots,
             report,
@@ -300,20 +302,20 @@ fn judge(
     Ok(Arc::new(store))
 }
 
-fn log_outcome(roots: &Result<Arc<RootCertStore>, NativeRootsError>, report: &LoadReport) {
-    match roots {
-        Ok(_) => {
-            for err in &report.errors {
-                log::warn!("trust store: skipped a source: {err}");
-            }
-            for skipped in &report.skipped {
-                log::warn!("trust store: skipped {skipped}");
-            }
-            for anchor in &report.non_ca_anchors {
-                log::warn!("trust store: {anchor}");
-            }
-            log::info!("trust store loaded: {report}");
+/// The log lines of a load that succeeded: what it skipped, and what it loaded. (A failure is
+/// logged once by the cache, where it is handled.)
+fn log_loaded(report: &LoadReport) {
+    for err in &report.errors {
+        match err.advice() {
+            Some(advice) => log::warn!("trust store: skipped a source: {err}; {advice}"),
+            None => log::warn!("trust store: skipped a source: {err}"),
         }
-        Err(err) => log::error!("trust store load failed: {}", err.explained()),
     }
+    for skipped in &report.skipped {
+        log::warn!("trust store: skipped {skipped}");
+    }
+    for anchor in &report.non_ca_anchors {
+        log::warn!("trust store: {anchor}");
+    }
+    log::info!("trust store loaded: {report}");
 }

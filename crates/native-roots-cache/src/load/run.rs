@@ -106,7 +106,6 @@ pub(crate) fn run<S: TrustSource>(
 }
 
 fn failed(err: NativeRootsError, origin: TrustOrigin, attempts: u32) -> Loaded {
-    log::error!("trust store load failed: {}", err.explained());
     let mut report = LoadReport::empty(origin);
     report.attempts = attempts;
     Loaded {

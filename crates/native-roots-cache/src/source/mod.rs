@@ -109,7 +109,9 @@ pub(crate) enum Transience {
 /// One error met while reading a trust source, already rendered (so it is `Clone`) and classified.
 ///
 /// `Display` is one line: the context, the path when there is one, then the message. It has no
-/// [`source`](std::error::Error::source) of its own: the underlying error is the `message`.
+/// [`source`](std::error::Error::source) of its own: the underlying error is the `message`. What
+/// an operator can do about it, when the crate knows something specific (a corrupted trust
+/// setting, no file descriptor left), is [`advice`](Self::advice), never part of the message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SourceError {
@@ -124,6 +126,8 @@ pub struct SourceError {
     /// For a torn read: when the file will have been quiet long enough to be read as it is, so
     /// that the load waits for the writer instead of spending its retries inside the window.
     pub(crate) settles_at: Option<SystemTime>,
+    /// What an operator can do about it, when something specific is known.
+    advice: Option<&'static str>,
 }
 
 impl SourceError {
@@ -144,6 +148,7 @@ impl SourceError {
             path: None,
             message: message.into(),
             settles_at: None,
+            advice: None,
         }
     }
 
@@ -159,6 +164,18 @@ impl SourceError {
     pub fn with_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.path = Some(path.into());
         self
+    }
+
+    /// The same error, with what an operator can do about it.
+    pub(crate) fn with_advice(mut self, advice: Option<&'static str>) -> Self {
+        self.advice = advice;
+        self
+    }
+
+    /// What an operator can do about it, when the crate knows something specific (such as
+    /// resetting a certificate's corrupted trust settings in Keychain Access); `None` otherwise.
+    pub fn advice(&self) -> Option<&str> {
+        self.advice
     }
 
     /// Whether a retry may help.

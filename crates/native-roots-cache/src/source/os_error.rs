@@ -18,30 +18,44 @@ pub(crate) struct OsErrorClass {
     pub(crate) transience: Transience,
     /// The code's symbolic name, such as `errSecIO`, or `None` for a code not listed here.
     pub(crate) name: Option<&'static str>,
-    /// Why it is transient, or what an operator can do about it; empty when nothing is known.
-    pub(crate) advice: &'static str,
+    /// What it means (why it is transient); empty when nothing is known. Part of the message.
+    pub(crate) meaning: &'static str,
+    /// What an operator can do about it, when there is something specific: the error's advice,
+    /// never part of its message.
+    pub(crate) advice: Option<&'static str>,
 }
 
 const fn transient(name: &'static str, why: &'static str) -> OsErrorClass {
     OsErrorClass {
         transience: Transience::Transient,
         name: Some(name),
-        advice: why,
+        meaning: why,
+        advice: None,
     }
 }
 
-const fn permanent(name: &'static str, advice: &'static str) -> OsErrorClass {
+const fn permanent(name: &'static str, meaning: &'static str) -> OsErrorClass {
     OsErrorClass {
         transience: Transience::Permanent,
         name: Some(name),
-        advice,
+        meaning,
+        advice: None,
+    }
+}
+
+/// The same class, with what an operator can do about it.
+const fn with_advice(class: OsErrorClass, advice: &'static str) -> OsErrorClass {
+    OsErrorClass {
+        advice: Some(advice),
+        ..class
     }
 }
 
 const UNKNOWN: OsErrorClass = OsErrorClass {
     transience: Transience::Permanent,
     name: None,
-    advice: "",
+    meaning: "",
+    advice: None,
 };
 
 // The macOS codes are classified (and tested) on every platform, used only on macOS.
@@ -70,11 +84,13 @@ pub(crate) fn classify_os_status(code: i32) -> OsErrorClass {
             "errSecServiceNotAvailable",
             "securityd was not available, as while it restarts",
         ),
-        ERR_SEC_INVALID_TRUST_SETTINGS => permanent(
-            "errSecInvalidTrustSettings",
-            "the trust settings of a certificate or of a whole domain are corrupted: open Keychain \
-             Access, find the certificate (or list the domain's settings with `security \
-             dump-trust-settings [-d|-s]`), and reset its trust settings to the defaults",
+        ERR_SEC_INVALID_TRUST_SETTINGS => with_advice(
+            permanent(
+                "errSecInvalidTrustSettings",
+                "the trust settings of a certificate or of a whole domain are corrupted",
+            ),
+            "open Keychain Access, find the certificate (or list the domain's settings with \
+             `security dump-trust-settings [-d|-s]`), and reset its trust settings to the defaults",
         ),
         -25263 => permanent(
             "errSecNoTrustSettings",
@@ -134,10 +150,13 @@ pub(crate) fn classify_windows_error(code: i32) -> OsErrorClass {
 /// A Unix `errno` (the same numbers on Linux, macOS and the BSDs for the codes listed here).
 pub(crate) fn classify_errno(code: i32) -> OsErrorClass {
     match code {
-        24 => transient(
-            "EMFILE",
-            "the process has no file descriptor left: other work holds them all (check `ulimit -n` \
-             and descriptor leaks); this is not a missing trust store",
+        24 => with_advice(
+            transient(
+                "EMFILE",
+                "the process has no file descriptor left: other work holds them all; this is not \
+                 a missing trust store",
+            ),
+            "check `ulimit -n` and the process's descriptor leaks",
         ),
         23 => transient(
             "ENFILE",
@@ -160,11 +179,11 @@ pub(crate) fn classify_raw_io(code: i32) -> OsErrorClass {
     }
 }
 
-/// `name (code): advice`, or the bare code when it is not listed.
+/// `name (code): meaning (detail)`, or the bare code when it is not listed.
 pub(crate) fn describe(class: OsErrorClass, code: i32, detail: &str) -> String {
-    match (class.name, class.advice) {
+    match (class.name, class.meaning) {
         (Some(name), "") => format!("{name} ({code}): {detail}"),
-        (Some(name), advice) => format!("{name} ({code}): {advice} ({detail})"),
+        (Some(name), meaning) => format!("{name} ({code}): {meaning} ({detail})"),
         (None, _) => format!("OS error {code}: {detail}"),
     }
 }
@@ -188,7 +207,8 @@ pub(crate) fn io_error(context: &str, err: &io::Error, path: &Path) -> SourceErr
     } else {
         SourceError::permanent(context, message)
     };
-    err.with_path(path)
+    let advice = class.and_then(|(_, class)| class.advice);
+    err.with_path(path).with_advice(advice)
 }
 
 #[cfg(test)]
@@ -200,7 +220,7 @@ mod tests {
         for code in [ERR_SEC_IO, -108, -67585] {
             let class = classify_os_status(code);
             assert_eq!(class.transience, Transience::Transient, "{code}");
-            assert!(!class.advice.is_empty(), "{code} says why it is transient");
+            assert!(!class.meaning.is_empty(), "{code} says why it is transient");
         }
     }
 
@@ -209,8 +229,9 @@ mod tests {
         let class = classify_os_status(ERR_SEC_INVALID_TRUST_SETTINGS);
         assert_eq!(class.transience, Transience::Permanent);
         assert_eq!(class.name, Some("errSecInvalidTrustSettings"));
-        assert!(class.advice.contains("Keychain Access"));
-        assert!(class.advice.contains("reset its trust settings"));
+        let advice = class.advice.unwrap_or_default();
+        assert!(advice.contains("Keychain Access"));
+        assert!(advice.contains("reset its trust settings"));
     }
 
     #[test]
@@ -261,7 +282,7 @@ mod tests {
         for code in [24, 23, 12] {
             let class = classify_errno(code);
             assert_eq!(class.transience, Transience::Transient, "{code}");
-            assert!(class.advice.contains("not a missing trust store"));
+            assert!(class.meaning.contains("not a missing trust store"));
         }
     }
 

@@ -150,8 +150,8 @@ fn os_api_error(context: &str, err: &(dyn StdError + Send + Sync + 'static)) -> 
     let detail = err.to_string();
     let described =
         os_code(err).map(|(code, class)| (class, os_error::describe(class, code, &detail)));
-    let (transience, mut message) = match described {
-        Some((class, message)) => (class.transience, message),
+    let (transience, mut message) = match &described {
+        Some((class, message)) => (class.transience, message.clone()),
         None => (Transience::Permanent, detail),
     };
     if context == "certificate not trusted" {
@@ -159,10 +159,11 @@ fn os_api_error(context: &str, err: &(dyn StdError + Send + Sync + 'static)) -> 
             "; it concerns one certificate of the keychain, which rustls-native-certs does not name",
         );
     }
-    match transience {
+    let err = match transience {
         Transience::Transient => SourceError::transient(context, message),
         Transience::Permanent => SourceError::permanent(context, message),
-    }
+    };
+    err.with_advice(described.and_then(|(class, _)| class.advice))
 }
 
 /// The code of an OS-API error and its class, when the error carries one.
@@ -232,7 +233,11 @@ mod macos_tests {
         );
         assert!(!err.is_transient());
         assert!(err.to_string().contains("admin trust settings"), "{err}");
-        assert!(err.message.contains("Keychain Access"), "{err}");
+        assert!(
+            err.advice()
+                .is_some_and(|advice| advice.contains("Keychain Access")),
+            "{err}"
+        );
         let one = convert(
             os_error::ERR_SEC_INVALID_TRUST_SETTINGS,
             "certificate not trusted",
