@@ -21,7 +21,7 @@ use rustls::crypto::CryptoProvider;
 use crate::error::BuildError;
 use crate::meter;
 use crate::provider;
-use crate::roots::{NativeRoots, ProcessRoots, current_generation};
+use crate::roots::{NativeRoots, current_generation};
 use crate::session::LazySessionStore;
 use crate::settings::SessionResumption;
 use crate::shards::Shards;
@@ -153,7 +153,7 @@ pub(crate) struct Shared {
 
 impl ClientConfigCache {
     /// A cache using the crypto provider of the crate features (`aws-lc-rs` if enabled, else
-    /// `ring`) and the process-wide system store ([`ProcessRoots`]), bounded to
+    /// `ring`) and the process-wide system store (`RootsCache::global()`), bounded to
     /// [`DEFAULT_MAX_ENTRIES`].
     #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
     #[cfg_attr(docsrs, doc(cfg(any(feature = "ring", feature = "aws-lc-rs"))))]
@@ -162,12 +162,12 @@ impl ClientConfigCache {
     }
 
     /// A cache whose configs all use `provider`, building from the process-wide system store
-    /// ([`ProcessRoots`]).
+    /// (`RootsCache::global()`).
     pub fn with_provider(provider: Arc<CryptoProvider>) -> Self {
         Self {
             shared: Arc::new(Shared::new(
                 provider,
-                Arc::new(ProcessRoots),
+                Arc::new(native_roots_cache::RootsCache::global()),
                 DEFAULT_MAX_ENTRIES,
             )),
         }

@@ -33,7 +33,7 @@ pub use identity::{IdentityCheck, RotatingIdentity};
 pub use identity_error::IdentityError;
 pub use identity_source::{IdentityMaterial, IdentitySource};
 pub use identity_stats::IdentityStats;
-pub use roots::{NativeRoots, ProcessRoots};
+pub use roots::NativeRoots;
 pub use settings::{SessionResumption, TlsVersions, Trust};
 pub use trust::TrustProvenance;
 pub use upstream::{UpstreamTls, UpstreamTlsBuilder};

@@ -2,8 +2,10 @@
 //! value with the process-wide store as the default (as rustls does with its `CryptoProvider`).
 //!
 //! Guarantees: every `RootsCache<S>`, and any `&'static` or `Arc` of one, is a `NativeRoots`;
-//! [`ProcessRoots`] reads the process-wide cache of `native_roots_cache`. The trait is sealed:
-//! another source of anchors is a `native_roots_cache::TrustSource` behind a `RootsCache`.
+//! `RootsCache::global()` is the process-wide cache of `native_roots_cache`, recognised by its
+//! address. The trait is sealed and its methods are the crate's own: a store is read one way,
+//! through `RootsCache` (`native_roots()` for the process-wide one); another source of anchors
+//! is a `native_roots_cache::TrustSource` behind a `RootsCache`.
 
 use std::sync::Arc;
 
@@ -11,13 +13,10 @@ use native_roots_cache::{NativeRootsError, RootsCache, TrustSource};
 use rustls::RootCertStore;
 
 /// The trust store a [`ClientConfigCache`](crate::ClientConfigCache) reads for
-/// [`Trust::Native`](crate::Trust::Native) and
-/// `Trust::NativeWithWebpkiFallback`, with the generation that tells the cache when to rebuild.
-///
-/// Implemented for [`ProcessRoots`] (the default: the process-wide store of
-/// `native_roots_cache::native_roots()`), for every [`RootsCache`], and for `&'static` and `Arc`
-/// references to those. Pass a reference to keep calling `refresh()` on a cache you also gave
-/// to a `ClientConfigCache`:
+/// [`Trust::Native`](crate::Trust::Native) and `Trust::NativeWithWebpkiFallback`: a
+/// [`RootsCache`] (the process-wide `RootsCache::global()` by default), or a `&'static` or `Arc`
+/// reference to one. Pass a reference to keep calling `refresh()` on a cache you also gave to a
+/// `ClientConfigCache`:
 ///
 /// ```
 /// use std::sync::Arc;
@@ -34,90 +33,12 @@ use rustls::RootCertStore;
 /// let _ = roots.refresh();
 /// ```
 ///
-/// This trait is sealed; to read anchors from somewhere else, implement
-/// [`TrustSource`] and wrap it in a [`RootsCache`].
-pub trait NativeRoots: Send + Sync + sealed::Sealed {
-    /// The store, loaded on the first call, then cached (an error too) until a refresh.
-    ///
-    /// # Errors
-    /// The store's [`NativeRootsError`], the same value on every call until a refresh succeeds.
-    fn roots(&self) -> Result<Arc<RootCertStore>, NativeRootsError>;
+/// This trait is sealed, and what the cache calls on it is not for callers (read the store
+/// through the `RootsCache`); to read anchors from somewhere else, implement [`TrustSource`] and
+/// wrap it in a [`RootsCache`].
+pub trait NativeRoots: Send + Sync + sealed::Sealed {}
 
-    /// 0 until a store is published, then advancing each time a refresh publishes a changed
-    /// anchor set. The cache reads it before the store, so a config is never tagged newer than
-    /// the anchors it was built from.
-    fn generation(&self) -> u64;
-
-    /// Look at once whether the store's files changed and read them if so
-    /// ([`RootsCache::check_now`]): what a handshake that met an unknown issuer asks for.
-    fn check_now(&self);
-}
-
-/// The process-wide system store of `native_roots_cache` (`native_roots()`,
-/// `RootsCache::global().generation()`, `RootsCache::global().refresh()`): what a
-/// [`ClientConfigCache`](crate::ClientConfigCache) builds from unless given other roots.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[allow(
-    clippy::exhaustive_structs,
-    reason = "a name for the process-wide store; it will never hold data"
-)]
-pub struct ProcessRoots;
-
-impl NativeRoots for ProcessRoots {
-    fn roots(&self) -> Result<Arc<RootCertStore>, NativeRootsError> {
-        native_roots_cache::native_roots()
-    }
-
-    fn generation(&self) -> u64 {
-        native_roots_cache::RootsCache::global().generation()
-    }
-
-    fn check_now(&self) {
-        let _ = native_roots_cache::RootsCache::global().check_now();
-    }
-}
-
-impl<S: TrustSource> NativeRoots for RootsCache<S> {
-    fn roots(&self) -> Result<Arc<RootCertStore>, NativeRootsError> {
-        self.native_roots()
-    }
-
-    fn generation(&self) -> u64 {
-        RootsCache::generation(self)
-    }
-
-    fn check_now(&self) {
-        let _ = RootsCache::check_now(self);
-    }
-}
-
-impl<T: NativeRoots + ?Sized> NativeRoots for &'static T {
-    fn roots(&self) -> Result<Arc<RootCertStore>, NativeRootsError> {
-        (**self).roots()
-    }
-
-    fn generation(&self) -> u64 {
-        (**self).generation()
-    }
-
-    fn check_now(&self) {
-        (**self).check_now();
-    }
-}
-
-impl<T: NativeRoots + ?Sized> NativeRoots for Arc<T> {
-    fn roots(&self) -> Result<Arc<RootCertStore>, NativeRootsError> {
-        (**self).roots()
-    }
-
-    fn generation(&self) -> u64 {
-        (**self).generation()
-    }
-
-    fn check_now(&self) {
-        (**self).check_now();
-    }
-}
+impl<T: sealed::Sealed + ?Sized> NativeRoots for T {}
 
 /// The generation to tag a new build with, read before the store.
 ///
@@ -136,31 +57,77 @@ pub(crate) fn current_generation(roots: &dyn NativeRoots) -> u64 {
     }
 }
 
-mod sealed {
-    use std::sync::Arc;
+pub(crate) mod sealed {
+    use super::{Arc, NativeRootsError, RootCertStore, RootsCache, TrustSource};
 
-    use native_roots_cache::{RootsCache, TrustSource};
+    /// What the cache reads of its [`NativeRoots`](super::NativeRoots).
+    pub trait Sealed: Send + Sync {
+        /// The store, loaded on the first call, then cached (an error too) until a refresh.
+        fn roots(&self) -> Result<Arc<RootCertStore>, NativeRootsError>;
 
-    pub trait Sealed {
+        /// 0 until a store is published, then advancing each time a refresh publishes a
+        /// changed anchor set. Read before the store, so a config is never tagged newer than
+        /// the anchors it was built from.
+        fn generation(&self) -> u64;
+
+        /// Look at once whether the store's files changed and read them if so
+        /// (`RootsCache::check_now`): what a handshake that met an unknown issuer asks for.
+        fn check_now(&self);
+
         /// Whether these are the process-wide roots, whose generation a handle then reads
         /// without going through the trait object.
+        fn is_process_roots(&self) -> bool;
+    }
+
+    impl<S: TrustSource> Sealed for RootsCache<S> {
+        fn roots(&self) -> Result<Arc<RootCertStore>, NativeRootsError> {
+            self.native_roots()
+        }
+
+        fn generation(&self) -> u64 {
+            RootsCache::generation(self)
+        }
+
+        fn check_now(&self) {
+            let _ = RootsCache::check_now(self);
+        }
+
         fn is_process_roots(&self) -> bool {
-            false
+            std::ptr::addr_eq(self as *const Self, RootsCache::global() as *const RootsCache)
         }
     }
 
-    impl Sealed for super::ProcessRoots {
-        fn is_process_roots(&self) -> bool {
-            true
-        }
-    }
-    impl<S: TrustSource> Sealed for RootsCache<S> {}
     impl<T: Sealed + ?Sized> Sealed for &'static T {
+        fn roots(&self) -> Result<Arc<RootCertStore>, NativeRootsError> {
+            (**self).roots()
+        }
+
+        fn generation(&self) -> u64 {
+            (**self).generation()
+        }
+
+        fn check_now(&self) {
+            (**self).check_now();
+        }
+
         fn is_process_roots(&self) -> bool {
             (**self).is_process_roots()
         }
     }
+
     impl<T: Sealed + ?Sized> Sealed for Arc<T> {
+        fn roots(&self) -> Result<Arc<RootCertStore>, NativeRootsError> {
+            (**self).roots()
+        }
+
+        fn generation(&self) -> u64 {
+            (**self).generation()
+        }
+
+        fn check_now(&self) {
+            (**self).check_now();
+        }
+
         fn is_process_roots(&self) -> bool {
             (**self).is_process_roots()
         }

@@ -43,7 +43,7 @@ pub enum TrustProvenance {
         /// Extra anchors added from the upstream key.
         extra_anchors: usize,
         /// Whether the native roots are the process-wide system store
-        /// ([`ProcessRoots`](crate::ProcessRoots)), so that `Display` calls them that.
+        /// (`RootsCache::global()`), so that `Display` calls them that.
         process_roots: bool,
     },
     /// The bundled Mozilla roots (`webpki-roots`), asked for explicitly, plus extra anchors.
@@ -65,7 +65,7 @@ pub enum TrustProvenance {
         /// Extra anchors added from the upstream key.
         extra_anchors: usize,
         /// Whether the native roots that failed are the process-wide system store
-        /// ([`ProcessRoots`](crate::ProcessRoots)), so that `Display` calls them that.
+        /// (`RootsCache::global()`), so that `Display` calls them that.
         process_roots: bool,
     },
     /// Only the upstream key's extra anchors.
@@ -95,7 +95,7 @@ pub enum TrustProvenance {
         /// anchors exist).
         native_error: Option<NativeRootsError>,
         /// Whether the native roots are the process-wide system store
-        /// ([`ProcessRoots`](crate::ProcessRoots)), so that `Display` calls them that.
+        /// (`RootsCache::global()`), so that `Display` calls them that.
         process_roots: bool,
     },
 }
@@ -183,7 +183,7 @@ impl fmt::Display for TrustProvenance {
 }
 
 /// What messages call the native roots: "system store" only when they are the process-wide store
-/// ([`ProcessRoots`](crate::ProcessRoots)); roots given with `with_roots` (PEM files, a source or
+/// (`RootsCache::global()`); roots given with `with_roots` (PEM files, a source or
 /// a policy of the caller's) are "native roots", and their error names where they were read.
 fn store_name(process_roots: bool) -> &'static str {
     if process_roots {

@@ -1,4 +1,4 @@
-//! The default native roots, `ProcessRoots`: the process-wide store of `native_roots_cache`, read
+//! The default native roots, `RootsCache::global()`: the process-wide store of `native_roots_cache`, read
 //! from `SSL_CERT_FILE` (a bundle holding a test CA). Its own binary, because its subject is the
 //! environment variables and the process-wide store, loaded once per process: each test runs
 //! in a child of its own (`test_pki::alone`), given its `SSL_CERT_FILE` at its start.
@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rustls::CertificateError;
 use test_pki::{Ca, ServerOptions, exchange, provider, spawn_server};
-use tls_client_builder::{ClientConfigCache, ProcessRoots, Trust, TrustProvenance, UpstreamTls};
+use tls_client_builder::{ClientConfigCache, Trust, TrustProvenance, UpstreamTls};
 
 /// `true` in the child that runs `test` alone, with `SSL_CERT_FILE` naming a file of its own.
 fn alone(test: &str) -> bool {
@@ -122,7 +122,7 @@ fn process_roots_given_explicitly_are_the_default() {
     system_ca();
     let native = UpstreamTls::builder(Trust::Native).build();
     let default = cache().get_built(&native).unwrap();
-    let explicit = cache().with_roots(ProcessRoots).get_built(&native).unwrap();
+    let explicit = cache().with_roots(native_roots_cache::RootsCache::global()).get_built(&native).unwrap();
     // Two caches, two configs, but built from the one process-wide store.
     assert_eq!(default.provenance(), explicit.provenance());
     assert_eq!(native_roots_cache::RootsCache::global().stats().loads, 1);
