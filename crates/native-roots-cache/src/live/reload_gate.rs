@@ -124,7 +124,7 @@ impl ReloadGate {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::test_support::{scratch_dir, settle};
+    use test_pki::{scratch_dir, settle};
 
     #[test]
     #[cfg_attr(miri, ignore = "real files: Miri isolates the file system")]

@@ -120,7 +120,7 @@ pub(crate) fn file_id(_metadata: &fs::Metadata) -> Option<(u64, u64)> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::test_support::{scratch_dir, settle};
+    use test_pki::{scratch_dir, settle};
 
     fn sig(dir: &Path, file: &Path) -> SourceSignature {
         SourceSignature::of_paths([file], [dir])
