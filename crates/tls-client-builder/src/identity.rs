@@ -7,7 +7,7 @@
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
@@ -19,7 +19,7 @@ use rustls::sign::CertifiedKey;
 
 use crate::error::Chain;
 use crate::identity_error::IdentityError;
-use crate::identity_source::{CheckedIdentity, IdentitySource, read};
+use crate::identity_source::{CheckedIdentity, Found, IdentitySource, read};
 use crate::identity_stats::{IdentityCounters, IdentityStats};
 use crate::utc::Utc;
 
@@ -66,7 +66,8 @@ struct Inner {
     in_use: ArcSwap<CheckedIdentity>,
     /// Advanced after each swap; session stores compare it with the value they were filled at.
     rotations: AtomicU64,
-    /// The debounce and the read that outlived its timeout; one check runs at a time.
+    /// The core's gate: the debounce, the read that outlived its timeout, the throttle of looks
+    /// started by refused handshakes, the expiry warnings given. One check runs at a time.
     checks: Mutex<ReloadGate>,
     /// Apart from `checks`, which a read holds up to its timeout: a health check never waits.
     last_error: ArcSwapOption<IdentityError>,
@@ -119,7 +120,13 @@ impl RotatingIdentity {
         let name = name.into();
         let mut checks = ReloadGate::new("client-identity-read");
         let signature = source.signature();
-        let first = read(&source, &provider, &mut checks).inspect_err(|err| {
+        let first = match read(&source, &provider, &mut checks) {
+            Ok(Found::Whole(first)) => Ok(first),
+            // No identity to keep using yet: a file being written fails the first read.
+            Ok(Found::BeingWritten(path, why)) => Err(IdentityError::read(&path, why)),
+            Err(err) => Err(err),
+        }
+        .inspect_err(|err| {
             log::warn!(
                 "client identity `{name}` from {source}: {}; {}",
                 Chain(err),
@@ -150,7 +157,8 @@ impl RotatingIdentity {
 
     /// The same identity, warned of when it comes within `ahead` of its end (7 days by default)
     /// and once more when it expires: a `warn` each, once per identity swapped in, at a look (a
-    /// check, such as a watcher's poll, a reload, or [`stats`](Self::stats)).
+    /// check, such as a watcher's poll, a reload, or [`stats`](Self::stats) unless a check is
+    /// under way: that check looks as it ends).
     #[must_use]
     pub fn with_expiry_warning(self, ahead: Duration) -> Self {
         self.inner().counters.set_window(ahead);
@@ -161,17 +169,19 @@ impl RotatingIdentity {
     /// With the `metrics` feature, it also sets the facade's days-to-expiry gauge (as each check
     /// does).
     pub fn stats(&self) -> IdentityStats {
-        self.look_at_expiry();
+        // The warnings are kept with the checks: a health check never waits for one under way.
+        self.look_at_expiry(self.try_lock_checks().as_deref_mut());
         self.inner()
             .counters
             .snapshot(self.rotations(), self.not_after())
     }
 
-    fn look_at_expiry(&self) {
+    /// Set the facade's gauge and, with the checks held (`gate`), give the expiry warning due.
+    fn look_at_expiry(&self, gate: Option<&mut ReloadGate>) {
         let inner = self.inner();
         inner
             .counters
-            .look(&inner.name, &inner.source, self.not_after());
+            .look(&inner.name, &inner.source, self.not_after(), gate);
     }
 
     fn inner(&self) -> &Inner {
@@ -213,16 +223,18 @@ impl RotatingIdentity {
     /// Read the source now, without waiting for a change to hold still, and swap in what it
     /// yields if that differs from the identity in use and passes every check.
     ///
-    /// Returns whether the identity rotated (`false` when the source yields the identity in use).
+    /// Returns whether the identity rotated (`false` when the source yields the identity in use,
+    /// or a file is still being written: a later check reads it).
     ///
     /// # Errors
     /// The [`IdentityError`] of the read or of a check (the identity in use stays, and the
     /// failure is logged at `warn`).
     pub fn reload(&self) -> Result<bool, IdentityError> {
-        let mut checks = self.lock_checks();
-        let reloaded = self.read_and_swap(&mut checks, self.inner().source.signature());
-        self.look_at_expiry();
-        reloaded
+        match self.look(When::Always) {
+            IdentityCheck::Rotated => Ok(true),
+            IdentityCheck::Unchanged | IdentityCheck::Pending => Ok(false),
+            IdentityCheck::Failed(err) => Err(err),
+        }
     }
 
     /// Look whether the identity changed, and rotate to it if so: one poll of what a
@@ -233,28 +245,7 @@ impl RotatingIdentity {
     /// across two calls, and a change that failed is not read again until the files change
     /// again. A callback is called at every check.
     pub fn check_for_changes(&self) -> IdentityCheck {
-        let check = self.check();
-        self.look_at_expiry();
-        check
-    }
-
-    fn check(&self) -> IdentityCheck {
-        let mut checks = self.lock_checks();
-        let signature = self.inner().source.signature();
-        if let Some(now) = &signature {
-            match checks.observe(now.clone()) {
-                Look::Changed => {}
-                Look::Pending => return IdentityCheck::Pending,
-                Look::Unchanged => return IdentityCheck::Unchanged,
-            }
-        }
-        match self.read_and_swap(&mut checks, signature) {
-            Ok(true) => IdentityCheck::Rotated,
-            Ok(false) => IdentityCheck::Unchanged,
-            // Still being written: the next look sees another signature, or the same one held.
-            Err(IdentityError::Changing { .. }) => IdentityCheck::Pending,
-            Err(err) => IdentityCheck::Failed(err),
-        }
+        self.look(When::Held)
     }
 
     /// Tell the identity that a handshake presenting it failed with `err`. When the server
@@ -265,10 +256,10 @@ impl RotatingIdentity {
     /// rules, not after a second look), and a callback is called. So a renewed identity already
     /// on disk is presented from the next handshake, without waiting for a watcher's poll.
     ///
-    /// At most one look a second per identity ([`IdentityStats::refusal_checks`] counts them); an
-    /// unchanged pair costs a `stat` of each file. Returns whether a look started. It is the
-    /// caller's to call (rustls tells a client of the server's alert only through the error):
-    /// not calling it turns this off.
+    /// At most one look a second per identity, and none while a check runs
+    /// ([`IdentityStats::refusal_checks`] counts them); an unchanged pair costs a `stat` of each
+    /// file. Returns whether a look started. It is the caller's to call (rustls tells a client of
+    /// the server's alert only through the error): not calling it turns this off.
     pub fn handshake_failed(&self, err: &rustls::Error) -> bool {
         use rustls::AlertDescription as Alert;
         let refused = matches!(
@@ -284,9 +275,18 @@ impl RotatingIdentity {
                     | Alert::CertificateRequired
             )
         );
-        if !refused || !self.inner().counters.start_refusal_check() {
+        if !refused {
             return false;
         }
+        // A check holding the gate is a look already under way.
+        let Some(mut gate) = self.try_lock_checks() else {
+            return false;
+        };
+        if !gate.try_look() {
+            return false;
+        }
+        drop(gate);
+        self.inner().counters.refusal_check_started();
         let identity = self.clone();
         let spawned = std::thread::Builder::new()
             .name("client-identity-check".into())
@@ -301,19 +301,24 @@ impl RotatingIdentity {
     /// refused one) was read, without waiting for the change to hold across a second look; a
     /// callback is called. For a caller with a reason to think the identity is out of date.
     pub fn check_now(&self) -> IdentityCheck {
-        let mut checks = self.lock_checks();
-        let signature = self.inner().source.signature();
-        if signature.as_ref().is_some_and(|now| checks.seen(now)) {
-            return IdentityCheck::Unchanged;
-        }
-        let check = match self.read_and_swap(&mut checks, signature) {
-            Ok(true) => IdentityCheck::Rotated,
-            Ok(false) => IdentityCheck::Unchanged,
-            Err(IdentityError::Changing { .. }) => IdentityCheck::Pending,
-            Err(err) => IdentityCheck::Failed(err),
+        self.look(When::Unseen)
+    }
+
+    /// One check: a look at the files, a read when `when` says, then the expiry warning due.
+    fn look(&self, when: When) -> IdentityCheck {
+        let inner = self.inner();
+        let mut gate = inner.checks.lock().unwrap_or_else(PoisonError::into_inner);
+        let signature = inner.source.signature();
+        let check = match (&signature, when) {
+            (Some(now), When::Held) => match gate.observe(now.clone()) {
+                Look::Changed => self.read_and_swap(&mut gate, signature),
+                Look::Pending => IdentityCheck::Pending,
+                Look::Unchanged => IdentityCheck::Unchanged,
+            },
+            (Some(now), When::Unseen) if gate.seen(now) => IdentityCheck::Unchanged,
+            _ => self.read_and_swap(&mut gate, signature),
         };
-        drop(checks);
-        self.look_at_expiry();
+        self.look_at_expiry(Some(&mut gate));
         check
     }
 
@@ -322,45 +327,55 @@ impl RotatingIdentity {
         Arc::new(IdentityResolver(self.clone()))
     }
 
-    fn lock_checks(&self) -> MutexGuard<'_, ReloadGate> {
-        self.inner()
-            .checks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// The checks' gate, unless a check holds it.
+    fn try_lock_checks(&self) -> Option<MutexGuard<'_, ReloadGate>> {
+        match self.inner().checks.try_lock() {
+            Ok(gate) => Some(gate),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
     }
 
     /// Read the source and swap in a new identity; `signature` is the files' look taken before
     /// the read.
     fn read_and_swap(
         &self,
-        checks: &mut ReloadGate,
+        gate: &mut ReloadGate,
         signature: Option<SourceSignature>,
-    ) -> Result<bool, IdentityError> {
+    ) -> IdentityCheck {
         let inner = self.inner();
-        let read = read(&inner.source, &inner.provider, checks);
-        let failed = read.as_ref().err().cloned();
-        inner.last_error.store(failed.map(Arc::new));
-        match &read {
-            // Still being written: neither in use nor refused; the next look reads it again.
-            Err(IdentityError::Changing { .. }) => {}
+        let new = match read(&inner.source, &inner.provider, gate) {
+            Ok(Found::Whole(new)) => new,
+            // Neither in use nor refused: the next look sees another signature, or the same one
+            // held, and reads it again.
+            Ok(Found::BeingWritten(path, why)) => {
+                log::debug!(
+                    "client identity `{}`: {} is being written ({why}); read again later",
+                    inner.name,
+                    path.display()
+                );
+                return IdentityCheck::Pending;
+            }
             Err(err) => {
-                checks.loaded(signature, false);
-                inner.counters.rejected(&inner.name, err);
+                gate.loaded(signature, false);
+                inner.counters.rejected(&inner.name, &err);
                 log::warn!(
                     "client identity `{}` from {}: {}; keeping the identity in use (valid until \
                      {}); {}",
                     inner.name,
                     inner.source,
-                    Chain(err),
+                    Chain(&err),
                     Utc(inner.in_use.load().not_after),
                     err.advice()
                 );
+                inner.last_error.store(Some(Arc::new(err.clone())));
+                return IdentityCheck::Failed(err);
             }
-            Ok(_) => checks.loaded(signature, true),
-        }
-        let new = read?;
+        };
+        gate.loaded(signature, true);
+        inner.last_error.store(None);
         if new.same_as(&inner.in_use.load()) {
-            return Ok(false);
+            return IdentityCheck::Unchanged;
         }
         let not_after = new.not_after;
         inner.in_use.store(Arc::new(new));
@@ -373,8 +388,18 @@ impl RotatingIdentity {
             inner.name,
             Utc(not_after)
         );
-        Ok(true)
+        IdentityCheck::Rotated
     }
+}
+
+/// When a check reads the source (a callback, which has no signature to look at: always).
+#[derive(Clone, Copy)]
+enum When {
+    /// Once a change of the files held still across two looks.
+    Held,
+    /// Once the files differ from those of the identity in use, or of the last refused one.
+    Unseen,
+    Always,
 }
 
 impl PartialEq for RotatingIdentity {

@@ -24,8 +24,11 @@ use crate::utc::Utc;
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IdentityError {
-    /// A file could not be read (missing, unreadable, not a regular file, or over 64 MiB). A
-    /// deleted file keeps the identity in use; putting it back is noticed like any other change.
+    /// A file could not be read (missing, unreadable, not a regular file, or over 64 MiB), or,
+    /// at the first read only, was being written (a source of kind `Interrupted`): later, that is
+    /// a pending change ([`IdentityCheck::Pending`](crate::IdentityCheck::Pending)), not a
+    /// failure. A deleted file keeps the identity in use; putting it back is noticed like any
+    /// other change.
     #[error("cannot read {}", .path.display())]
     #[non_exhaustive]
     Read {
@@ -104,15 +107,6 @@ pub enum IdentityError {
         source: Arc<rustls::Error>,
     },
 
-    /// A file changed while it was being read, or is empty and was written just now (it is
-    /// being rewritten); nothing was used, and a check takes it for a pending change.
-    #[error("{} is being rewritten", .path.display())]
-    #[non_exhaustive]
-    Changing {
-        /// The file.
-        path: PathBuf,
-    },
-
     /// The identity callback returned an error.
     #[error("the identity callback failed")]
     #[non_exhaustive]
@@ -138,13 +132,7 @@ pub enum IdentityError {
 }
 
 impl IdentityError {
-    /// A file that could not be read, or that was being rewritten (a torn read).
     pub(crate) fn read(path: &Path, source: io::Error) -> Self {
-        if source.kind() == io::ErrorKind::Interrupted {
-            return Self::Changing {
-                path: path.to_owned(),
-            };
-        }
         Self::Read {
             path: path.to_owned(),
             source: Arc::new(source),
@@ -170,6 +158,10 @@ impl IdentityError {
     /// end of the `warn` line logged when an identity is refused, and a tool's hint.
     pub fn advice(&self) -> &'static str {
         match self {
+            // Only a first read fails so: later, a file being written is a pending change.
+            Self::Read { source, .. } if source.kind() == io::ErrorKind::Interrupted => {
+                "it was being written; read it again once it holds still"
+            }
             Self::Read { .. } => "check the path and its permissions",
             Self::Pem { .. } | Self::Certificate { .. } => {
                 "write the certificate chain (leaf first) and one private key as PEM"
@@ -180,7 +172,6 @@ impl IdentityError {
                 "write the key and the certificate of the same pair; if one file was replaced \
                  before the other, the next check picks up both"
             }
-            Self::Changing { .. } => "the next check reads it again",
             Self::Callback { .. }
             | Self::Unfinished {
                 source: Unread::Panicked(_),
@@ -216,14 +207,11 @@ mod tests {
 
     // The messages of files are pinned by tests/it/identity_faults.rs.
     #[test]
-    fn a_callback_identity_is_named_and_a_torn_read_is_a_change() {
+    fn a_callback_identity_is_named() {
         let in_memory = IdentityError::certificate(None, 1);
         assert_eq!(
             in_memory.to_string(),
             "certificate #1 in the callback's identity does not parse"
         );
-        let torn = io::Error::new(io::ErrorKind::Interrupted, "it changed while it was read");
-        let err = IdentityError::read(Path::new("/c.pem"), torn);
-        assert_eq!(err.to_string(), "/c.pem is being rewritten");
     }
 }

@@ -9,12 +9,12 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use native_roots_cache::{ReloadGate, ReportedCertificate, SourceSignature};
-use rustls::InconsistentKeys;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
@@ -229,25 +229,39 @@ impl CheckedIdentity {
     }
 }
 
+/// What one read of the source found.
+pub(crate) enum Found {
+    /// An identity that passed every check.
+    Whole(CheckedIdentity),
+    /// A file changed during the read, or is empty and was written just now: it is being
+    /// written (the core's torn read, and why). Neither usable nor refused: read it again later.
+    BeingWritten(PathBuf, io::Error),
+}
+
 /// Read `source` once and check what it yields, with `reads`' bounded read (see the module docs).
 pub(crate) fn read(
     source: &IdentitySource,
     provider: &Arc<CryptoProvider>,
     reads: &mut ReloadGate,
-) -> Result<CheckedIdentity, IdentityError> {
+) -> Result<Found, IdentityError> {
     let (kind, provider, timeout) = (source.kind.clone(), Arc::clone(provider), source.timeout);
     reads
         .run(timeout, move || read_once(&kind, &provider))
         .map_err(|source| IdentityError::Unfinished { timeout, source })?
 }
 
-fn read_once(kind: &Kind, provider: &CryptoProvider) -> Result<CheckedIdentity, IdentityError> {
+fn read_once(kind: &Kind, provider: &CryptoProvider) -> Result<Found, IdentityError> {
     let (material, chain, key) = match kind {
         Kind::Files { chain, key } => {
-            let read = |path: &Path| {
-                ReloadGate::read_file(path).map_err(|err| IdentityError::read(path, err))
+            let read = |path: &PathBuf| ReloadGate::read_file(path).map_err(|e| (path.clone(), e));
+            let (chain_pem, key_pem) = match read(chain).and_then(|pem| Ok((pem, read(key)?))) {
+                Ok(pems) => pems,
+                // The core's torn read.
+                Err((path, err)) if err.kind() == io::ErrorKind::Interrupted => {
+                    return Ok(Found::BeingWritten(path, err));
+                }
+                Err((path, err)) => return Err(IdentityError::read(&path, err)),
             };
-            let (chain_pem, key_pem) = (read(chain)?, read(key)?);
             let (chain, key) = (Some(chain.as_path()), Some(key.as_path()));
             (
                 IdentityMaterial::parse(&chain_pem, &key_pem, chain, key)?,
@@ -261,7 +275,7 @@ fn read_once(kind: &Kind, provider: &CryptoProvider) -> Result<CheckedIdentity, 
             (material, None, None)
         }
     };
-    check(material, chain, key, provider)
+    check(material, chain, key, provider).map(Found::Whole)
 }
 
 /// The checks of the module docs, in the order an operator would fix them.
@@ -290,31 +304,23 @@ fn check(
         let path = owned(chain_path);
         return Err(IdentityError::Expired { path, not_after });
     }
-    let signing_key = provider
-        .key_provider
-        .load_private_key(material.key.clone_key())
-        .map_err(|err| IdentityError::Key {
-            path: owned(key_path),
-            source: Arc::new(err),
-        })?;
-    let key = CertifiedKey::new(material.chain.clone(), signing_key);
-    match key.keys_match() {
-        Ok(()) => {}
-        // The provider's key cannot say its public key (a hardware key): nothing to compare.
-        Err(rustls::Error::InconsistentKeys(InconsistentKeys::Unknown)) => log::debug!(
-            "the client key from {} cannot be compared with its certificate",
-            key_path.map_or_else(|| "the callback".into(), |p| p.display().to_string())
-        ),
-        Err(err @ rustls::Error::InconsistentKeys(_)) => {
-            return Err(IdentityError::KeyMismatch {
+    // rustls loads the key and compares it with the leaf's, unless the provider's key cannot say
+    // its public key (a hardware key): nothing to compare then.
+    let key = CertifiedKey::from_der(material.chain.clone(), material.key.clone_key(), provider)
+        .map_err(|err| match err {
+            rustls::Error::InconsistentKeys(_) => IdentityError::KeyMismatch {
                 chain: owned(chain_path),
                 key: owned(key_path),
                 source: Arc::new(err),
-            });
-        }
-        // webpki could not parse the leaf that x509 decoding accepted.
-        Err(_) => return Err(IdentityError::certificate(chain_path, 0)),
-    }
+            },
+            // webpki could not parse the leaf that x509 decoding accepted.
+            rustls::Error::InvalidCertificate(_) => IdentityError::certificate(chain_path, 0),
+            // What the provider said of the key (rustls' error is open to new variants).
+            _ => IdentityError::Key {
+                path: owned(key_path),
+                source: Arc::new(err),
+            },
+        })?;
     Ok(CheckedIdentity {
         key: Arc::new(key),
         not_after,

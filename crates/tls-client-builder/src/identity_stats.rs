@@ -4,8 +4,9 @@
 
 use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
+
+use native_roots_cache::ReloadGate;
 
 use crate::identity_error::IdentityError;
 use crate::meter;
@@ -53,15 +54,7 @@ impl IdentityStats {
 /// How long before its end the identity in use is warned of, by default.
 pub(crate) const DEFAULT_EXPIRY_WARNING: Duration = Duration::from_secs(7 * 86_400);
 
-/// Which warning the identity in use has had.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Stage {
-    None,
-    Window,
-    Expired,
-}
-
-/// The counters of one identity, and the expiry warnings it gave.
+/// The counters of one identity, and its warning window.
 #[derive(Debug)]
 pub(crate) struct IdentityCounters {
     read: AtomicU64,
@@ -69,17 +62,11 @@ pub(crate) struct IdentityCounters {
     expired: AtomicU64,
     callback: AtomicU64,
     unfinished: AtomicU64,
+    /// Looks started by refused handshakes.
+    refusal_checks: AtomicU64,
     /// How long before its end the identity in use is warned of, in seconds.
     window: AtomicU64,
-    /// The warning given for the identity ending at that time.
-    warned: Mutex<(SystemTime, Stage)>,
-    /// Looks started by refused handshakes, and when the last one started.
-    refusal_checks: AtomicU64,
-    last_refusal_check: Mutex<Option<Instant>>,
 }
-
-/// The least time between two looks started by refused handshakes, per identity.
-const REFUSAL_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 impl IdentityCounters {
     pub(crate) fn new() -> Self {
@@ -89,37 +76,27 @@ impl IdentityCounters {
             expired: AtomicU64::new(0),
             callback: AtomicU64::new(0),
             unfinished: AtomicU64::new(0),
-            window: AtomicU64::new(DEFAULT_EXPIRY_WARNING.as_secs()),
-            warned: Mutex::new((SystemTime::UNIX_EPOCH, Stage::None)),
             refusal_checks: AtomicU64::new(0),
-            last_refusal_check: Mutex::new(None),
+            window: AtomicU64::new(DEFAULT_EXPIRY_WARNING.as_secs()),
         }
     }
 
-    /// A handshake was refused: whether a look may start now (none started within the last
-    /// second), counted if so.
-    pub(crate) fn start_refusal_check(&self) -> bool {
-        let mut last = self
-            .last_refusal_check
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if last.is_some_and(|at| at.elapsed() < REFUSAL_CHECK_INTERVAL) {
-            return false;
-        }
-        *last = Some(Instant::now());
+    /// A refused handshake started a look.
+    pub(crate) fn refusal_check_started(&self) {
         self.refusal_checks.fetch_add(1, Ordering::Relaxed);
-        true
     }
 
-    /// A reload of identity `name` was refused with `err` (one still being written is not).
+    /// A reload of identity `name` was refused with `err`.
     pub(crate) fn rejected(&self, name: &str, err: &IdentityError) {
         let (counter, reason) = match err {
             IdentityError::Read { .. } => (&self.read, "read"),
+            IdentityError::Pem { .. }
+            | IdentityError::Certificate { .. }
+            | IdentityError::Key { .. }
+            | IdentityError::KeyMismatch { .. } => (&self.invalid, "invalid"),
             IdentityError::Expired { .. } => (&self.expired, "expired"),
             IdentityError::Callback { .. } => (&self.callback, "callback"),
             IdentityError::Unfinished { .. } => (&self.unfinished, "unfinished"),
-            IdentityError::Changing { .. } => return,
-            _ => (&self.invalid, "invalid"),
         };
         counter.fetch_add(1, Ordering::Relaxed);
         meter::identity_rejected(name, reason);
@@ -143,37 +120,26 @@ impl IdentityCounters {
         self.window.store(ahead.as_secs(), Ordering::Relaxed);
     }
 
-    /// Look at the identity in use (`name` from `source`, ending at `not_after`): warn once when
-    /// it enters the window and once when it expires; set the facade's gauge.
-    pub(crate) fn look(&self, name: &str, source: &dyn Display, not_after: SystemTime) {
+    /// Look at the identity in use (`name` from `source`, ending at `not_after`): set the
+    /// facade's gauge and, with the checks' `gate` (which keeps the stages), give the warning due.
+    pub(crate) fn look(
+        &self,
+        name: &str,
+        source: &dyn Display,
+        not_after: SystemTime,
+        gate: Option<&mut ReloadGate>,
+    ) {
         meter::identity_expiry(name, not_after);
-        let now = SystemTime::now();
         let window = Duration::from_secs(self.window.load(Ordering::Relaxed));
-        let stage = if not_after <= now {
-            Stage::Expired
-        } else if not_after <= now + window {
-            Stage::Window
-        } else {
-            Stage::None
-        };
-        let mut warned = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
-        if warned.0 != not_after {
-            // Another identity is in use: its warnings start afresh.
-            *warned = (not_after, Stage::None);
-        }
-        if stage <= warned.1 {
-            return;
-        }
-        warned.1 = stage;
-        drop(warned);
-        match stage {
-            Stage::Expired => log::warn!(
+        match gate.and_then(|gate| gate.expiry_warning(not_after, window)) {
+            None => {}
+            Some(Duration::ZERO) => log::warn!(
                 "client identity `{name}` from {source} expired at {}; servers that check client \
                  certificates refuse it: write a renewed certificate and key over the files (a \
                  watched identity picks them up)",
                 Utc(not_after)
             ),
-            _ => log::warn!(
+            Some(_) => log::warn!(
                 "client identity `{name}` from {source} expires within {}, at {}: renew it before \
                  then (an expired replacement is refused, and this one stays in use)",
                 Span(window),
