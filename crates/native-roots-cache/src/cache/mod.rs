@@ -16,16 +16,16 @@ pub(crate) mod changes;
 mod check;
 pub(crate) mod debounce;
 pub(crate) mod expiry;
+pub(crate) mod failure_streak;
 #[cfg(not(loom))]
 pub(crate) mod global;
 mod heal;
 mod memo;
-pub(crate) mod notify;
 mod reload;
 pub(crate) mod stats;
-pub(crate) mod streak;
 pub(crate) mod throttle;
 mod wait;
+pub(crate) mod waiters;
 
 use std::sync::{Arc, PoisonError};
 use std::time::{Instant, SystemTime};
@@ -34,10 +34,10 @@ use rustls::RootCertStore;
 
 use crate::cache::debounce::Debounce;
 use crate::cache::expiry::ExpiryWatch;
-use crate::cache::notify::Notifier;
+use crate::cache::failure_streak::Streak;
 use crate::cache::stats::{Counters, RootsStats};
-use crate::cache::streak::Streak;
 use crate::cache::throttle::Throttle;
+use crate::cache::waiters::Notifier;
 use crate::load::error::NativeRootsError;
 use crate::load::policy::{LoadPolicy, Sleeper};
 use crate::load::report::LoadReport;

@@ -288,8 +288,8 @@ fn a_deadline_names_the_path_the_loader_is_stuck_in() {
     let (release, blocked) = mpsc::channel::<()>();
     let blocked = Mutex::new(blocked);
     let fake = Fake::new(move |_| {
-        crate::source::progress::reading(std::path::Path::new("/etc/ssl/certs/a.pem"));
-        crate::source::progress::reading(std::path::Path::new("/mnt/dead-nfs/ca.pem"));
+        crate::source::read_progress::reading(std::path::Path::new("/etc/ssl/certs/a.pem"));
+        crate::source::read_progress::reading(std::path::Path::new("/mnt/dead-nfs/ca.pem"));
         let _ = blocked.lock().unwrap().recv();
         good()
     });

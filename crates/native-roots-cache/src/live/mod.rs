@@ -4,5 +4,5 @@
 //! layers below.
 
 pub(crate) mod reload_gate;
-pub(crate) mod watch;
 pub(crate) mod watched;
+pub(crate) mod watcher;

@@ -11,7 +11,7 @@ use crate::cache::debounce::{Debounce, Look};
 use crate::cache::expiry::ExpiryWarnings;
 use crate::cache::throttle::Throttle;
 use crate::load::bounded_job::{self, Unread};
-use crate::source::progress::Progress;
+use crate::source::read_progress::Progress;
 use crate::source::settled;
 use crate::source::signature::SourceSignature;
 

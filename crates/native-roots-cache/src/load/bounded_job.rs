@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::source::progress::{Progress, Tracking};
+use crate::source::read_progress::{Progress, Tracking};
 
 /// Why a bounded read did not finish: only failures (what a look at the files found, the
 /// normal outcomes, is a [`Look`](crate::Look)).

@@ -13,7 +13,7 @@ use crate::load::error::NativeRootsError;
 use crate::load::load;
 use crate::load::policy::{LoadPolicy, Sleeper};
 use crate::load::report::LoadReport;
-use crate::source::progress::Progress;
+use crate::source::read_progress::Progress;
 use crate::source::{TrustOrigin, TrustSource};
 use crate::sync::Mutex;
 

@@ -28,7 +28,7 @@ use rustls::pki_types::pem::{self, PemObject};
 use crate::source::certificate::{CertificateLocation, ReportedCertificate};
 use crate::source::os_error::io_error;
 use crate::source::pem_error::{cut_short, pem_error};
-use crate::source::progress;
+use crate::source::read_progress;
 use crate::source::settled::{
     FileRead, RACY_WINDOW, Unsettled, WRITER_WINDOW, changed, read_whole, settled_metadata,
     special_kind, young,
@@ -233,7 +233,7 @@ impl Reader {
             ));
             return;
         }
-        progress::reading(file);
+        read_progress::reading(file);
         let metadata = fs::metadata(file);
         self.signature
             .record(file, metadata.as_ref().map_err(io::Error::kind));
@@ -276,7 +276,7 @@ impl Reader {
     }
 
     fn dir(&mut self, dir: &Path) {
-        progress::reading(dir);
+        read_progress::reading(dir);
         let before = settled_metadata(dir, fs::metadata(dir));
         self.signature
             .record(dir, before.as_ref().map_err(Unsettled::kind));
@@ -351,7 +351,7 @@ impl Reader {
     /// names the file. `false` when the file is empty, and so was not opened. `metadata` is the
     /// look the caller just took of `path`.
     fn pem_file(&mut self, path: &Path, metadata: fs::Metadata) -> bool {
-        progress::reading(path);
+        read_progress::reading(path);
         let (bytes, metadata) = match read_whole(path, metadata) {
             Ok(FileRead::Whole(bytes, metadata)) => (bytes, metadata),
             Ok(FileRead::Empty) => {

@@ -11,7 +11,7 @@ pub(crate) mod files;
 pub(crate) mod os_error;
 pub(crate) mod pem_error;
 pub(crate) mod platform;
-pub(crate) mod progress;
+pub(crate) mod read_progress;
 pub(crate) mod settled;
 pub(crate) mod signature;
 

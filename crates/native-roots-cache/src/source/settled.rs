@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::source::SourceError;
 use crate::source::os_error::io_error;
-use crate::source::progress;
+use crate::source::read_progress;
 use crate::source::signature::file_id;
 
 /// A file modified this recently may still be being written: file systems with coarse timestamps
@@ -134,7 +134,7 @@ pub(super) fn read_whole(path: &Path, known: fs::Metadata) -> Result<FileRead, U
 /// The bytes of the regular file `path`, read by [`read_whole`]'s rules, for a reader of
 /// another crate (see [`ReloadGate::read_file`](crate::ReloadGate::read_file)).
 pub(crate) fn read_settled(path: &Path) -> io::Result<Vec<u8>> {
-    progress::reading(path);
+    read_progress::reading(path);
     let metadata = fs::metadata(path)?;
     if !metadata.is_file() {
         let what = special_kind(&metadata.file_type()).unwrap_or("a directory");
