@@ -71,7 +71,7 @@ struct Inner {
     checks: Mutex<ReloadGate>,
     /// Apart from `checks`, which a read holds up to its timeout: a health check never waits.
     last_error: ArcSwapOption<IdentityError>,
-    /// Refused reloads by reason, and the expiry warnings given.
+    /// Refused reloads by reason, looks started by refused handshakes, the warning window.
     counters: IdentityCounters,
 }
 
@@ -82,7 +82,7 @@ pub enum IdentityCheck {
     /// The files look as they did when the identity in use was read, or the callback answered it.
     Unchanged,
     /// The files changed since the last look: the change must hold still until the next check
-    /// before it is read (a pair being written is not read half-way).
+    /// before it is read; or a read found a file still being written (never read half-way).
     Pending,
     /// A new identity passed every check and is in use; the session stores of the configs
     /// presenting it are emptied.

@@ -215,17 +215,18 @@ impl fmt::Debug for IdentityMaterial {
 
 /// An identity that passed every check, ready to be swapped in.
 pub(crate) struct CheckedIdentity {
+    /// The chain and the key loaded by the provider.
     pub(crate) key: Arc<CertifiedKey>,
     pub(crate) not_after: SystemTime,
-    material: IdentityMaterial,
+    /// The key as read, to compare.
+    key_der: PrivateKeyDer<'static>,
 }
 
 impl CheckedIdentity {
     /// Whether `other` holds the same chain and key (a touched file, a callback answering the
     /// same): no rotation then.
     pub(crate) fn same_as(&self, other: &Self) -> bool {
-        let (a, b) = (&self.material, &other.material);
-        a.chain == b.chain && a.key == b.key
+        self.key.cert == other.key.cert && self.key_der == other.key_der
     }
 }
 
@@ -306,8 +307,8 @@ fn check(
     }
     // rustls loads the key and compares it with the leaf's, unless the provider's key cannot say
     // its public key (a hardware key): nothing to compare then.
-    let key = CertifiedKey::from_der(material.chain.clone(), material.key.clone_key(), provider)
-        .map_err(|err| match err {
+    let key = CertifiedKey::from_der(material.chain, material.key.clone_key(), provider).map_err(
+        |err| match err {
             rustls::Error::InconsistentKeys(_) => IdentityError::KeyMismatch {
                 chain: owned(chain_path),
                 key: owned(key_path),
@@ -320,11 +321,12 @@ fn check(
                 path: owned(key_path),
                 source: Arc::new(err),
             },
-        })?;
+        },
+    )?;
     Ok(CheckedIdentity {
         key: Arc::new(key),
         not_after,
-        material,
+        key_der: material.key,
     })
 }
 

@@ -1,6 +1,7 @@
 //! What a [`RotatingIdentity`](crate::RotatingIdentity) counts ([`IdentityStats`]), and the
 //! warnings it gives as its end nears: a `warn` when the identity in use enters its window (7 days
-//! by default), and one more when it expires, each once per identity swapped in.
+//! by default), and one more when it expires, each once per identity swapped in (the stages are
+//! the core's, kept by the identity's [`ReloadGate`]).
 
 use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering};
