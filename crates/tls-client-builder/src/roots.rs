@@ -93,7 +93,10 @@ pub(crate) mod sealed {
         }
 
         fn is_process_roots(&self) -> bool {
-            std::ptr::addr_eq(self as *const Self, RootsCache::global() as *const RootsCache)
+            std::ptr::addr_eq(
+                self as *const Self,
+                RootsCache::global() as *const RootsCache,
+            )
         }
     }
 

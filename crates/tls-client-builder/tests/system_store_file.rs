@@ -122,7 +122,10 @@ fn process_roots_given_explicitly_are_the_default() {
     system_ca();
     let native = UpstreamTls::builder(Trust::Native).build();
     let default = cache().get_built(&native).unwrap();
-    let explicit = cache().with_roots(native_roots_cache::RootsCache::global()).get_built(&native).unwrap();
+    let explicit = cache()
+        .with_roots(native_roots_cache::RootsCache::global())
+        .get_built(&native)
+        .unwrap();
     // Two caches, two configs, but built from the one process-wide store.
     assert_eq!(default.provenance(), explicit.provenance());
     assert_eq!(native_roots_cache::RootsCache::global().stats().loads, 1);

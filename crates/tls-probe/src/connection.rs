@@ -84,7 +84,7 @@ impl ErrorView {
     /// The trust store's `err` (kind `trust_store`): its one-line `Display`, its causes and its
     /// advice.
     pub(crate) fn roots_error(err: &NativeRootsError) -> Self {
-        Self::library("trust_store", err.to_string(), err, err.advice())
+        Self::library("trust_store", err.to_string(), err, &err.advice())
     }
 
     /// A library's `err`, said in `message`, with its causes and `advice`.
