@@ -79,6 +79,42 @@ impl Ca {
         })
     }
 
+    /// A server certificate for `localhost` and 127.0.0.1 with the serial number `serial`, the
+    /// number a CRL of this CA revokes it by.
+    pub fn server_leaf_serial(&self, serial: u64) -> Leaf {
+        self.issue_with(&LOCALHOST, ExtendedKeyUsagePurpose::ServerAuth, |params| {
+            params.serial_number = Some(serial.into());
+        })
+    }
+
+    /// A CRL of this CA revoking `revoked` (serial numbers, for key compromise), issued an hour
+    /// ago, its next update at `next_update`, numbered `number`.
+    pub fn crl(&self, number: u64, revoked: &[u64], next_update: std::time::SystemTime) -> Crl {
+        let now = std::time::SystemTime::now();
+        let this_update = now - std::time::Duration::from_secs(3600);
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: this_update.into(),
+            next_update: next_update.into(),
+            crl_number: number.into(),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|serial| rcgen::RevokedCertParams {
+                    serial_number: (*serial).into(),
+                    revocation_time: this_update.into(),
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        let crl = params.signed_by(&self.cert, &self.key).unwrap();
+        Crl {
+            pem: crl.pem().unwrap(),
+            der: crl.der().clone(),
+        }
+    }
+
     /// A certificate for `names` (the first is its common name) with the given purpose.
     pub fn issue(&self, names: &[&str], purpose: ExtendedKeyUsagePurpose) -> Leaf {
         self.issue_with(names, purpose, |_| {})
@@ -107,6 +143,15 @@ impl Ca {
             key_der: key.serialize_der(),
         }
     }
+}
+
+/// A certificate revocation list, as DER and as PEM (an `X509 CRL` section).
+#[derive(Clone)]
+pub struct Crl {
+    /// The CRL as DER.
+    pub der: rustls::pki_types::CertificateRevocationListDer<'static>,
+    /// The CRL as PEM.
+    pub pem: String,
 }
 
 /// A certificate chain and its key.

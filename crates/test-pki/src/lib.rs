@@ -14,7 +14,7 @@ pub mod metrics;
 mod server;
 mod source;
 
-pub use ca::{Ca, Leaf};
+pub use ca::{Ca, Crl, Leaf};
 pub use child::{ChildRun, alone, rerun_without_cert_variables, spawn_runner, wait_bounded};
 pub use files::{ScratchDir, fresh_dir, replace_file, scratch_dir, settle, write_settled};
 pub use server::{

@@ -21,7 +21,7 @@ use rustls::crypto::CryptoProvider;
 use crate::error::BuildError;
 use crate::meter;
 use crate::provider;
-use crate::roots::{NativeRoots, current_generation};
+use crate::roots::{NativeRoots, upstream_generation};
 use crate::session::LazySessionStore;
 use crate::settings::SessionResumption;
 use crate::shards::Shards;
@@ -350,11 +350,7 @@ impl Shared {
         upstream: &UpstreamTls,
         answer: impl Fn(&Arc<BuiltConfig>) -> R,
     ) -> Result<R, BuildError> {
-        let generation = if upstream.trust().uses_native() {
-            current_generation(self.trust.roots())
-        } else {
-            0
-        };
+        let generation = upstream_generation(upstream, self.trust.roots());
         // Fast path: a built, current entry, answered under the shard's read lock.
         let found = self.entries.read(upstream, |slot| {
             let slot = slot?;

@@ -130,6 +130,16 @@ pub enum BuildError {
         source: VerifierBuilderError,
     },
 
+    /// Revocation checking was asked of `Trust::Platform` where the operating system verifies
+    /// each handshake (macOS, Windows, iOS, Android): it checks revocation itself, with its own
+    /// sources, and takes no CRLs from us.
+    #[error("{trust} checks revocation itself on this operating system: it takes no CRLs")]
+    #[non_exhaustive]
+    RevocationByTheOs {
+        /// The trust choice of the upstream key.
+        trust: Trust,
+    },
+
     /// No crypto provider was chosen: the crate was built without the `ring` and `aws-lc-rs`
     /// features and no process-wide default provider is installed.
     ///
@@ -195,7 +205,11 @@ impl BuildError {
             Self::Versions { .. } => {
                 "choose other versions, or a provider with cipher suites for them"
             }
-            Self::Verifier { .. } => "check the anchors of the trust set",
+            Self::Verifier { .. } => "check the anchors and the CRLs of the trust set",
+            Self::RevocationByTheOs { .. } => {
+                "leave revocation to the operating system (drop `revocation` from the upstream \
+                 key), or use `Trust::Native` to apply your CRLs"
+            }
             Self::NoProvider => {
                 "enable the `ring` or `aws-lc-rs` feature of tls-client-builder, install a \
                  process default with `CryptoProvider::install_default`, or use \
@@ -245,6 +259,17 @@ impl BuildError {
 
     pub(crate) fn versions(versions: TlsVersions, source: rustls::Error) -> Self {
         Self::Versions { versions, source }
+    }
+
+    #[cfg_attr(
+        not(all(
+            feature = "platform-verifier",
+            any(target_vendor = "apple", windows, target_os = "android")
+        )),
+        allow(dead_code)
+    )]
+    pub(crate) fn revocation_by_the_os(trust: Trust) -> Self {
+        Self::RevocationByTheOs { trust }
     }
 
     pub(crate) fn verifier(trust: Trust, source: VerifierBuilderError) -> Self {

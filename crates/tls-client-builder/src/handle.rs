@@ -26,6 +26,7 @@ use rustls::ClientConfig;
 
 use crate::cache::{BuiltConfig, ClientConfigCache, Shared};
 use crate::error::{BuildError, Chain};
+use crate::crl::Crls;
 use crate::roots::NativeRoots;
 use crate::upstream::UpstreamTls;
 
@@ -78,6 +79,8 @@ fn next_stamp() -> u64 {
 pub struct ConfigHandle {
     /// The native roots whose generation decides a rebuild.
     roots: Roots,
+    /// The CRLs whose generation decides a rebuild too, when the trust set checks revocation.
+    crls: Option<Crls>,
     /// The roots' generation `current` was built for.
     generation: AtomicU64,
     /// Changes with `current`; the key of the remembered pairs.
@@ -135,9 +138,13 @@ impl ConfigHandle {
         } else {
             Roots::Given(Arc::clone(shared.roots()))
         };
+        let crls = upstream
+            .revocation()
+            .map(|revocation| revocation.crls().clone());
         let stamp = next_stamp();
         Self {
             roots,
+            crls,
             generation: AtomicU64::new(built.generation()),
             stamp: AtomicU64::new(stamp),
             // The remainder is below `SLOTS`: no truncation.
@@ -194,9 +201,18 @@ impl ConfigHandle {
 
     #[inline]
     fn is_stale(&self) -> bool {
-        self.roots
-            .generation()
-            .is_some_and(|roots| roots > self.generation.load(Ordering::Acquire))
+        self.inputs_generation()
+            .is_some_and(|now| now > self.generation.load(Ordering::Acquire))
+    }
+
+    /// The generation of what the config is built from and may change: the native roots' plus
+    /// the CRLs' (as the cache adds them); `None` when neither is read.
+    #[inline]
+    fn inputs_generation(&self) -> Option<u64> {
+        match (self.roots.generation(), &self.crls) {
+            (native, None) => native,
+            (native, Some(crls)) => Some(native.unwrap_or(0) + crls.generation()),
+        }
     }
 
     /// Read `current` and remember it on this thread under `stamp` (read before it, so that
@@ -242,11 +258,11 @@ impl ConfigHandle {
     /// answers with the config it has. Logged with its causes and advice, which the error holds.
     #[cold]
     fn keep_after_failure(&self, err: &BuildError) {
-        let Some(generation) = self.roots.generation() else {
+        let Some(generation) = self.inputs_generation() else {
             return;
         };
         log::error!(
-            "the config for {} could not be rebuilt for native-roots generation {generation}; \
+            "the config for {} could not be rebuilt for trust generation {generation}; \
              keeping the one built for generation {}: {}; {}",
             self.upstream,
             self.generation.load(Ordering::Relaxed),

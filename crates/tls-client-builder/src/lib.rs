@@ -5,6 +5,7 @@
 #![warn(clippy::exhaustive_enums, clippy::exhaustive_structs)]
 
 mod cache;
+mod crl;
 mod error;
 mod handle;
 mod hasher;
@@ -18,6 +19,7 @@ mod pem;
 #[cfg(feature = "platform-verifier")]
 mod platform;
 mod provider;
+mod revocation;
 mod roots;
 mod session;
 mod settings;
@@ -27,12 +29,14 @@ mod upstream;
 mod utc;
 
 pub use cache::{BuiltConfig, CacheStats, ClientConfigCache, DEFAULT_MAX_ENTRIES};
+pub use crl::{CrlCheck, CrlError, CrlInfo, CrlSource, Crls};
 pub use error::BuildError;
 pub use handle::ConfigHandle;
 pub use identity::{IdentityCheck, RotatingIdentity};
 pub use identity_error::IdentityError;
 pub use identity_source::{IdentityMaterial, IdentitySource};
 pub use identity_stats::IdentityStats;
+pub use revocation::Revocation;
 pub use roots::NativeRoots;
 pub use settings::{SessionResumption, TlsVersions, Trust};
 pub use trust::TrustProvenance;

@@ -40,6 +40,21 @@ pub trait NativeRoots: Send + Sync + sealed::Sealed {}
 
 impl<T: sealed::Sealed + ?Sized> NativeRoots for T {}
 
+/// The generation of `upstream`'s inputs that change while the process runs, read before them:
+/// the native roots' (when its trust reads them) plus its CRLs' (when it checks revocation).
+/// Both only advance, so their sum advances exactly when either does.
+pub(crate) fn upstream_generation(upstream: &crate::UpstreamTls, roots: &dyn NativeRoots) -> u64 {
+    let native = if upstream.trust().uses_native() {
+        current_generation(roots)
+    } else {
+        0
+    };
+    native
+        + upstream
+            .revocation()
+            .map_or(0, |revocation| revocation.crls().generation())
+}
+
 /// The generation to tag a new build with, read before the store.
 ///
 /// Before the first load the generation is 0 and would advance as soon as the build loads the

@@ -23,6 +23,7 @@ use crate::error::BuildError;
 use crate::hasher::BuildPrehashed;
 use crate::issuer_check::{CheckingVerifier, IssuerCheck};
 use crate::roots::NativeRoots;
+use crate::revocation::Revocation;
 use crate::settings::Trust;
 use crate::upstream::UpstreamTls;
 
@@ -206,12 +207,14 @@ struct TrustSlot {
     entry: OnceLock<Result<Arc<TrustEntry>, BuildError>>,
 }
 
-/// Trust choice plus extra anchors: the part of an upstream key that decides the verifier.
+/// Trust choice, extra anchors and revocation: the part of an upstream key that decides the
+/// verifier.
 #[derive(Clone)]
 struct TrustKey {
     hash: u64,
     trust: Trust,
     anchors: Arc<[CertificateDer<'static>]>,
+    revocation: Option<Revocation>,
 }
 
 impl TrustKey {
@@ -220,6 +223,7 @@ impl TrustKey {
             hash: upstream.trust_hash(),
             trust: upstream.trust(),
             anchors: Arc::clone(upstream.extra_anchors_arc()),
+            revocation: upstream.revocation().cloned(),
         }
     }
 }
@@ -229,6 +233,7 @@ impl PartialEq for TrustKey {
         self.hash == other.hash
             && self.trust == other.trust
             && (Arc::ptr_eq(&self.anchors, &other.anchors) || self.anchors == other.anchors)
+            && self.revocation == other.revocation
     }
 }
 
@@ -314,12 +319,12 @@ impl TrustSets {
         upstream: &UpstreamTls,
         generation: u64,
     ) -> Result<Arc<TrustEntry>, BuildError> {
-        let uses_native = upstream.trust().uses_native();
+        let follows = upstream.follows_changes();
         let key = TrustKey::of(upstream);
         let slot = {
             let mut sets = self.sets.lock().unwrap_or_else(PoisonError::into_inner);
             match sets.get(&key) {
-                Some(slot) if !uses_native || slot.generation >= generation => Arc::clone(slot),
+                Some(slot) if !follows || slot.generation >= generation => Arc::clone(slot),
                 _ => {
                     let slot = Arc::new(TrustSlot {
                         generation,
@@ -364,11 +369,19 @@ impl TrustSets {
 
     fn build(&self, upstream: &UpstreamTls, generation: u64) -> Result<TrustEntry, BuildError> {
         let extra = upstream.extra_anchors();
+        // The slot's generation adds the CRLs' to the native roots'; provenance names the roots'.
+        let generation = match upstream.revocation() {
+            Some(_) => self.roots.generation(),
+            None => generation,
+        };
         #[cfg(all(
             feature = "platform-verifier",
             any(target_vendor = "apple", windows, target_os = "android")
         ))]
         if upstream.trust() == Trust::Platform {
+            if upstream.revocation().is_some() {
+                return Err(BuildError::revocation_by_the_os(upstream.trust()));
+            }
             return Ok(TrustEntry {
                 verifier: crate::platform::os_verifier(Arc::clone(&self.provider), extra)?,
                 provenance: TrustProvenance::Platform {
@@ -428,9 +441,12 @@ impl TrustSets {
             Trust::Platform => self.platform(generation, extra.len())?,
         };
         let roots = with_extra_anchors(base, extra)?;
-        let webpki = WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&self.provider))
-            .build()
-            .map_err(|err| BuildError::verifier(upstream.trust(), err))?;
+        let webpki = match upstream.revocation() {
+            Some(revocation) => crate::crl::verifier(revocation, roots, &self.provider, upstream),
+            None => WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&self.provider))
+                .build(),
+        }
+        .map_err(|err| BuildError::verifier(upstream.trust(), err))?;
         // Only the native roots can learn a new CA while the process runs.
         let verifier: Arc<dyn ServerCertVerifier> = match provenance {
             TrustProvenance::Native { .. } => Arc::new(CheckingVerifier::new(

@@ -18,6 +18,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use crate::error::BuildError;
 use crate::identity::RotatingIdentity;
 use crate::pem::{self, OtherHalf};
+use crate::revocation::Revocation;
 use crate::settings::{SessionResumption, TlsVersions, Trust};
 
 /// A client identity for mTLS: fixed bytes, or a [`RotatingIdentity`] named by its stable key.
@@ -95,6 +96,7 @@ struct Fields {
     identity: Option<ClientIdentity>,
     sni: bool,
     resumption: SessionResumption,
+    revocation: Option<Revocation>,
 }
 
 #[derive(Debug)]
@@ -137,6 +139,7 @@ impl UpstreamTls {
                 identity: None,
                 sni: true,
                 resumption: SessionResumption::default(),
+                revocation: None,
             },
             extra_anchors: Vec::new(),
         }
@@ -197,6 +200,17 @@ impl UpstreamTls {
         })
     }
 
+    /// The revocation checking of its trust set, if any.
+    pub fn revocation(&self) -> Option<&Revocation> {
+        self.inner.fields.revocation.as_ref()
+    }
+
+    /// Whether its configs follow a changing input (the native roots, or CRLs), and so carry a
+    /// generation to compare.
+    pub(crate) fn follows_changes(&self) -> bool {
+        self.trust().uses_native() || self.revocation().is_some()
+    }
+
     pub(crate) fn extra_anchors_arc(&self) -> &Arc<[CertificateDer<'static>]> {
         &self.inner.fields.extra_anchors
     }
@@ -238,6 +252,7 @@ impl fmt::Debug for UpstreamTls {
             .field("identity", &fields.identity)
             .field("sni", &fields.sni)
             .field("resumption", &fields.resumption)
+            .field("revocation", &fields.revocation)
             .finish()
     }
 }
@@ -268,9 +283,13 @@ impl fmt::Display for UpstreamTls {
         }
         write!(f, ", sni={}", if fields.sni { "on" } else { "off" })?;
         match fields.resumption {
-            SessionResumption::InMemory { sessions } => write!(f, ", resumption={sessions}"),
-            SessionResumption::Off => f.write_str(", resumption=off"),
+            SessionResumption::InMemory { sessions } => write!(f, ", resumption={sessions}")?,
+            SessionResumption::Off => f.write_str(", resumption=off")?,
         }
+        if let Some(revocation) = &fields.revocation {
+            write!(f, ", crls={}", revocation.crls().source())?;
+        }
+        Ok(())
     }
 }
 
@@ -377,12 +396,18 @@ impl UpstreamTlsBuilder {
         self
     }
 
+    /// Check revocation with `revocation`'s CRLs and policies (see [`Revocation`]).
+    pub fn revocation(mut self, revocation: Revocation) -> Self {
+        self.fields.revocation = Some(revocation);
+        self
+    }
+
     /// The upstream key, with its hashes computed once.
     pub fn build(self) -> UpstreamTls {
         let mut fields = self.fields;
         fields.extra_anchors = self.extra_anchors.into();
         let hash = keyed_hash(&fields);
-        let trust_hash = keyed_hash(&(fields.trust, &fields.extra_anchors));
+        let trust_hash = keyed_hash(&(fields.trust, &fields.extra_anchors, &fields.revocation));
         UpstreamTls {
             inner: Arc::new(Inner {
                 hash,

@@ -32,6 +32,26 @@ impl PlatformSource {
     pub const fn new() -> Self {
         Self
     }
+
+    /// The files this source reads now, as OpenSSL finds them: `SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` when either is set; otherwise, on Linux and the BSDs, the system bundle and
+    /// directory; `None` where the platform store is the operating system's API (macOS, Windows),
+    /// which has no files. For a reader of what else those files hold, such as the CRLs OpenSSL
+    /// keeps beside the certificates (`X509 CRL` sections in the bundle, `HASH.rN` files in the
+    /// directory).
+    pub fn files(&self) -> Option<PemFiles> {
+        env_files().or_else(system_files_if_any)
+    }
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+fn system_files_if_any() -> Option<PemFiles> {
+    Some(system_files())
+}
+
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn system_files_if_any() -> Option<PemFiles> {
+    None
 }
 
 const ENV_CERT_FILE: &str = "SSL_CERT_FILE";

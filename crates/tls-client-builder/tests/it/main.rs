@@ -17,6 +17,7 @@ mod identity_faults;
 mod identity_refused;
 mod live_trust;
 mod native_failure;
+mod revocation;
 mod roots;
 mod rotation;
 mod stats;
