@@ -25,8 +25,8 @@ use arc_swap::ArcSwap;
 use rustls::ClientConfig;
 
 use crate::cache::{BuiltConfig, ClientConfigCache, Shared};
-use crate::error::{BuildError, Chain};
 use crate::crl::Crls;
+use crate::error::{BuildError, Chain};
 use crate::roots::NativeRoots;
 use crate::upstream::UpstreamTls;
 
