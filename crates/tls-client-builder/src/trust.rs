@@ -22,8 +22,8 @@ use rustls::pki_types::CertificateDer;
 use crate::error::BuildError;
 use crate::hasher::BuildPrehashed;
 use crate::issuer_check::{CheckingVerifier, IssuerCheck};
-use crate::roots::NativeRoots;
 use crate::revocation::Revocation;
+use crate::roots::NativeRoots;
 use crate::settings::Trust;
 use crate::upstream::UpstreamTls;
 
