@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
@@ -81,13 +80,13 @@ impl IssuerCheck {
 /// `UnknownIssuer`, its errors given as a trust's rules give them (`Trust::Platform`'s).
 #[derive(Debug)]
 pub(crate) struct CheckingVerifier {
-    inner: Arc<WebPkiServerVerifier>,
+    inner: Arc<dyn ServerCertVerifier>,
     check: Arc<IssuerCheck>,
     error: fn(rustls::Error) -> rustls::Error,
 }
 
 impl CheckingVerifier {
-    pub(crate) fn new(inner: Arc<WebPkiServerVerifier>, check: Arc<IssuerCheck>) -> Self {
+    pub(crate) fn new(inner: Arc<dyn ServerCertVerifier>, check: Arc<IssuerCheck>) -> Self {
         Self {
             inner,
             check,

@@ -441,10 +441,11 @@ impl TrustSets {
             Trust::Platform => self.platform(generation, extra.len())?,
         };
         let roots = with_extra_anchors(base, extra)?;
-        let webpki = match upstream.revocation() {
+        let webpki: Arc<dyn ServerCertVerifier> = match upstream.revocation() {
             Some(revocation) => crate::crl::verifier(revocation, roots, &self.provider, upstream),
             None => WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&self.provider))
-                .build(),
+                .build()
+                .map(|webpki| webpki as Arc<dyn ServerCertVerifier>),
         }
         .map_err(|err| BuildError::verifier(upstream.trust(), err))?;
         // Only the native roots can learn a new CA while the process runs.

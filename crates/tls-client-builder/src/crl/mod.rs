@@ -10,6 +10,7 @@
 mod der;
 mod error;
 mod info;
+mod signatures;
 mod source;
 mod verifier;
 

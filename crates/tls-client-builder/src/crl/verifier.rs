@@ -3,17 +3,20 @@
 
 use std::sync::Arc;
 
-use rustls::RootCertStore;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{VerifierBuilderError, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::CertificateRevocationListDer;
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
 
 use crate::crl::der::CrlFacts;
+use crate::crl::signatures::{self, Lease};
 use crate::revocation::Revocation;
 use crate::upstream::UpstreamTls;
 
 /// A webpki verifier of `roots` applying `revocation`'s CRLs: rustls parses them once, here,
-/// and every config of the trust set shares the result.
+/// and every config of the trust set shares the result; each CRL's signature is verified once
+/// for the verifier's life, not at each handshake (see `signatures`).
 ///
 /// A CRL whose issuer is named like an anchor of `roots` but whose signature does not verify
 /// with any such anchor's key was signed by another CA: it is skipped, with a `warn`. One that
@@ -24,7 +27,12 @@ pub(crate) fn verifier(
     roots: Arc<RootCertStore>,
     provider: &Arc<CryptoProvider>,
     upstream: &UpstreamTls,
-) -> Result<Arc<WebPkiServerVerifier>, VerifierBuilderError> {
+) -> Result<Arc<dyn ServerCertVerifier>, VerifierBuilderError> {
+    let (algorithms, lease) = signatures::lend(provider.signature_verification_algorithms);
+    let provider = &Arc::new(CryptoProvider {
+        signature_verification_algorithms: algorithms,
+        ..CryptoProvider::clone(provider)
+    });
     let set = revocation.crls().current();
     let algorithms = provider.signature_verification_algorithms;
     let mut crls = Vec::with_capacity(set.crls.len());
@@ -47,7 +55,7 @@ pub(crate) fn verifier(
         }
         crls.push(crl.der.clone());
     }
-    match build(revocation, &roots, provider, crls.clone()) {
+    let inner = match build(revocation, &roots, provider, crls.clone()) {
         Err(VerifierBuilderError::InvalidCrl(_)) => {
             let usable = crls
                 .into_iter()
@@ -64,6 +72,58 @@ pub(crate) fn verifier(
             build(revocation, &roots, provider, usable)
         }
         built => built,
+    }?;
+    Ok(Arc::new(CrlVerifier {
+        inner,
+        _lease: lease,
+    }))
+}
+
+/// webpki's verifier of a trust set that applies CRLs, holding the lease of its remembering
+/// signature algorithms for as long as it lives.
+#[derive(Debug)]
+struct CrlVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    _lease: Lease,
+}
+
+impl ServerCertVerifier for CrlVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+
+    fn root_hint_subjects(&self) -> Option<&[DistinguishedName]> {
+        self.inner.root_hint_subjects()
     }
 }
 
