@@ -29,7 +29,7 @@ mod upstream;
 mod utc;
 
 pub use cache::{BuiltConfig, CacheStats, ClientConfigCache, DEFAULT_MAX_ENTRIES};
-pub use crl::{CrlCheck, CrlError, CrlInfo, CrlSource, Crls};
+pub use crl::{CrlCheck, CrlError, CrlInfo, CrlSource, CrlStats, Crls};
 pub use error::BuildError;
 pub use handle::ConfigHandle;
 pub use identity::{IdentityCheck, RotatingIdentity};

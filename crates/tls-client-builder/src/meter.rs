@@ -16,6 +16,9 @@ mod facade {
     const ROTATIONS: &str = "tls_client_identity_rotations_total";
     const REJECTED: &str = "tls_client_identity_rejected_reloads_total";
     const EXPIRY: &str = "tls_client_identity_expiry_days";
+    const CRLS: &str = "tls_client_crls";
+    const CRLS_EXPIRED: &str = "tls_client_crls_expired";
+    const CRL_REJECTED: &str = "tls_client_crl_rejected_reloads_total";
 
     /// A config was built: a first build, or a rebuild after the native roots changed.
     pub(crate) fn built(rebuild: bool) {
@@ -59,6 +62,22 @@ mod facade {
         } / 86_400.0;
         gauge!(EXPIRY, "identity" => identity.to_owned()).set(days);
     }
+
+    /// The CRLs in use from `source` and how many are past their next update.
+    pub(crate) fn crls(source: &str, crls: usize, expired: usize) {
+        describe_gauge!(CRLS, "CRLs in use");
+        describe_gauge!(CRLS_EXPIRED, "CRLs in use past their next update");
+        #[allow(clippy::cast_precision_loss)]
+        {
+            gauge!(CRLS, "source" => source.to_owned()).set(crls as f64);
+            gauge!(CRLS_EXPIRED, "source" => source.to_owned()).set(expired as f64);
+        }
+    }
+
+    pub(crate) fn crl_rejected(source: &str) {
+        describe_counter!(CRL_REJECTED, "CRL reloads refused (the last good set kept)");
+        counter!(CRL_REJECTED, "source" => source.to_owned()).increment(1);
+    }
 }
 
 #[cfg(not(feature = "metrics"))]
@@ -71,6 +90,8 @@ mod facade {
     pub(crate) fn identity_rotated(_: &str) {}
     pub(crate) fn identity_rejected(_: &str, _: &'static str) {}
     pub(crate) fn identity_expiry(_: &str, _: SystemTime) {}
+    pub(crate) fn crls(_: &str, _: usize, _: usize) {}
+    pub(crate) fn crl_rejected(_: &str) {}
 }
 
 pub(crate) use facade::*;

@@ -79,8 +79,30 @@ struct Inner {
     last_error: ArcSwapOption<CrlError>,
     /// Whether reloads keep failing, so that a failure is warned of once while it repeats.
     failing: AtomicBool,
+    /// Reloads refused, the last good set kept.
+    rejected: AtomicU64,
     /// The CRLs (by file and this update) already warned of as past their next update.
     warned_expired: Mutex<Vec<(std::path::PathBuf, Option<SystemTime>)>>,
+}
+
+/// The CRLs in use, counted ([`Crls::stats`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CrlStats {
+    /// The set's generation: 1 for the first, advanced by each changed set.
+    pub generation: u64,
+    /// CRLs in use.
+    pub crls: usize,
+    /// Certificates they revoke.
+    pub revoked: usize,
+    /// CRLs in use past their next update (each also warned of once).
+    pub expired: usize,
+    /// The earliest next update among them: when a fresher CRL is due.
+    pub next_update: Option<SystemTime>,
+    /// Files skipped with the reason (see [`Crls::crls`]).
+    pub skipped: usize,
+    /// Reloads refused, the last good set kept (each streak warned of once).
+    pub rejected_reloads: u64,
 }
 
 /// What one [`Crls::check_for_changes`] found and did.
@@ -132,6 +154,7 @@ impl Crls {
             gate: Mutex::new(gate),
             last_error: ArcSwapOption::empty(),
             failing: AtomicBool::new(false),
+            rejected: AtomicU64::new(0),
             warned_expired: Mutex::new(Vec::new()),
         });
         let crls = Self { inner };
@@ -170,6 +193,25 @@ impl Crls {
             .collect()
     }
 
+    /// The CRLs in use, counted: what a health check or a scrape reads. With the `metrics`
+    /// feature, each call (and each check) also sets the facade's gauges.
+    pub fn stats(&self) -> CrlStats {
+        let now = SystemTime::now();
+        let current = self.current();
+        let in_use = current.crls.iter().map(|crl| &crl.info);
+        let stats = CrlStats {
+            generation: self.generation(),
+            crls: current.crls.len(),
+            revoked: in_use.clone().map(|info| info.revoked).sum(),
+            expired: in_use.clone().filter(|info| info.expired_at(now)).count(),
+            next_update: in_use.filter_map(|info| info.next_update).min(),
+            skipped: current.skipped.len(),
+            rejected_reloads: self.inner().rejected.load(Ordering::Relaxed),
+        };
+        crate::meter::crls(&self.inner().source.to_string(), stats.crls, stats.expired);
+        stats
+    }
+
     /// Why the last read failed, until one succeeds: what a health check reports.
     pub fn last_error(&self) -> Option<CrlError> {
         self.inner().last_error.load().as_deref().cloned()
@@ -182,6 +224,8 @@ impl Crls {
     pub fn check_for_changes(&self) -> CrlCheck {
         let check = self.look(true);
         self.warn_of_expiry();
+        #[cfg(feature = "metrics")]
+        let _ = self.stats();
         check
     }
 
@@ -230,6 +274,8 @@ impl Crls {
             }
             Err(err) => {
                 gate.loaded(Some(signature), false);
+                inner.rejected.fetch_add(1, Ordering::Relaxed);
+                crate::meter::crl_rejected(&inner.source.to_string());
                 if !inner.failing.swap(true, Ordering::Relaxed) {
                     log::warn!(
                         "CRLs from {}: {}; keeping the {} in use (reported once while it \

@@ -126,6 +126,11 @@ fn a_revoked_server_is_refused_and_the_other_accepted_under_each_trust() {
         .build();
     exchange(cache().get(&plain).unwrap(), pki.revoked).unwrap();
 
+    let stats = crls.stats();
+    assert_eq!(
+        (stats.crls, stats.revoked, stats.expired, stats.generation),
+        (1, 1, 0, 1)
+    );
     let info = crls.crls();
     assert_eq!(info.len(), 1);
     assert_eq!(info[0].issuer.as_deref(), Some("CN=revocation CA"));
@@ -207,6 +212,7 @@ fn a_crl_cut_mid_write_never_replaces_the_last_good_one() {
     );
     assert_eq!(crls.generation(), 1);
     assert!(matches!(crls.last_error(), Some(CrlError::CutShort { .. })));
+    assert_eq!(crls.stats().rejected_reloads, 1);
     // The last good set: the revoked server refused, the other accepted.
     assert_eq!(
         exchange(cache.get(&upstream).unwrap(), pki.revoked).unwrap_err(),
@@ -302,4 +308,57 @@ fn checks_read_a_change_once_it_holds_still() {
     assert!(!matches!(crls.check_for_changes(), CrlCheck::Reloaded));
     assert_eq!(crls.generation(), before);
     let _ = Path::new(&file);
+}
+
+/// A CRL past its next update is warned of once however often it is looked at, counted by
+/// `stats()` (and the facade's gauge with the `metrics` feature), and still revokes what it lists
+/// unless expiry is enforced, in which case it fails the handshake.
+#[test]
+fn an_expired_crl_is_warned_of_once_and_applied_unless_expiry_is_enforced() {
+    logs::install();
+    let pki = Pki::new("expired CRL CA");
+    let dir = scratch_dir("revocation-expired");
+    let past = SystemTime::now() - Duration::from_secs(60);
+    let file = write_settled(dir.join("expired.crl"), pki.ca.crl(1, &[REVOKED], past).pem);
+    let crls = Crls::new(CrlSource::new().with_file(&file)).unwrap();
+    for _ in 0..3 {
+        crls.check_for_changes();
+    }
+    let needle = format!(
+        "CRL past its next update: CN=expired CRL CA ({})",
+        file.display()
+    );
+    assert_eq!(logs::lines(log::Level::Warn, &needle).len(), 1);
+    assert_eq!(crls.stats().expired, 1);
+    #[cfg(feature = "metrics")]
+    {
+        let recorded = test_pki::metrics::Recorded::new();
+        recorded.run(|| crls.stats());
+        let source = [("source", format!("files {}", file.display()))];
+        let labels: Vec<(&str, &str)> = source.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            recorded.gauge("tls_client_crls_expired", &labels),
+            Some(1.0)
+        );
+    }
+
+    let applied = UpstreamTls::builder(Trust::AnchorsOnly)
+        .extra_anchor_der(pki.ca.der())
+        .revocation(Revocation::new(crls.clone()))
+        .build();
+    assert_eq!(
+        exchange(cache().get(&applied).unwrap(), pki.revoked).unwrap_err(),
+        revoked()
+    );
+    let enforced = UpstreamTls::builder(Trust::AnchorsOnly)
+        .extra_anchor_der(pki.ca.der())
+        .revocation(Revocation::new(crls).enforce_expiry())
+        .build();
+    assert!(matches!(
+        exchange(cache().get(&enforced).unwrap(), pki.good).unwrap_err(),
+        rustls::Error::InvalidCertificate(CertificateError::ExpiredRevocationList { .. })
+            | rustls::Error::InvalidCertificate(
+                CertificateError::ExpiredRevocationListContext { .. }
+            )
+    ),);
 }
