@@ -11,17 +11,18 @@ macro_rules! exit_codes {
         "Exit codes:
   0  ok
   1  verification or handshake failed
-  2  bad arguments (including --ca, --client-cert or --client-key files that cannot be used)
-  3  the trust store failed to load"
+  2  bad arguments (including --ca, --crl, --client-cert or --client-key files that cannot be used)
+  3  the trust store failed to load (with --crl-from-store: or its CRLs could not be read)"
     };
 }
 
 const MAIN_HELP: &str = concat!(
     "\
 Examples:
-  tls-probe                                   the trust store, then the selftest
-  tls-probe connect upstream.internal:443     why does TLS to this upstream fail?
-  tls-probe store --expiring-within 90        which anchors expire this quarter?
+  tls-probe                                         the trust store, then the selftest
+  tls-probe connect upstream.internal:443           why does TLS to this upstream fail?
+  tls-probe store --expiring-within 90              which anchors expire this quarter?
+  tls-probe connect api.internal:443 --crl crls.d   is its certificate revoked?
 
 Environment:
   SSL_CERT_FILE  a PEM bundle read instead of the platform store
@@ -36,6 +37,10 @@ Examples:
   tls-probe store
   tls-probe store --json | jq -r '.anchors[] | .sha256 + \"  \" + .subject'
   SSL_CERT_FILE=/etc/pki/tls/certs/ca-bundle.crt tls-probe store --expiring-within 365
+  tls-probe store --json | jq -r '.crls[] | select(.expired) | .file'
+
+The CRLs listed are those the native store holds as OpenSSL finds them (X509 CRL sections in
+the bundle, HASH.rN files in the directory): `connect --crl-from-store` applies them.
 
 Exit codes:
   0  ok (skipped certificates, per-file errors and expiring anchors are reported, not fatal)
@@ -47,29 +52,37 @@ Examples:
   tls-probe connect example.com:443 --alpn h2 --alpn http/1.1
   tls-probe connect 10.0.0.7:8443 --server-name api.internal --ca internal-ca.pem
   tls-probe connect mtls.internal:443 --client-cert client.pem --client-key client.key --json
+  tls-probe connect 10.0.0.7:8443 --ca internal-ca.pem --crl internal-ca.crl --crl crls.d/
+  tls-probe connect upstream.internal:443 --crl-from-store
 
 The config is built by tls-client-builder from the system store plus the --ca anchors (the
 --ca anchors alone when the system store failed to load), exactly as a daemon using these
-crates builds it.
+crates builds it. With --crl or --crl-from-store it checks revocation as the library's
+`Revocation::new` does by default: the whole chain, a certificate no CRL covers passes, a CRL
+past its next update still applies. A revoked certificate is named with its serial, its
+revocation date and the CRL's reason code.
 
 Exit codes:
   0  the handshake completed and the server's chain verified
-  1  verification or handshake failed (the reason is spelled out)
-  2  bad arguments
+  1  verification or handshake failed (the reason is spelled out; a revoked certificate too)
+  2  bad arguments (a --ca or --crl path that cannot be read, a --crl file with no CRL)
   3  the trust store failed to load (and no --ca anchor was given), or it failed and the
-     handshake succeeded on the --ca anchors alone";
+     handshake succeeded on the --ca anchors alone, or --crl-from-store could not read its CRLs";
 
 const WATCH_HELP: &str = "\
 Examples:
   tls-probe watch
   tls-probe watch --interval 60 --json >> trust-store-changes.jsonl
+  tls-probe watch --crl /etc/pki/crls.d --crl /etc/pki/extra.crl
 
 Prints the store loaded at start, then one line per published change: the generation, the
-anchor count, and the anchors added and removed. A failed reload prints a warning to stderr
-and keeps the last good store. Runs until interrupted (Ctrl-C, SIGTERM).
+anchor count, and the anchors added and removed. A failed reload prints a line too, and the
+last good store stays in use. With --crl, the CRLs are followed the same way: a line for the
+set read at start, one per changed set (the number of CRLs and of revoked serials) and one per
+failed reload (the CRLs in use stay). Runs until interrupted (Ctrl-C, SIGTERM).
 
 Exit codes:
-  2  bad arguments";
+  2  bad arguments (a --crl path that cannot be read at start)";
 
 const SELFTEST_HELP: &str = "\
 Examples:
@@ -99,13 +112,14 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Every trust anchor with its subject, SHA-256 and expiry; skipped, non-CA and expiring
-    /// certificates; errors with their paths.
+    /// certificates; errors with their paths; the CRLs the store holds.
     #[command(after_help = STORE_HELP)]
     Store(StoreArgs),
-    /// Verify a server: protocol, cipher suite, ALPN, its chain, and why it fails if it does.
+    /// Verify a server: protocol, cipher suite, ALPN, its chain, and why it fails if it does
+    /// (revoked too, with --crl).
     #[command(after_help = CONNECT_HELP)]
     Connect(ConnectArgs),
-    /// Print each published change of the trust store until interrupted.
+    /// Print each published change of the trust store (and of the --crl CRLs) until interrupted.
     #[command(after_help = WATCH_HELP)]
     Watch(WatchArgs),
     /// A handshake with an in-process loopback server: no network, no files.
@@ -149,6 +163,14 @@ pub(crate) struct ConnectArgs {
     /// Also trust the certificates in this PEM file; repeatable.
     #[arg(long, value_name = "FILE")]
     pub(crate) ca: Vec<PathBuf>,
+    /// Check revocation against the CRLs in this file (PEM `X509 CRL` sections, or one DER CRL)
+    /// or directory of such files; repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) crl: Vec<PathBuf>,
+    /// Check revocation against the CRLs the native store holds (`X509 CRL` sections in the
+    /// bundle, `HASH.rN` files in the directory: what `tls-probe store` lists).
+    #[arg(long)]
+    pub(crate) crl_from_store: bool,
     /// Authenticate with the certificate chain in this PEM file, leaf first (mTLS).
     #[arg(long, value_name = "FILE", requires = "client_key")]
     pub(crate) client_cert: Option<PathBuf>,
@@ -194,6 +216,9 @@ pub(crate) struct WatchArgs {
     #[arg(long, value_name = "SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) interval: u64,
+    /// Follow the CRLs in this file or directory too (as `connect --crl` reads them); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) crl: Vec<PathBuf>,
     /// Print each line as one JSON object.
     #[arg(long)]
     pub(crate) json: bool,

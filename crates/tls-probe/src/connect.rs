@@ -3,14 +3,15 @@
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use native_roots_cache::{CertificateLocation, ReportedCertificate};
 use rustls::pki_types::{CertificateDer, ServerName};
-use tls_client_builder::{ClientConfigCache, TlsVersions, Trust, UpstreamTls};
+use tls_client_builder::{ClientConfigCache, Revocation, TlsVersions, Trust, UpstreamTls};
 
 use crate::cli::{Address, ConnectArgs, TrustMode};
 use crate::connection::{ConnectionReport, ErrorView};
+use crate::crl::{self, CrlFacts};
 use crate::handshake::handshake;
 use crate::output;
 use crate::status::Status;
@@ -59,6 +60,18 @@ fn connect(args: &ConnectArgs, mut report: ConnectionReport) -> (Status, Connect
             }
             Err(error) => return (Status::BadArguments, report.failed_with(error)),
         }
+    }
+    // Read before the store's state is judged: an unusable --crl is a bad argument either way.
+    let crls = match crl::load(&args.crl, args.crl_from_store) {
+        Ok(crls) => crls,
+        Err(unusable) => {
+            let error = ErrorView::unusable_crls(&unusable);
+            return (unusable.status(), report.failed_with(error));
+        }
+    };
+    if let Some(crls) = &crls {
+        report.crls = CrlFacts::all(crls, SystemTime::now());
+        upstream = upstream.revocation(Revocation::new(crls.clone()));
     }
     // Where the operating system verifies, the platform verifier does not need the store.
     let needs_store = args.trust == TrustMode::Native || Trust::Platform.uses_native();
@@ -113,7 +126,7 @@ fn connect(args: &ConnectArgs, mut report: ConnectionReport) -> (Status, Connect
         Err((kind, message)) => return (Status::Failed, report.failed(kind, message)),
     };
     let attempt = handshake(&built, &mut tcp, server_name);
-    let report = report.handshake(&attempt, &anchors);
+    let report = report.handshake(&attempt, &anchors, crls.as_ref());
     let status = if report.ok {
         store_status
     } else {

@@ -4,13 +4,16 @@ use std::error::Error;
 use std::fmt;
 
 use native_roots_cache::{NativeRootsError, ReportedCertificate};
+use rustls::CertificateError;
 use serde::Serialize;
-use tls_client_builder::BuildError;
+use tls_client_builder::{BuildError, CrlError, Crls};
 
+use crate::crl::{CrlFacts, Summary, Unusable};
 use crate::explain::{Context, explain};
 use crate::facts::CertificateFacts;
 use crate::handshake::{Attempt, Failure};
 use crate::peer::{PeerCertificate, chain_anchors, describe_chain};
+use crate::revoked::{self, RevokedCertificate};
 
 /// One handshake's report.
 #[derive(Debug, Serialize)]
@@ -32,6 +35,8 @@ pub(crate) struct ConnectionReport {
     pub(crate) peer_chain: Vec<PeerCertificate>,
     /// The trusted anchors the chain ends at (see `peer::chain_anchors`).
     pub(crate) anchor: Vec<CertificateFacts>,
+    /// The CRLs verification applied (`--crl`, `--crl-from-store`), then the files skipped.
+    pub(crate) crls: Vec<CrlFacts>,
     pub(crate) error: Option<ErrorView>,
     /// Why the system store could not be used, when it could not.
     pub(crate) trust_store_error: Option<ErrorView>,
@@ -53,6 +58,10 @@ pub(crate) struct ErrorView {
     pub(crate) hint: Option<String>,
     /// The rustls error, as rustls names it, when rustls ended the handshake.
     pub(crate) rustls_error: Option<String>,
+    /// For `kind` `revoked`: the certificate and the CRL entry that revokes it, when the CRLs
+    /// read back list it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) revoked: Option<Box<RevokedCertificate>>,
 }
 
 impl ErrorView {
@@ -64,6 +73,7 @@ impl ErrorView {
             caused_by: Vec::new(),
             hint: None,
             rustls_error: None,
+            revoked: None,
         }
     }
 
@@ -79,6 +89,31 @@ impl ErrorView {
             None => err.to_string(),
         };
         Self::library(kind, message, err, err.advice())
+    }
+
+    /// CRLs asked for that cannot be applied: kind `argument` for a `--crl` path's (after the
+    /// flag and path), `trust_store` for the native store's (after `--crl-from-store`); a
+    /// failed read's one-line `Display`, causes and advice.
+    pub(crate) fn unusable_crls(unusable: &Unusable) -> Self {
+        match unusable {
+            Unusable::Read {
+                path: Some(path),
+                err,
+            } => Self::crl_read("argument", &format!("--crl {}", path.display()), err),
+            Unusable::Read { path: None, err } => {
+                Self::crl_read("trust_store", "--crl-from-store", err)
+            }
+            Unusable::NoCrl { path, why } => Self::new(
+                "argument",
+                format!("--crl {}: no CRL in it: {why}", path.display()),
+            ),
+        }
+    }
+
+    /// A read of CRLs that failed, after `context`: its one-line `Display`, its causes and its
+    /// advice.
+    pub(crate) fn crl_read(kind: &'static str, context: &str, err: &CrlError) -> Self {
+        Self::library(kind, format!("{context}: {err}"), err, err.advice())
     }
 
     /// The trust store's `err` (kind `trust_store`): its one-line `Display`, its causes and its
@@ -137,6 +172,7 @@ impl ConnectionReport {
             client_certificate_sent: false,
             peer_chain: Vec::new(),
             anchor: Vec::new(),
+            crls: Vec::new(),
             error: None,
             trust_store_error: None,
         }
@@ -154,8 +190,14 @@ impl ConnectionReport {
         self
     }
 
-    /// Fill in what `attempt` saw; `anchors` are those the config trusts.
-    pub(crate) fn handshake(mut self, attempt: &Attempt, anchors: &[ReportedCertificate]) -> Self {
+    /// Fill in what `attempt` saw; `anchors` are those the config trusts, `crls` those it
+    /// applies.
+    pub(crate) fn handshake(
+        mut self,
+        attempt: &Attempt,
+        anchors: &[ReportedCertificate],
+        crls: Option<&Crls>,
+    ) -> Self {
         self.peer_chain = describe_chain(&attempt.chain);
         self.client_certificate_requested = attempt.client_certificate_requested;
         self.client_certificate_sent =
@@ -169,6 +211,13 @@ impl ConnectionReport {
                 self.anchor = chain_anchors(&self.peer_chain, anchors);
             }
             Err(failure) => {
+                let revoked = match (failure, crls) {
+                    (
+                        Failure::Tls(rustls::Error::InvalidCertificate(CertificateError::Revoked)),
+                        Some(crls),
+                    ) => revoked::find(&attempt.chain, &self.peer_chain, crls),
+                    _ => None,
+                };
                 let explanation = explain(
                     failure,
                     &Context {
@@ -177,6 +226,7 @@ impl ConnectionReport {
                         chain: &self.peer_chain,
                         client_certificate_requested: attempt.client_certificate_requested,
                         client_certificate_offered: attempt.client_certificate_offered,
+                        revoked: revoked.as_ref(),
                     },
                 );
                 self.error = Some(ErrorView {
@@ -184,6 +234,7 @@ impl ConnectionReport {
                         Failure::Tls(err) => Some(format!("{err:?}")),
                         Failure::Io(_) => None,
                     },
+                    revoked: revoked.map(Box::new),
                     ..ErrorView::new(explanation.kind, explanation.message)
                 });
             }
@@ -206,6 +257,28 @@ impl fmt::Display for ConnectionReport {
         }
         if let Some(trust) = &self.trust {
             writeln!(f, "  trust          {trust}")?;
+        }
+        if !self.crls.is_empty() {
+            writeln!(f, "  CRLs           {}", Summary::of(&self.crls))?;
+        }
+        for crl in &self.crls {
+            let pad = " ".repeat(19);
+            match &crl.skipped {
+                Some(why) => writeln!(f, "{pad}skipped {}: {why}", crl.file)?,
+                None => writeln!(
+                    f,
+                    "{pad}{} ({}): {} revoked, next update {}{}",
+                    crl.issuer.as_deref().unwrap_or("(unnamed)"),
+                    crl.file,
+                    crl.revoked,
+                    crl.next_update.as_deref().unwrap_or("-"),
+                    if crl.expired {
+                        " (EXPIRED: still applied)"
+                    } else {
+                        ""
+                    }
+                )?,
+            }
         }
         if let (Some(protocol), Some(suite)) = (&self.protocol, &self.cipher_suite) {
             writeln!(f, "  protocol       {protocol}")?;

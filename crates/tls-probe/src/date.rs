@@ -3,6 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use der::DateTime;
+use rustls::pki_types::UnixTime;
 
 const DAY: i64 = 86_400;
 
@@ -36,6 +37,11 @@ pub(crate) fn days_from(now: SystemTime, time: SystemTime) -> i64 {
 pub(crate) fn days_after(now: SystemTime, days: u64) -> SystemTime {
     now.checked_add(Duration::from_secs(days.saturating_mul(DAY.unsigned_abs())))
         .unwrap_or(now)
+}
+
+/// A time as rustls and webpki carry it.
+pub(crate) fn from_unix(time: UnixTime) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(time.as_secs())
 }
 
 /// Seconds since the Unix epoch, negative before it (rounded down).

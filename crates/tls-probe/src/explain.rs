@@ -2,14 +2,14 @@
 //! certificate, and what to do.
 
 use std::io;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use rustls::pki_types::UnixTime;
 use rustls::{AlertDescription, CertificateError};
 
 use crate::date;
 use crate::handshake::Failure;
 use crate::peer::PeerCertificate;
+use crate::revoked::RevokedCertificate;
 
 /// A failure, classified and spelled out.
 #[derive(Debug)]
@@ -30,6 +30,9 @@ pub(crate) struct Context<'a> {
     pub(crate) chain: &'a [PeerCertificate],
     pub(crate) client_certificate_requested: bool,
     pub(crate) client_certificate_offered: bool,
+    /// The certificate a CRL revokes and its entry, when the failure is `Revoked` and the CRLs
+    /// read back list one.
+    pub(crate) revoked: Option<&'a RevokedCertificate>,
 }
 
 pub(crate) fn explain(failure: &Failure, cx: &Context<'_>) -> Explanation {
@@ -122,7 +125,7 @@ fn certificate(err: &CertificateError, cx: &Context<'_>) -> Explanation {
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
             let (now, not_after) = match err {
                 CertificateError::ExpiredContext { time, not_after } => {
-                    (system_time(*time), Some(system_time(*not_after)))
+                    (date::from_unix(*time), Some(date::from_unix(*not_after)))
                 }
                 _ => (SystemTime::now(), None),
             };
@@ -158,7 +161,7 @@ fn certificate(err: &CertificateError, cx: &Context<'_>) -> Explanation {
         CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
             let (now, not_before) = match err {
                 CertificateError::NotValidYetContext { time, not_before } => {
-                    (system_time(*time), Some(system_time(*not_before)))
+                    (date::from_unix(*time), Some(date::from_unix(*not_before)))
                 }
                 _ => (SystemTime::now(), None),
             };
@@ -190,7 +193,30 @@ fn certificate(err: &CertificateError, cx: &Context<'_>) -> Explanation {
         }
         CertificateError::Revoked => Explanation {
             kind: "revoked",
-            message: "revoked: a certificate in the chain has been revoked".to_owned(),
+            message: match cx.revoked {
+                Some(revoked) => format!(
+                    "revoked: the certificate {} (#{} of the chain), serial {}, was revoked on \
+                     {} ({}) by the CRL of {} in {}; the server must present a certificate \
+                     that is not revoked",
+                    revoked
+                        .subject
+                        .as_deref()
+                        .unwrap_or("(subject undecodable)"),
+                    revoked.position,
+                    revoked.serial,
+                    revoked.revocation_date,
+                    revoked.reason.map_or_else(
+                        || "no reason code".to_owned(),
+                        |reason| format!("reason {reason}")
+                    ),
+                    revoked
+                        .crl_issuer
+                        .as_deref()
+                        .unwrap_or("(an undecodable issuer)"),
+                    revoked.crl_file
+                ),
+                None => "revoked: a certificate in the chain has been revoked".to_owned(),
+            },
         },
         CertificateError::BadEncoding => Explanation {
             kind: "bad_encoding",
@@ -302,8 +328,4 @@ fn describe(cert: Option<&PeerCertificate>, otherwise: &str) -> String {
 
 fn same_second(a: Option<SystemTime>, b: SystemTime) -> bool {
     a.is_some_and(|a| date::rfc3339(a) == date::rfc3339(b))
-}
-
-fn system_time(time: UnixTime) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(time.as_secs())
 }

@@ -4,12 +4,14 @@
 mod cli;
 mod connect;
 mod connection;
+mod crl;
 mod date;
 mod explain;
 mod facts;
 mod handshake;
 mod output;
 mod peer;
+mod revoked;
 mod selftest;
 mod status;
 mod store;

@@ -79,7 +79,7 @@ fn selftest() -> (Status, ConnectionReport) {
         Err(err) => return (Status::Failed, report.failed("selftest", err.to_string())),
     };
     let attempt = handshake(&built, &mut tcp, name);
-    let report = report.handshake(&attempt, &anchors);
+    let report = report.handshake(&attempt, &anchors, None);
     let status = if report.ok {
         store_status
     } else {

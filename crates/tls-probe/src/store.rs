@@ -6,9 +6,11 @@ use std::time::SystemTime;
 
 use native_roots_cache::{LoadReport, RootsCache, native_roots};
 use serde::Serialize;
+use tls_client_builder::{CrlSource, Crls};
 
 use crate::cli::StoreArgs;
 use crate::connection::ErrorView;
+use crate::crl::{self, CrlFacts, Summary};
 use crate::date;
 use crate::facts::CertificateFacts;
 use crate::output::{self, count};
@@ -40,6 +42,12 @@ struct StoreView {
     errors: Vec<SourceErrorView>,
     /// What each `connect --trust` mode uses on this OS.
     trust_modes: TrustModes,
+    /// The CRLs the store holds as OpenSSL finds them (`X509 CRL` sections in the bundle,
+    /// `HASH.rN` files in the directory), then the files skipped with the reason: what
+    /// `connect --crl-from-store` applies.
+    crls: Vec<CrlFacts>,
+    /// Why the store's CRLs could not be read (reported, not fatal).
+    crl_error: Option<ErrorView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -79,12 +87,20 @@ struct SourceErrorView {
 pub(crate) fn run(args: &StoreArgs) -> Status {
     let loaded = native_roots();
     let report = RootsCache::global().report();
-    let view = StoreView::new(
+    let now = SystemTime::now();
+    let mut view = StoreView::new(
         loaded.as_ref().err().map(ErrorView::roots_error),
         report.as_deref(),
         args.expiring_within,
-        SystemTime::now(),
+        now,
     );
+    match Crls::new(CrlSource::native_store()) {
+        Ok(crls) => view.crls = CrlFacts::all(&crls, now),
+        Err(err) => {
+            let error = ErrorView::crl_read("trust_store", "the store's CRLs", &err);
+            view.crl_error = Some(error);
+        }
+    }
     if args.json {
         output::json(&view);
     } else {
@@ -119,6 +135,8 @@ impl StoreView {
             expiring: Vec::new(),
             errors: Vec::new(),
             trust_modes: TrustModes::here(None),
+            crls: Vec::new(),
+            crl_error: None,
         };
         let Some(report) = report else {
             return view;
@@ -304,6 +322,23 @@ impl fmt::Display for StoreView {
                 let transient = if err.transient { " [transient]" } else { "" };
                 writeln!(f, "  {}{path}: {}{transient}", err.context, err.message)?;
             }
+        }
+
+        writeln!(f)?;
+        if let Some(error) = &self.crl_error {
+            writeln!(f, "CRLs: FAILED to read: {}", error.explained())?;
+        } else if self.crls.is_empty() {
+            writeln!(
+                f,
+                "CRLs: none (no X509 CRL section in the bundle, no HASH.rN file in the directory)"
+            )?;
+        } else {
+            writeln!(
+                f,
+                "CRLs in the store: {}; connect --crl-from-store applies them",
+                Summary::of(&self.crls)
+            )?;
+            crl::write_list(f, &self.crls, 2)?;
         }
         Ok(())
     }

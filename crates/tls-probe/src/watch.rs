@@ -1,6 +1,7 @@
 //! `tls-probe watch`: the store loaded at start, then one line per published change, with the
-//! anchors added and removed, and one per failed reload. The library's own watcher polls the
-//! process-wide store (`Watcher::start_with`) and hands each outcome here. Runs until a signal
+//! anchors added and removed, and one per failed reload; with `--crl`, the same for the CRLs
+//! (their count and the serials they revoke). The library's own watchers poll the process-wide
+//! store and the CRLs (`Watcher::start_with`) and hand each outcome here. Runs until a signal
 //! ends the process (the default disposition of SIGINT and SIGTERM; nothing here needs to be
 //! cleaned up).
 
@@ -11,8 +12,11 @@ use std::time::{Duration, SystemTime};
 
 use native_roots_cache::{ChangeCheck, NativeRootsError, RootsCache, Watcher, native_roots};
 use serde::Serialize;
+use tls_client_builder::{CrlCheck, CrlError, Crls};
 
 use crate::cli::WatchArgs;
+use crate::connection::ErrorView;
+use crate::crl::{self, Summary};
 use crate::date;
 use crate::output::{self, count};
 use crate::status::Status;
@@ -23,6 +27,8 @@ struct Line {
     /// `loaded` for the first line, `changed` for a published change, `failed` for a failed
     /// reload.
     event: &'static str,
+    /// `trust_store`: what the line is about (a `--crl` line says `crls`).
+    source: &'static str,
     /// When the line was printed, RFC 3339.
     time: String,
     generation: u64,
@@ -108,6 +114,81 @@ impl Failure {
             hint: err.advice().to_owned(),
         }
     }
+
+    fn of_crls(err: &CrlError) -> Self {
+        let kind = match err {
+            CrlError::Read { .. } => "Read",
+            CrlError::CutShort { .. } => "CutShort",
+            CrlError::Unfinished { .. } => "Unfinished",
+            _ => "Other",
+        };
+        Self {
+            kind: kind.to_owned(),
+            message: err.to_string(),
+            caused_by: output::causes(err),
+            hint: err.advice().to_owned(),
+        }
+    }
+}
+
+/// One line about the `--crl` CRLs.
+#[derive(Debug, Serialize)]
+struct CrlLine {
+    /// `loaded` for the set read at start, `changed` for a changed set in use, `failed` for a
+    /// failed reload.
+    event: &'static str,
+    /// `crls`: what the line is about (the store's lines say `trust_store`).
+    source: &'static str,
+    /// When the line was printed, RFC 3339.
+    time: String,
+    /// The CRL set's: 1 for the set read at start, advanced by each change.
+    generation: u64,
+    /// CRLs in use, the serials they revoke (summed), and the files that gave none.
+    #[serde(flatten)]
+    summary: Summary,
+    /// CRLs in use past their next update (still applied).
+    expired: usize,
+    /// The earliest next update among them, RFC 3339: when a fresher CRL is due.
+    next_update: Option<String>,
+    /// Reloads refused so far, the last good set kept.
+    rejected_reloads: u64,
+    /// Where they are read from.
+    origin: String,
+    /// Why the reload failed (on a `failed` line); the CRLs in use stay.
+    error: Option<Failure>,
+    /// The set in use before a change, for the text.
+    #[serde(skip)]
+    was: Option<Summary>,
+}
+
+impl CrlLine {
+    fn new(
+        event: &'static str,
+        crls: &Crls,
+        was: Option<Summary>,
+        error: Option<&CrlError>,
+    ) -> Self {
+        let stats = crls.stats();
+        Self {
+            event,
+            source: "crls",
+            time: date::rfc3339(SystemTime::now()),
+            generation: stats.generation,
+            summary: Summary::from(&stats),
+            expired: stats.expired,
+            next_update: stats.next_update.map(date::rfc3339),
+            rejected_reloads: stats.rejected_reloads,
+            origin: crls.source().to_string(),
+            error: error.map(Failure::of_crls),
+            was,
+        }
+    }
+}
+
+/// A poll of one of the watched values that the output tells of.
+enum Event {
+    Store(ChangeCheck),
+    Crls(CrlCheck),
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -121,41 +202,79 @@ type Anchors = BTreeMap<String, Option<String>>;
 
 pub(crate) fn run(args: &WatchArgs) -> Status {
     let interval = Duration::from_secs(args.interval);
+    let crls = match crl::load(&args.crl, false) {
+        Ok(crls) => crls,
+        Err(unusable) => {
+            let error = ErrorView::unusable_crls(&unusable);
+            eprintln!("tls-probe: error: {}", error.explained());
+            return unusable.status();
+        }
+    };
     let failed = native_roots().err();
     let mut known = published_anchors();
     let first = line("loaded", &known, Vec::new(), Vec::new(), failed.as_ref());
     if emit(&first, args.json).is_err() {
         return current_status();
     }
-    let (checks, received) = mpsc::channel();
-    // Every look, file store or not, at the interval asked for.
-    let watcher = Watcher::new()
-        .with_poll_interval(interval)
-        .with_reload_interval(interval);
-    let _watching = match watcher.start_with(RootsCache::global(), move |check| {
-        if matches!(check, ChangeCheck::Reloaded(_) | ChangeCheck::Failed(_)) {
-            let _ = checks.send(check);
+    let mut crls_in_use = None;
+    if let Some(crls) = &crls {
+        let start = CrlLine::new("loaded", crls, None, None);
+        crls_in_use = Some(start.summary);
+        if emit(&start, args.json).is_err() {
+            return current_status();
         }
-    }) {
-        Ok(watching) => watching,
-        Err(err) => {
+    }
+    let (events, received) = mpsc::channel();
+    // Every look, file store or not, at the interval asked for.
+    let watcher = || {
+        Watcher::new()
+            .with_poll_interval(interval)
+            .with_reload_interval(interval)
+    };
+    let store_events = events.clone();
+    let store = watcher().start_with(RootsCache::global(), move |check| {
+        if matches!(check, ChangeCheck::Reloaded(_) | ChangeCheck::Failed(_)) {
+            let _ = store_events.send(Event::Store(check));
+        }
+    });
+    let followed = crls.clone().map(|crls| {
+        watcher().start_with(crls, move |check| {
+            if matches!(check, CrlCheck::Reloaded | CrlCheck::Failed(_)) {
+                let _ = events.send(Event::Crls(check));
+            }
+        })
+    });
+    let _watching = match (store, followed.transpose()) {
+        (Ok(store), Ok(crls)) => (store, crls),
+        (Err(err), _) | (_, Err(err)) => {
             eprintln!("tls-probe: error: cannot start the watcher thread: {err}");
             return Status::Failed;
         }
     };
-    for check in received {
-        let line = match check {
-            ChangeCheck::Reloaded(refresh) if refresh.changed => {
+    for event in received {
+        let written = match (event, &crls) {
+            (Event::Store(ChangeCheck::Reloaded(refresh)), _) if refresh.changed => {
                 let now = published_anchors();
                 let added = difference(&now, &known);
                 let removed = difference(&known, &now);
                 known = now;
-                line("changed", &known, added, removed, None)
+                emit(&line("changed", &known, added, removed, None), args.json)
             }
-            ChangeCheck::Failed(err) => line("failed", &known, Vec::new(), Vec::new(), Some(&err)),
+            (Event::Store(ChangeCheck::Failed(err)), _) => emit(
+                &line("failed", &known, Vec::new(), Vec::new(), Some(&err)),
+                args.json,
+            ),
+            (Event::Crls(CrlCheck::Reloaded), Some(crls)) => {
+                let line = CrlLine::new("changed", crls, crls_in_use, None);
+                crls_in_use = Some(line.summary);
+                emit(&line, args.json)
+            }
+            (Event::Crls(CrlCheck::Failed(err)), Some(crls)) => {
+                emit(&CrlLine::new("failed", crls, None, Some(&err)), args.json)
+            }
             _ => continue,
         };
-        if emit(&line, args.json).is_err() {
+        if written.is_err() {
             // Whoever read our output has gone.
             break;
         }
@@ -208,6 +327,7 @@ fn line(
 ) -> Line {
     Line {
         event,
+        source: "trust_store",
         time: date::rfc3339(SystemTime::now()),
         generation: RootsCache::global().generation(),
         anchors: anchors.len(),
@@ -222,7 +342,7 @@ fn line(
     }
 }
 
-fn emit(line: &Line, json: bool) -> std::io::Result<()> {
+fn emit(line: &(impl Serialize + fmt::Display), json: bool) -> std::io::Result<()> {
     if json {
         output::json_line(line)
     } else {
@@ -270,5 +390,32 @@ impl fmt::Display for Line {
             }
         }
         Ok(())
+    }
+}
+
+/// One line: `TIME CRLs generation N: COUNT CRLs revoking COUNT certificates from …`; a
+/// failure's causes and hint on lines of their own under it.
+impl fmt::Display for CrlLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} CRLs generation {}: ", self.time, self.generation)?;
+        if let Some(error) = &self.error {
+            write!(
+                f,
+                "reloading FAILED; keeping the CRLs in use ({})",
+                self.summary
+            )?;
+            let message = format!("{} ({})", error.message, error.kind);
+            let explained = output::explained_lines(&message, &error.caused_by, Some(&error.hint));
+            return write!(f, ": {explained}");
+        }
+        write!(f, "{} from {}", self.summary, self.origin)?;
+        if self.expired > 0 {
+            write!(f, ", {} past its next update", count(self.expired, "CRL"))?;
+        }
+        match (self.event, &self.was) {
+            ("loaded", _) => f.write_str(" (at start)"),
+            (_, Some(was)) => write!(f, " (was {was})"),
+            (_, None) => Ok(()),
+        }
     }
 }

@@ -38,7 +38,10 @@ fn usage_errors_exit_2() {
         &["connect", "example.com:443", "--timeout", "0"],
         &["connect", "example.com:443", "--server-name", "bad name!"],
         &["store", "--expiring-within", "soon"],
+        &["connect", "example.com:443", "--crl"],
+        &["connect", "example.com:443", "--crl-from-store=yes"],
         &["watch", "--interval", "0"],
+        &["watch", "--crl"],
         &["frobnicate"],
     ] {
         let output = run(Command::new(BIN).args(args));

@@ -4,5 +4,6 @@
 mod cli;
 mod common;
 mod connect;
+mod connect_crl;
 mod store;
 mod watch;

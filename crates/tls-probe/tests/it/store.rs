@@ -1,4 +1,7 @@
-//! `tls-probe store`: every certificate of the bundle accounted for, with its facts.
+//! `tls-probe store`: every certificate of the bundle accounted for, with its facts, and the
+//! CRLs the store holds.
+
+use std::time::{Duration, SystemTime};
 
 use crate::common::{Ca, GARBAGE_PEM, json, probe, run, scratch_dir, stdout};
 
@@ -164,4 +167,110 @@ fn store_says_what_each_trust_mode_uses() {
     assert!(platform.contains("platform verifier"), "{platform}");
     let text = stdout(&run(probe(&bundle).arg("store")));
     assert!(text.contains("connect --trust platform"), "{text}");
+}
+
+/// The CRLs the native store holds as OpenSSL finds them: an `X509 CRL` section of the bundle
+/// (`SSL_CERT_FILE`) and `HASH.rN` files of the directory (`SSL_CERT_DIR`), each with its
+/// issuer, file, dates, count and whether it is past its next update; a file that holds no CRL
+/// with the reason.
+#[test]
+fn crls_of_the_store_are_listed_with_their_facts() {
+    let dir = scratch_dir("store-crls");
+    let now = SystemTime::now();
+    let (in_bundle, in_dir) = (Ca::new("Bundle CA"), Ca::new("Hashed CA"));
+    let bundle = dir.write(
+        "bundle.pem",
+        &[
+            in_bundle.pem(),
+            in_bundle
+                .crl(3, &[7], now + Duration::from_secs(86_400))
+                .pem,
+        ]
+        .concat(),
+    );
+    let certs = dir.join("certs");
+    std::fs::create_dir(&certs).expect("certs");
+    test_pki::replace_file(&certs.join("1a2b3c4d.0"), in_dir.pem());
+    // Issued an hour ago, its next update a minute ago: past it.
+    let stale = in_dir.crl(1, &[8, 9], now - Duration::from_secs(60));
+    test_pki::replace_file(&certs.join("1a2b3c4d.r0"), stale.pem);
+    test_pki::replace_file(&certs.join("5e6f7a8b.r0"), "not a CRL\n");
+    let store = || {
+        let mut command = probe(&bundle);
+        command.env("SSL_CERT_DIR", &certs).arg("store");
+        command
+    };
+
+    let output = run(store().arg("--json"));
+    assert_eq!(output.status.code(), Some(0));
+    let report = json(&output);
+    assert_eq!(report["crl_error"], serde_json::Value::Null);
+    let crls = report["crls"].as_array().expect("crls");
+    assert_eq!(crls.len(), 3, "{crls:#?}");
+    let in_use: Vec<_> = crls.iter().filter(|c| c.get("skipped").is_none()).collect();
+    assert_eq!(in_use.len(), 2);
+    let of = |issuer: &str| {
+        *in_use
+            .iter()
+            .find(|crl| crl["issuer"] == issuer)
+            .unwrap_or_else(|| panic!("a CRL of {issuer}: {crls:#?}"))
+    };
+    let from_bundle = of(&in_bundle.subject("Bundle CA"));
+    assert_eq!(from_bundle["file"], bundle.display().to_string().as_str());
+    assert_eq!(from_bundle["revoked"], 1);
+    assert_eq!(from_bundle["expired"], false);
+    assert!(
+        from_bundle["this_update"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    assert!(
+        from_bundle["next_update"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    let hashed = of(&in_dir.subject("Hashed CA"));
+    let r0 = certs.join("1a2b3c4d.r0");
+    assert_eq!(hashed["file"], r0.display().to_string().as_str());
+    assert_eq!(hashed["revoked"], 2);
+    assert_eq!(hashed["expired"], true);
+    let skipped: Vec<_> = crls.iter().filter(|c| c.get("skipped").is_some()).collect();
+    assert_eq!(skipped.len(), 1);
+    let not_a_crl = certs.join("5e6f7a8b.r0");
+    assert_eq!(skipped[0]["file"], not_a_crl.display().to_string().as_str());
+    assert!(
+        skipped[0]["skipped"]
+            .as_str()
+            .is_some_and(|why| !why.is_empty())
+    );
+    assert_eq!(skipped[0]["issuer"], serde_json::Value::Null);
+
+    let text = stdout(&run(&mut store()));
+    assert!(
+        text.contains(
+            "CRLs in the store: 2 CRLs revoking 3 certificates, 1 file skipped; connect \
+             --crl-from-store applies them\n  THIS UPDATE "
+        ),
+        "{text}"
+    );
+    let line = text
+        .lines()
+        .find(|line| line.contains("1a2b3c4d.r0"))
+        .expect("the hashed CRL's line");
+    assert!(line.contains("EXPIRED"), "{line}");
+    assert!(line.ends_with("O=tls-probe tests,CN=Hashed CA"), "{line}");
+    assert!(
+        text.contains(&format!("  skipped {}: ", not_a_crl.display())),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_store_without_crls_says_so() {
+    let dir = scratch_dir("store-no-crls");
+    let bundle = dir.write("bundle.pem", &Ca::new("Plain Root").pem());
+    let report = json(&run(probe(&bundle).args(["store", "--json"])));
+    assert_eq!(report["crls"], serde_json::json!([]));
+    let text = stdout(&run(probe(&bundle).arg("store")));
+    assert!(text.contains("\nCRLs: none ("), "{text}");
 }
