@@ -28,6 +28,7 @@ use rustls::pki_types::pem::{self, PemObject};
 use crate::source::certificate::{CertificateLocation, ReportedCertificate};
 use crate::source::os_error::io_error;
 use crate::source::pem_error::{cut_short, pem_error};
+use crate::source::pem_sections::SeenSections;
 use crate::source::read_progress;
 use crate::source::settled::{
     FileRead, RACY_WINDOW, Unsettled, WRITER_WINDOW, changed, read_whole, settled_metadata,
@@ -217,6 +218,7 @@ fn first_occurrences(certs: &[ReportedCertificate]) -> Vec<bool> {
 struct Reader {
     out: SourceOutput,
     seen: SeenFiles,
+    sections: SeenSections,
     signature: SourceSignature,
 }
 
@@ -368,7 +370,11 @@ impl Reader {
             }
         };
         let start = self.out.certs.len();
-        for item in CertificateDer::pem_slice_iter(&bytes) {
+        let items = match self.sections.certificates(&bytes) {
+            Some(items) => items,
+            None => CertificateDer::pem_slice_iter(&bytes).collect(),
+        };
+        for item in items {
             match item {
                 Ok(cert) => self.out.certs.push(ReportedCertificate::new(
                     cert,

@@ -10,6 +10,7 @@ pub(crate) mod certificate;
 pub(crate) mod files;
 pub(crate) mod os_error;
 pub(crate) mod pem_error;
+pub(crate) mod pem_sections;
 pub(crate) mod platform;
 pub(crate) mod read_progress;
 pub(crate) mod settled;
