@@ -96,15 +96,15 @@ impl CrlSource {
     }
 
     /// Every path read, as `(files, directories)`: those given, then the native store's.
-    fn paths(&self) -> (Vec<PathBuf>, Vec<Place>) {
-        let mut files = self.files.clone();
+    fn paths(&self) -> (Vec<Place>, Vec<Place>) {
+        let mut files: Vec<Place> = self.files.iter().cloned().map(Place::Any).collect();
         let mut dirs: Vec<Place> = self.dirs.iter().cloned().map(Place::Any).collect();
         if let Some(native) = self
             .native_store
             .then(|| PlatformSource::new().files())
             .flatten()
         {
-            files.extend(native.file().map(Path::to_owned));
+            files.extend(native.file().map(|file| Place::Native(file.to_owned())));
             dirs.extend(native.dirs().iter().cloned().map(Place::Native));
         }
         (files, dirs)
@@ -115,8 +115,8 @@ impl CrlSource {
     pub(crate) fn signature(&self) -> SourceSignature {
         let (files, dirs) = self.paths();
         SourceSignature::of_paths(
-            files.iter().map(PathBuf::as_path),
-            dirs.iter().map(Place::path),
+            files.iter().map(|f| f.path()),
+            dirs.iter().map(|d| d.path()),
         )
     }
 }
@@ -148,11 +148,13 @@ impl std::fmt::Display for CrlSource {
     }
 }
 
-/// A directory read, and which of its files count.
+/// A file or directory read, and what it is expected to hold.
 enum Place {
-    /// Every regular file.
+    /// Given for its CRLs: a file without one is skipped with the reason; in a directory, every
+    /// regular file.
     Any(PathBuf),
-    /// The native store's directory: only OpenSSL's `HASH.rN` CRL files.
+    /// The native store's: the bundle, whose CRL sections are an extra beside its certificates
+    /// (none is the rule, not a skip); the directory, whose only OpenSSL `HASH.rN` files count.
     Native(PathBuf),
 }
 
@@ -217,9 +219,13 @@ fn read_once(source: &CrlSource) -> Result<Found, CrlError> {
     let mut read = CrlRead::default();
     let mut seen = Vec::new();
     for file in &files {
-        if !seen.contains(file) {
-            seen.push(file.clone());
-            if let Some(path) = read_file(file, &mut read)? {
+        let (path, expected) = match file {
+            Place::Any(path) => (path, true),
+            Place::Native(path) => (path, false),
+        };
+        if !seen.contains(path) {
+            seen.push(path.clone());
+            if let Some(path) = read_file(path, expected, &mut read)? {
                 return Ok(Found::BeingWritten(path));
             }
         }
@@ -250,7 +256,7 @@ fn read_once(source: &CrlSource) -> Result<Found, CrlError> {
                 };
             if counts && !seen.contains(&entry) {
                 seen.push(entry.clone());
-                if let Some(path) = read_file(&entry, &mut read)? {
+                if let Some(path) = read_file(&entry, true, &mut read)? {
                     return Ok(Found::BeingWritten(path));
                 }
             }
@@ -274,8 +280,9 @@ fn is_openssl_crl_name(path: &Path) -> bool {
         && number.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Read the CRLs of `path` into `read`; `Some(path)` when it is being written.
-fn read_file(path: &Path, read: &mut CrlRead) -> Result<Option<PathBuf>, CrlError> {
+/// Read the CRLs of `path` into `read`; `Some(path)` when it is being written. A file not
+/// `expected` to hold a CRL (the native bundle) is not reported when it holds none.
+fn read_file(path: &Path, expected: bool, read: &mut CrlRead) -> Result<Option<PathBuf>, CrlError> {
     let bytes = match ReloadGate::read_file(path) {
         Ok(bytes) => bytes,
         // The core's torn read.
@@ -286,7 +293,9 @@ fn read_file(path: &Path, read: &mut CrlRead) -> Result<Option<PathBuf>, CrlErro
         read.skipped.push(CrlInfo::skipped(path, why.to_owned()));
     };
     if bytes.is_empty() {
-        skip(read, "the file is empty");
+        if expected {
+            skip(read, "the file is empty");
+        }
         return Ok(None);
     }
     if !bytes.starts_with(b"0") && bytes.windows(10).any(|w| w == b"-----BEGIN") {
@@ -302,7 +311,10 @@ fn read_file(path: &Path, read: &mut CrlRead) -> Result<Option<PathBuf>, CrlErro
                 Err(err) => skip(read, &format!("a PEM section that cannot be read ({err})")),
             }
         }
-        if read.crls.len() == before && read.skipped.last().is_none_or(|info| info.path != path) {
+        if expected
+            && read.crls.len() == before
+            && read.skipped.last().is_none_or(|info| info.path != path)
+        {
             skip(read, "the file holds no X509 CRL section");
         }
         return Ok(None);
