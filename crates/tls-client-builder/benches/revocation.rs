@@ -69,11 +69,19 @@ fn crl_parse(c: &mut Criterion, ca: &Ca, dir: &Path) {
     let before = resident_bytes();
     let held = webpki::OwnedCertRevocationList::from_der(&der).unwrap();
     let after = resident_bytes();
-    println!(
-        "crl_parse: webpki's parse holds about {} bytes per serial ({} MB resident for the CRL)",
+    let memory = format!(
+        "{PARSE_SERIALS} serials, {} bytes of DER: about {} bytes per serial ({} MiB resident)\n",
+        der.len(),
         after.saturating_sub(before) / PARSE_SERIALS,
         after.saturating_sub(before) >> 20
     );
+    print!("crl_parse: {memory}");
+    // For `cargo xtask bench`, which reports it beside the figures.
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        let dir = PathBuf::from(home).join("crl_parse");
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join("memory.txt"), memory);
+    }
     drop(held);
     let mut group = c.benchmark_group("crl_parse");
     group.sample_size(10);
