@@ -28,7 +28,7 @@ use rustls::pki_types::pem::{self, PemObject};
 use crate::source::certificate::{CertificateLocation, ReportedCertificate};
 use crate::source::os_error::io_error;
 use crate::source::pem_error::{cut_short, pem_error};
-use crate::source::pem_sections::SeenSections;
+use crate::source::pem_sections::{SeenSections, first_occurrences};
 use crate::source::read_progress;
 use crate::source::settled::{
     FileRead, RACY_WINDOW, Unsettled, WRITER_WINDOW, changed, read_whole, settled_metadata,
@@ -194,22 +194,6 @@ impl TrustSource for PemFiles {
             self.dirs.iter().map(PathBuf::as_path),
         ))
     }
-}
-
-/// For each certificate, whether it is the first with its DER. Sorting indices by DER costs a
-/// few byte comparisons per certificate (they differ within their first bytes); hashing each
-/// whole DER costs more, and a bundle beside a hashed directory holds every root twice.
-fn first_occurrences(certs: &[ReportedCertificate]) -> Vec<bool> {
-    let mut order: Vec<usize> = (0..certs.len()).collect();
-    // Stable, so that among equal certificates the first read comes first.
-    order.sort_by(|&a, &b| certs[a].der.as_ref().cmp(certs[b].der.as_ref()));
-    let mut first = vec![true; certs.len()];
-    for pair in order.windows(2) {
-        if certs[pair[0]].der == certs[pair[1]].der {
-            first[pair[1]] = false;
-        }
-    }
-    first
 }
 
 /// One read of a [`PemFiles`]: what it found, which files it already read, and the signature of

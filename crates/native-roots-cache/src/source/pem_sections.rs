@@ -1,4 +1,5 @@
-//! The `CERTIFICATE` sections of PEM files, each distinct text decoded once per read.
+//! The `CERTIFICATE` sections of PEM files, each distinct text decoded once per read, and each
+//! certificate found several times counted once.
 //!
 //! A Linux trust store holds every root at least twice: in the bundle (`ca-certificates.crt`) and
 //! in the directory beside it, with the same PEM text. A certificate found twice counts once (the
@@ -10,6 +11,8 @@
 use std::collections::HashMap;
 
 use rustls::pki_types::CertificateDer;
+
+use crate::source::certificate::ReportedCertificate;
 use rustls::pki_types::pem::{self, PemObject};
 
 const BEGIN: &[u8] = b"-----BEGIN ";
@@ -70,6 +73,22 @@ impl SeenSections {
         texts.push(text.into());
         true
     }
+}
+
+/// For each certificate, whether it is the first with its DER. Sorting indices by DER costs a
+/// few byte comparisons per certificate (they differ within their first bytes); hashing each
+/// whole DER costs more, and a bundle beside a hashed directory holds every root twice.
+pub(super) fn first_occurrences(certs: &[ReportedCertificate]) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..certs.len()).collect();
+    // Stable, so that among equal certificates the first read comes first.
+    order.sort_by(|&a, &b| certs[a].der.as_ref().cmp(certs[b].der.as_ref()));
+    let mut first = vec![true; certs.len()];
+    for pair in order.windows(2) {
+        if certs[pair[0]].der == certs[pair[1]].der {
+            first[pair[1]] = false;
+        }
+    }
+    first
 }
 
 /// Where `needle` (which starts with `-`, a byte base64 never holds) first starts in `haystack`.
