@@ -21,6 +21,7 @@ use crate::error::Chain;
 use crate::identity_error::IdentityError;
 use crate::identity_source::{CheckedIdentity, Found, IdentitySource, read};
 use crate::identity_stats::{IdentityCounters, IdentityStats};
+use crate::opaque::Opaque;
 use crate::utc::Utc;
 
 /// An mTLS client identity (certificate chain and key) read from an [`IdentitySource`], that
@@ -41,20 +42,7 @@ use crate::utc::Utc;
 /// [`Watcher`](native_roots_cache::Watcher) (this type is [`Watched`]).
 #[derive(Clone)]
 pub struct RotatingIdentity {
-    inner: Arc<dyn HoldsInner>,
-}
-
-/// The state behind a `dyn`: upstream keys hash and compare only the immutable id and name, but
-/// clippy's `mutable_key_type` would look through an `Arc` (not a `dyn`) into the state's locks
-/// and flag every user's `HashMap<UpstreamTls, _>`.
-trait HoldsInner: Send + Sync {
-    fn get(&self) -> &Inner;
-}
-
-impl HoldsInner for Inner {
-    fn get(&self) -> &Inner {
-        self
-    }
+    inner: Arc<dyn Opaque<Inner>>,
 }
 
 struct Inner {
@@ -138,7 +126,7 @@ impl RotatingIdentity {
             "client identity `{name}` from {source}: valid until {}",
             Utc(first.not_after)
         );
-        let inner: Arc<dyn HoldsInner> = Arc::new(Inner {
+        let inner: Arc<dyn Opaque<Inner>> = Arc::new(Inner {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             name,
             source,
@@ -185,7 +173,7 @@ impl RotatingIdentity {
     }
 
     fn inner(&self) -> &Inner {
-        self.inner.get()
+        self.inner.as_ref().get()
     }
 
     /// The name given at construction.

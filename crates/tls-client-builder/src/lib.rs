@@ -15,6 +15,7 @@ mod identity_source;
 mod identity_stats;
 mod issuer_check;
 mod meter;
+mod opaque;
 mod pem;
 #[cfg(feature = "platform-verifier")]
 mod platform;

@@ -22,6 +22,8 @@ use std::time::{Duration, SystemTime};
 use arc_swap::{ArcSwap, ArcSwapOption};
 use native_roots_cache::{Look, ReloadGate, Watched};
 
+use crate::opaque::Opaque;
+
 pub use error::CrlError;
 pub use info::CrlInfo;
 pub use source::CrlSource;
@@ -51,20 +53,7 @@ const READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// ```
 #[derive(Clone)]
 pub struct Crls {
-    inner: Arc<dyn HoldsInner>,
-}
-
-/// The state behind a `dyn`: upstream keys compare only the immutable id, but clippy's
-/// `mutable_key_type` would look through an `Arc` (not a `dyn`) into the state's locks and flag
-/// every user's `HashMap<UpstreamTls, _>` (as for `RotatingIdentity`).
-trait HoldsInner: Send + Sync {
-    fn get(&self) -> &Inner;
-}
-
-impl HoldsInner for Inner {
-    fn get(&self) -> &Inner {
-        self
-    }
+    inner: Arc<dyn Opaque<Inner>>,
 }
 
 struct Inner {
@@ -146,7 +135,7 @@ impl Crls {
             }
         };
         gate.loaded(Some(signature), true);
-        let inner: Arc<dyn HoldsInner> = Arc::new(Inner {
+        let inner: Arc<dyn Opaque<Inner>> = Arc::new(Inner {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             source,
             in_use: ArcSwap::from_pointee(first),
@@ -168,7 +157,7 @@ impl Crls {
     }
 
     fn inner(&self) -> &Inner {
-        self.inner.get()
+        self.inner.as_ref().get()
     }
 
     /// Where the CRLs are read from.
