@@ -1,6 +1,7 @@
 //! [`ClientConfigCache`]: one ready `ClientConfig` per upstream key, built once, shared as `Arc`.
 //!
-//! Guarantees: a hit is a read lock on one shard and an `Arc` clone; concurrent misses on one
+//! Guarantees: a hit takes no lock and writes no line another thread writes (a lock-free read of
+//! `scc::HashIndex`, the `Arc` clone, a count on this thread's line); concurrent misses on one
 //! upstream key build once (they wait on the entry's `OnceLock`, outside any map lock) while
 //! different upstream keys build in parallel; configs of one trust set share one verifier and one
 //! root store; each config has its own session store; an entry built from the cache's native
@@ -18,13 +19,16 @@ use rustls::client::Resumption;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::CryptoProvider;
 
+use scc::HashIndex;
+use scc::hash_index::Entry;
+
 use crate::error::BuildError;
-use crate::meter;
+use crate::hasher::BuildPrehashed;
+use crate::meter::{self, Hits};
 use crate::provider;
 use crate::roots::{NativeRoots, upstream_generation};
 use crate::session::LazySessionStore;
 use crate::settings::SessionResumption;
-use crate::shards::Shards;
 use crate::trust::{TrustProvenance, TrustSets};
 use crate::upstream::{IdentityRef, UpstreamTls};
 
@@ -82,7 +86,8 @@ impl fmt::Display for BuiltConfig {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CacheStats {
-    /// Lookups answered with an entry already built (or being built by another thread).
+    /// Lookups answered with an entry already built (or being built by another thread). Counted
+    /// per thread and summed when read: exact once the threads that looked up are done.
     pub hits: u64,
     /// Configs built (first builds and rebuilds after a change of the native roots), failed
     /// builds included.
@@ -110,7 +115,14 @@ struct Slot {
     generation: u64,
     /// Whether it replaced an entry built for an older generation.
     rebuild: bool,
-    outcome: OnceLock<Result<Arc<BuiltConfig>, BuildError>>,
+    outcome: OnceLock<Result<Ready, BuildError>>,
+}
+
+/// A built config, and its `ClientConfig` again beside the slot's generation, so that a hit
+/// reaches the `Arc` it clones in one step from the slot.
+struct Ready {
+    config: Arc<ClientConfig>,
+    built: Arc<BuiltConfig>,
 }
 
 /// The default bound on entries.
@@ -140,9 +152,14 @@ pub struct ClientConfigCache {
 
 /// The cache itself; [`ClientConfigCache`] and its handles hold it.
 pub(crate) struct Shared {
-    entries: Shards<Arc<Slot>>,
-    /// Insertion order for eviction: (upstream key, slot id).
+    /// Read without a lock; written (a miss, an eviction, `retain`) under a bucket's lock.
+    entries: HashIndex<UpstreamTls, Arc<Slot>, BuildPrehashed>,
+    /// Insertion order for eviction: (upstream key, slot id), one per entry.
     order: Mutex<VecDeque<(UpstreamTls, u64)>>,
+    hits: Hits,
+    /// Whether the native roots are the process-wide ones, whose generation a hit then reads
+    /// without a call through the trait object.
+    process_roots: bool,
     max_entries: AtomicUsize,
     trust: TrustSets,
     next_id: AtomicU64,
@@ -211,9 +228,10 @@ impl ClientConfigCache {
         let roots: Arc<dyn NativeRoots> = Arc::new(roots);
         match Arc::get_mut(&mut self.shared) {
             Some(shared) => {
-                if shared.entries.len() != 0 {
+                if !shared.entries.is_empty() {
                     shared.retain(|_| false);
                 }
+                shared.process_roots = roots.is_process_roots();
                 shared.trust.set_roots(roots);
             }
             None => {
@@ -262,17 +280,28 @@ impl ClientConfigCache {
     /// ([`BuildError::NativeRoots`], unchanged), an unusable extra anchor, a client identity
     /// rustls rejects, versions the provider cannot do. An entry that failed because the native
     /// roots failed is rebuilt once a refresh publishes a store.
+    #[inline]
     pub fn get(&self, upstream: &UpstreamTls) -> Result<Arc<ClientConfig>, BuildError> {
-        self.shared
-            .lookup(upstream, |built| Arc::clone(&built.config))
+        // Inlined into the caller, so that a hit's `Arc` comes back in a register, and the
+        // `Result`, with its error's room, is built where it is used.
+        match self.shared.hit_config(upstream) {
+            Some(config) => Ok(config),
+            None => self
+                .shared
+                .lookup(upstream, |built| Arc::clone(&built.config)),
+        }
     }
 
     /// The config for `upstream` with where its trust came from (see [`BuiltConfig`]).
     ///
     /// # Errors
     /// As [`get`](Self::get).
+    #[inline]
     pub fn get_built(&self, upstream: &UpstreamTls) -> Result<Arc<BuiltConfig>, BuildError> {
-        self.shared.lookup(upstream, Arc::clone)
+        match self.shared.hit_built(upstream) {
+            Some(built) => Ok(built),
+            None => self.shared.lookup(upstream, Arc::clone),
+        }
     }
 
     /// Keep only the entries whose upstream key `keep` accepts (for a daemon's reload), and forget
@@ -284,7 +313,7 @@ impl ClientConfigCache {
 
     /// How many entries the cache holds.
     pub fn len(&self) -> usize {
-        self.shared.entries.len()
+        self.shared.len()
     }
 
     /// Whether the cache holds no entry.
@@ -301,7 +330,7 @@ impl ClientConfigCache {
     pub fn stats(&self) -> CacheStats {
         let shared = &*self.shared;
         CacheStats {
-            hits: shared.entries.hits(),
+            hits: shared.hits.get(),
             builds: shared.builds.load(Ordering::Relaxed),
             rebuilds: shared.rebuilds.load(Ordering::Relaxed),
             evictions: shared.evictions.load(Ordering::Relaxed),
@@ -315,8 +344,10 @@ impl ClientConfigCache {
 impl Shared {
     fn new(provider: Arc<CryptoProvider>, roots: Arc<dyn NativeRoots>, max_entries: usize) -> Self {
         Self {
-            entries: Shards::new(),
+            entries: HashIndex::with_hasher(BuildPrehashed::default()),
             order: Mutex::default(),
+            hits: Hits::new(),
+            process_roots: roots.is_process_roots(),
             max_entries: AtomicUsize::new(max_entries),
             trust: TrustSets::new(provider, roots),
             next_id: AtomicU64::new(0),
@@ -331,91 +362,147 @@ impl Shared {
         self.trust.roots_arc()
     }
 
+    /// The entries: each has one place in the eviction order (the map's own count may include
+    /// entries of a table being resized).
+    fn len(&self) -> usize {
+        self.order
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
     fn retain(&self, mut keep: impl FnMut(&UpstreamTls) -> bool) {
-        let removed = self.entries.retain(|upstream, _| keep(upstream));
+        let mut removed = HashSet::new();
+        // Removed entries are dropped once no reader can see them, outside the bucket's lock.
+        self.entries.retain_sync(|upstream, slot| {
+            let kept = keep(upstream);
+            if !kept {
+                removed.insert(slot.id);
+            }
+            kept
+        });
         if !removed.is_empty() {
-            let ids: HashSet<u64> = removed.iter().map(|(_, slot)| slot.id).collect();
             self.order
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .retain(|(_, id)| !ids.contains(id));
+                .retain(|(_, id)| !removed.contains(id));
         }
-        drop(removed);
         self.trust.prune();
     }
 
-    /// The entry of `upstream`, current at the native roots' generation, built if need be.
+    /// The config of a built, current entry of `upstream` (see [`hit`](Self::hit)).
+    fn hit_config(&self, upstream: &UpstreamTls) -> Option<Arc<ClientConfig>> {
+        self.hit(upstream, |ready| Arc::clone(&ready.config))
+    }
+
+    /// The built, current entry of `upstream` (see [`hit`](Self::hit)).
+    fn hit_built(&self, upstream: &UpstreamTls) -> Option<Arc<BuiltConfig>> {
+        self.hit(upstream, |ready| Arc::clone(&ready.built))
+    }
+
+    /// The answer of a built, current entry of `upstream`, read without a lock and counted as a
+    /// hit; `None` for anything else ([`lookup`](Self::lookup) then answers).
+    #[inline]
+    fn hit<R>(&self, upstream: &UpstreamTls, answer: impl FnOnce(&Ready) -> R) -> Option<R> {
+        // Read before the entry: an entry built before a change of the trust is not answered.
+        let generation = self.generation(upstream);
+        let answered = self
+            .entries
+            .peek_with(upstream, |_, slot| match slot.outcome.get() {
+                Some(Ok(ready)) if slot.generation >= generation => Some(answer(ready)),
+                _ => None,
+            })
+            .flatten();
+        if answered.is_some() {
+            self.hits.add_one();
+        }
+        answered
+    }
+
+    /// The entry of `upstream`, current at the native roots' generation, built if need be: a
+    /// miss, a stale entry, an entry another thread is building, or a cached error.
+    #[cold]
     pub(crate) fn lookup<R>(
         &self,
         upstream: &UpstreamTls,
         answer: impl Fn(&Arc<BuiltConfig>) -> R,
     ) -> Result<R, BuildError> {
-        let generation = upstream_generation(upstream, self.trust.roots());
-        // Fast path: a built, current entry, answered under the shard's read lock.
-        let found = self.entries.read(upstream, |slot| {
-            let slot = slot?;
-            match slot.outcome.get() {
-                Some(outcome) if slot.generation >= generation => {
-                    Some(Ok(outcome.as_ref().map(&answer).map_err(Clone::clone)))
-                }
-                _ => Some(Err(Arc::clone(slot))),
-            }
-        });
-        let slot = match found {
-            Some(Ok(answered)) => {
-                self.entries.count_hit(upstream);
-                return answered;
-            }
-            Some(Err(slot)) if slot.generation >= generation => slot,
+        let generation = self.generation(upstream);
+        let slot = match self.entries.peek_with(upstream, |_, slot| Arc::clone(slot)) {
+            Some(slot) if slot.generation >= generation => slot,
             _ => self.slot_for(upstream, generation),
         };
         let mut built_here = false;
         let outcome = slot.outcome.get_or_init(|| {
             built_here = true;
             self.build(upstream, slot.generation, slot.rebuild)
+                .map(|built| Ready {
+                    config: Arc::clone(&built.config),
+                    built,
+                })
         });
         if !built_here {
-            self.entries.count_hit(upstream);
+            self.hits.add_one();
         }
-        outcome.as_ref().map(answer).map_err(Clone::clone)
+        outcome
+            .as_ref()
+            .map(|ready| answer(&ready.built))
+            .map_err(Clone::clone)
+    }
+
+    /// [`upstream_generation`], with the process-wide roots' generation read directly once they
+    /// are loaded.
+    #[inline]
+    fn generation(&self, upstream: &UpstreamTls) -> u64 {
+        if self.process_roots && upstream.revocation().is_none() {
+            if !upstream.trust().uses_native() {
+                return 0;
+            }
+            let generation = native_roots_cache::RootsCache::global().generation();
+            if generation != 0 {
+                return generation;
+            }
+        }
+        upstream_generation(upstream, self.trust.roots())
     }
 
     /// The entry of `upstream` current at `generation`: the one in the map, or a new empty one
     /// put there (replacing a stale one, which keeps its place in the eviction order).
-    #[cold]
     fn slot_for(&self, upstream: &UpstreamTls, generation: u64) -> Arc<Slot> {
-        let (slot, inserted) = self
-            .entries
-            .write(upstream, |map| match map.get_mut(upstream) {
-                Some(slot) if slot.generation >= generation => (Arc::clone(slot), false),
-                Some(stale) => {
-                    *stale = Arc::new(Slot {
-                        id: stale.id,
-                        generation,
-                        rebuild: true,
-                        outcome: OnceLock::new(),
-                    });
-                    (Arc::clone(stale), false)
-                }
-                None => {
-                    let slot = Arc::new(Slot {
-                        id: self.next_id.fetch_add(1, Ordering::Relaxed),
-                        generation,
-                        rebuild: false,
-                        outcome: OnceLock::new(),
-                    });
-                    map.insert(upstream.clone(), Arc::clone(&slot));
-                    (slot, true)
-                }
-            });
+        let (slot, inserted) = match self.entries.entry_sync(upstream.clone()) {
+            Entry::Occupied(current) if current.get().generation >= generation => {
+                (Arc::clone(current.get()), false)
+            }
+            Entry::Occupied(mut stale) => {
+                let slot = Arc::new(Slot {
+                    id: stale.get().id,
+                    generation,
+                    rebuild: true,
+                    outcome: OnceLock::new(),
+                });
+                // Readers that already hold the stale one finish with it.
+                stale.update(Arc::clone(&slot));
+                (slot, false)
+            }
+            Entry::Vacant(vacant) => {
+                let slot = Arc::new(Slot {
+                    id: self.next_id.fetch_add(1, Ordering::Relaxed),
+                    generation,
+                    rebuild: false,
+                    outcome: OnceLock::new(),
+                });
+                vacant.insert_entry(Arc::clone(&slot));
+                (slot, true)
+            }
+        };
         if inserted {
             self.enqueue(upstream.clone(), slot.id);
         }
         slot
     }
 
-    /// Record an insertion and evict the oldest entries beyond the bound. Shard locks are taken
-    /// one at a time, never while another is held.
+    /// Record an insertion and evict the oldest entries beyond the bound. A bucket's lock is
+    /// taken while the order's is held, never the other way round.
     fn enqueue(&self, upstream: UpstreamTls, id: u64) {
         let mut order = self.order.lock().unwrap_or_else(PoisonError::into_inner);
         order.push_back((upstream, id));
@@ -424,11 +511,10 @@ impl Shared {
             let Some((oldest, oldest_id)) = order.pop_front() else {
                 break;
             };
-            let removed = self.entries.write(&oldest, |map| match map.get(&oldest) {
-                Some(slot) if slot.id == oldest_id => map.remove(&oldest),
-                _ => None,
-            });
-            if removed.is_some() {
+            if self
+                .entries
+                .remove_if_sync(&oldest, |slot| slot.id == oldest_id)
+            {
                 self.evictions.fetch_add(1, Ordering::Relaxed);
                 meter::evicted();
             }

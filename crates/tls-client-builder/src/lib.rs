@@ -24,7 +24,6 @@ mod revocation;
 mod roots;
 mod session;
 mod settings;
-mod shards;
 mod trust;
 mod upstream;
 mod utc;

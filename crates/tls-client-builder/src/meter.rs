@@ -2,6 +2,9 @@
 //! without it, every function here is empty). Each event describes the names it uses, then
 //! records: events are rare (a build, a rotation, a look), and a recorder installed late, or on
 //! one thread only, still hears them. The README's table lists the names.
+//!
+//! Also [`Hits`], the cache's hit count, which is not published (it is in `CacheStats`) and is
+//! kept per thread, so that counting a hit writes no line another core writes.
 
 #[cfg(feature = "metrics")]
 mod facade {
@@ -95,3 +98,124 @@ mod facade {
 }
 
 pub(crate) use facade::*;
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+/// A count that threads add to without a read-modify-write on a shared line: each thread owns
+/// one line of every counter (by a process-wide thread index, taken on its first count and
+/// given back when it exits), adds with a plain load and store, and a read sums the lines.
+///
+/// Exact once the counting threads are done (a join orders their stores before the read); a
+/// read while they count sees some of their latest counts, as any counter read would. Threads
+/// beyond the lines (while more threads than lines hold an index), and a thread counting from a
+/// thread-local destructor after its index was given back, add to one shared atomic instead.
+pub(crate) struct Hits {
+    lines: Box<[Line]>,
+    shared: AtomicU64,
+}
+
+/// Two cache lines (adjacent-line prefetch pairs them on x86), so threads never share one.
+#[repr(align(128))]
+struct Line(AtomicU64);
+
+impl Hits {
+    /// Four lines per available core, between 16 and 256.
+    pub(crate) fn new() -> Self {
+        let cores = std::thread::available_parallelism().map_or(4, |n| n.get());
+        let lines = (cores * 4).clamp(16, 256);
+        Self {
+            lines: (0..lines).map(|_| Line(AtomicU64::new(0))).collect(),
+            shared: AtomicU64::new(0),
+        }
+    }
+
+    /// Add one.
+    #[inline]
+    pub(crate) fn add_one(&self) {
+        match THREAD_INDEX.try_with(|index| self.lines.get(index.0)) {
+            // Only this thread writes this line while it holds the index: no update is lost.
+            Ok(Some(line)) => line
+                .0
+                .store(line.0.load(Ordering::Relaxed) + 1, Ordering::Relaxed),
+            _ => {
+                self.shared.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub(crate) fn get(&self) -> u64 {
+        let lines: u64 = self
+            .lines
+            .iter()
+            .map(|line| line.0.load(Ordering::Relaxed))
+            .sum();
+        lines + self.shared.load(Ordering::Relaxed)
+    }
+}
+
+/// Indices given back by threads that exited, for the next threads to take (lowest first is not
+/// needed: any free index below the lines is as good).
+static FREE_INDICES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+static NEXT_INDEX: AtomicUsize = AtomicUsize::new(0);
+
+/// This thread's index, held until it exits. The mutex orders the last store of the thread that
+/// gave an index back before the first load of the thread that takes it.
+struct ThreadIndex(usize);
+
+impl ThreadIndex {
+    fn take() -> Self {
+        let free = FREE_INDICES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        Self(free.unwrap_or_else(|| NEXT_INDEX.fetch_add(1, Ordering::Relaxed)))
+    }
+}
+
+impl Drop for ThreadIndex {
+    fn drop(&mut self) {
+        FREE_INDICES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(self.0);
+    }
+}
+
+std::thread_local! {
+    static THREAD_INDEX: ThreadIndex = ThreadIndex::take();
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn counts_from_many_threads_add_up() {
+        let hits = Hits::new();
+        // More threads than lines, some at once: every count lands.
+        std::thread::scope(|s| {
+            for _ in 0..(hits.lines.len() + 8) {
+                s.spawn(|| {
+                    for _ in 0..1000 {
+                        hits.add_one();
+                    }
+                });
+            }
+        });
+        assert_eq!(hits.get(), (hits.lines.len() as u64 + 8) * 1000);
+    }
+
+    #[test]
+    fn a_thread_keeps_its_line_and_gives_it_back() {
+        let hits = Hits::new();
+        hits.add_one();
+        hits.add_one();
+        let mine = THREAD_INDEX.with(|index| index.0);
+        std::thread::spawn(|| ()).join().unwrap();
+        assert_eq!(THREAD_INDEX.with(|index| index.0), mine);
+        assert_eq!(hits.get(), 2);
+    }
+}

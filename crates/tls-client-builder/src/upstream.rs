@@ -216,6 +216,7 @@ impl UpstreamTls {
     }
 
     /// The precomputed hash of the whole value.
+    #[cfg(test)]
     pub(crate) fn hash_value(&self) -> u64 {
         self.inner.hash
     }
