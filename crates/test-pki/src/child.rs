@@ -11,12 +11,29 @@ const CHILD: &str = "TEST_PKI_CHILD";
 
 /// How long a child of [`alone`] may run before it counts as a hang.
 const CHILD_LIMIT: Duration = Duration::from_secs(60);
+/// The same under Wine, five times longer: every file call of a Windows program goes through
+/// Wine's server, so `writers::a_directory_filled_just_now_loads_in_one_call` (20,000 files
+/// written, then read by the load) took about two minutes there on two busy cores, where it takes
+/// seconds on Linux. A child that hangs still fails, later.
+const CHILD_LIMIT_UNDER_WINE: Duration = Duration::from_secs(300);
+
+/// The limit of a child of [`alone`] in this process.
+fn child_limit() -> Duration {
+    // Wine's loader sets WINECONFIGDIR (its prefix) in the environment of every program it runs;
+    // Windows never does. `cargo xtask ci --only windows` runs the Windows tests under Wine.
+    if cfg!(windows) && std::env::var_os("WINECONFIGDIR").is_some() {
+        CHILD_LIMIT_UNDER_WINE
+    } else {
+        CHILD_LIMIT
+    }
+}
 
 /// Run the calling test, `test`, alone in a child: `true` there, where its body is to run.
 ///
 /// In the parent, `env` is given a fresh scratch directory and returns the variables to set (on top
 /// of `SSL_CERT_FILE` and `SSL_CERT_DIR` removed), typically paths in that directory; the child
-/// must pass within a minute (killed then, and failed as a hang), and the parent gets `false`.
+/// must pass within a minute, five under Wine (killed then, and failed as a hang), and the parent
+/// gets `false`.
 pub fn alone(test: &str, env: impl FnOnce(&Path) -> Vec<(&'static str, OsString)>) -> bool {
     if std::env::var_os(CHILD).is_some() {
         return true;
@@ -29,7 +46,7 @@ pub fn alone(test: &str, env: impl FnOnce(&Path) -> Vec<(&'static str, OsString)
         .iter()
         .map(|(key, value)| (*key, value.as_os_str()))
         .collect();
-    let run = wait_bounded(spawn_runner(test, &env, false), CHILD_LIMIT);
+    let run = wait_bounded(spawn_runner(test, &env, false), child_limit());
     let run = run.unwrap_or_else(|hang| panic!("{test}: {hang}"));
     // The child's harness ran exactly this test, and it passed.
     let why = format!("{test}: {}\n{}\n{}", run.status, run.stdout, run.stderr);
