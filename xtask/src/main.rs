@@ -5,12 +5,14 @@
 //! and criterion's results), so it compiles in seconds.
 
 mod bench;
+mod bench_wine;
 mod ci;
 mod cmd;
 mod criterion;
 mod packages;
 mod steps;
 mod tools;
+mod wine;
 mod workspace;
 
 use std::process::ExitCode;
@@ -29,17 +31,20 @@ fn usage() -> String {
     format!(
         "\
 usage: cargo xtask ci [--only STEP]... [--skip STEP]...
-       cargo xtask bench [--quick | --report-only]
+       cargo xtask bench [--quick | --report-only | --wine]
        cargo xtask fuzz [--quick]
 
 ci      runs every check in this order and stops at the first failure:
-{steps}        a step whose tool is missing (a rustup component or toolchain, nightly's
-        miri, cargo-deny) installs it; if it cannot, it is skipped and says why
+{steps}        a step whose tool is missing (a rustup component, target or toolchain,
+        nightly's miri, cargo-deny, Wine as root on Debian) installs it; if it
+        cannot, it is skipped and says why
         --only STEP   run only this step (repeatable)
         --skip STEP   leave this step out (repeatable)
 bench   runs the criterion benchmarks and the memory example, then writes BENCHMARKS.md
         --quick       shorter measurements (a few minutes on two cores)
         --report-only rewrite BENCHMARKS.md from the last run, measuring nothing
+        --wine        only the first load of the Windows store under Wine, 31 fresh
+                      processes each way, into its own section (which the others keep)
 fuzz    runs libFuzzer on operator PEM for 10 minutes
         --quick       for 60 seconds
 "
@@ -57,7 +62,8 @@ fn main() -> ExitCode {
             [] => bench::run(bench::Mode::Full),
             [flag] if flag == "--quick" => bench::run(bench::Mode::Quick),
             [flag] if flag == "--report-only" => bench::run(bench::Mode::ReportOnly),
-            _ => usage_error("`bench` takes `--quick` or `--report-only`"),
+            [flag] if flag == "--wine" => bench_wine::run(),
+            _ => usage_error("`bench` takes `--quick`, `--report-only` or `--wine`"),
         },
         Some((command, rest)) if command == "fuzz" => {
             let seconds = match rest {

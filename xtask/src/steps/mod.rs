@@ -10,6 +10,8 @@ mod minimal_versions;
 mod miri;
 mod msrv;
 mod package;
+mod windows;
+mod wine_limits;
 
 /// How a step that did not fail ended.
 pub(crate) enum Done {
@@ -37,6 +39,7 @@ pub(crate) const ALL: &[Step] = &[
     Step { name: "doc", about: "rustdoc with -D warnings, and doctests", run: host::doc },
     Step { name: "package", about: "cargo package of every published crate, and a publish dry run", run: package::run },
     Step { name: "cross", about: "check and clippy for macOS, Windows and Android", run: cross::run },
+    Step { name: "windows", about: "the Windows target's tests under Wine (installed if missing), its limits named", run: windows::run },
     Step { name: "msrv", about: "cargo check of each published crate with its rust-version", run: msrv::run },
     Step { name: "minimal-versions", about: "tests with every direct dependency at its lowest allowed version", run: minimal_versions::run },
     Step { name: "deny", about: "cargo deny: bans, licenses, sources, advisories", run: deny::run },

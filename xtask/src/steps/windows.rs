@@ -1,0 +1,138 @@
+//! The Windows code run, not only compiled: the test suites of the core, the builder and
+//! tls-probe built for `x86_64-pc-windows-gnu` and run under Wine (installed and set up by
+//! [`crate::wine`]), the real store's ignored tests among them, then `tls-probe store` and
+//! `tls-probe selftest` against the Windows store. Every failure is held against the list of what
+//! Wine cannot do ([`super::wine_limits`]): a listed one is a named skip, any other fails.
+//!
+//! Wine is not Windows: a pass says our code ran through an implementation of the Win32 API
+//! (Wine fills the `ROOT` store from the host's CA files), not that Windows answers the same.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::wine_limits::{self, Skip};
+use super::{Done, StepResult};
+use crate::cmd::Logged;
+use crate::wine::{self, TARGET, Unavailable, Wine};
+
+const PACKAGES: [&str; 3] = ["native-roots-cache", "tls-client-builder", "tls-probe"];
+/// A package's suite takes 30 s to 4 minutes under Wine on two cores; a hang is cut off here.
+const SUITE_LIMIT: Duration = Duration::from_secs(600);
+/// `tls-probe store` or `selftest`: under a second.
+const PROGRAM_LIMIT: Duration = Duration::from_secs(120);
+
+pub(super) fn run() -> StepResult {
+    let wine = match wine::start()? {
+        Ok(wine) => wine,
+        Err(Unavailable(why)) => return Ok(Done::Skipped(why)),
+    };
+    let shim = if wine.shim {
+        "with the ProcessPrng shim"
+    } else {
+        "with its own bcryptprimitives.dll"
+    };
+    println!("{}, {shim}", wine.version);
+    let mut skipped = Vec::new();
+    // Each package on its own, as the `test` step builds them: together, their features would be
+    // unified (and each test binary built twice).
+    for package in PACKAGES {
+        wine.cargo()
+            .args(&["test", "--locked", "--no-run", "-p", package])
+            .args(&["--target", TARGET])
+            .run()?;
+        let run = wine
+            .cargo()
+            .args(&["test", "--locked", "--no-fail-fast", "-p", package])
+            .args(&["--target", TARGET])
+            .run_logged(&log(&format!("test-{package}")), SUITE_LIMIT)?;
+        let judged = wine_limits::judge(package, &run)?;
+        for test in judged.passed_anyway {
+            println!(
+                "note: {test} passed under {}, though listed as a Wine limitation: if it keeps \
+                 passing, remove it from xtask/src/steps/wine_limits.rs",
+                wine.version
+            );
+        }
+        skipped.extend(judged.skipped);
+    }
+
+    // The Windows store itself: `native_roots()` from `CertOpenSystemStore("ROOT")` in a child
+    // without SSL_CERT_*, and eight processes loading it at once.
+    let real_store = wine
+        .cargo()
+        .args(&["test", "--locked", "-p", "native-roots-cache"])
+        .args(&[
+            "--target",
+            TARGET,
+            "--test",
+            "real_store",
+            "--",
+            "--ignored",
+        ])
+        .run_logged(&log("test-real-store"), SUITE_LIMIT)?;
+    passed(&real_store, "the real store's tests")?;
+
+    let probe = Wine::target_dir("debug").join("tls-probe.exe");
+    let store = wine
+        .program(&probe)
+        .arg("store")
+        .run_logged(&log("tls-probe-store"), PROGRAM_LIMIT)?;
+    passed(&store, "`tls-probe store`")?;
+    let named = "from the Windows certificate store";
+    if !store.output.contains(named) {
+        return Err(format!(
+            "`tls-probe store` under Wine did not say `{named}`"
+        ));
+    }
+    let selftest = wine
+        .program(&probe)
+        .arg("selftest")
+        .run_logged(&log("tls-probe-selftest"), PROGRAM_LIMIT)?;
+    passed(&selftest, "`tls-probe selftest`")?;
+
+    if skipped.is_empty() {
+        return Ok(Done::Passed);
+    }
+    let list = named_skips(&skipped);
+    println!("\nnot run under {}, named:\n{list}", wine.version);
+    Ok(Done::Partly(format!(
+        "{} tests meet known limits of {} (named skips):\n{list}",
+        skipped.len(),
+        wine.version
+    )))
+}
+
+fn log(name: &str) -> PathBuf {
+    crate::workspace::target_dir()
+        .join("wine")
+        .join(format!("{name}.log"))
+}
+
+fn passed(run: &Logged, what: &str) -> Result<(), String> {
+    if run.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed under Wine ({}): see the output above",
+            run.status
+        ))
+    }
+}
+
+/// The skips, indented to sit under the summary's table.
+fn named_skips(skipped: &[Skip]) -> String {
+    skipped
+        .iter()
+        .map(|skip| {
+            format!(
+                "        - {} {} `{}`\n          Wine: {}\n          matched: `{}`",
+                skip.package,
+                skip.binary,
+                skip.test,
+                skip.limit.limitation,
+                skip.matched.join("` … `")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
