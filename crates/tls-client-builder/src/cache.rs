@@ -14,10 +14,11 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use rustls::ClientConfig;
 use rustls::client::Resumption;
-use rustls::client::danger::ServerCertVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 
 use scc::HashIndex;
 use scc::hash_index::Entry;
@@ -28,7 +29,7 @@ use crate::meter::{self, Hits};
 use crate::provider;
 use crate::roots::{NativeRoots, upstream_generation};
 use crate::session::LazySessionStore;
-use crate::settings::SessionResumption;
+use crate::settings::{SessionResumption, TlsVersions};
 use crate::trust::{TrustProvenance, TrustSets};
 use crate::upstream::{IdentityRef, UpstreamTls};
 
@@ -166,6 +167,8 @@ pub(crate) struct Shared {
     builds: AtomicU64,
     rebuilds: AtomicU64,
     evictions: AtomicU64,
+    /// The configs builds start from, one per `TlsVersions` (see [`template`](Self::template)).
+    templates: [OnceLock<Result<ClientConfig, BuildError>>; 3],
 }
 
 impl ClientConfigCache {
@@ -354,6 +357,7 @@ impl Shared {
             builds: AtomicU64::new(0),
             rebuilds: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
+            templates: Default::default(),
         }
     }
 
@@ -521,6 +525,32 @@ impl Shared {
         }
     }
 
+    /// The config every build without a fixed client identity starts from, for `versions`: what
+    /// `ClientConfig::builder_with_provider(..).with_protocol_versions(..)..with_no_client_auth()`
+    /// makes, made once. A clone is a few `Arc` clones, where the builder checks the versions
+    /// against the provider again and allocates a default session store that every config of
+    /// ours replaces. Its verifier refuses everything, and each build replaces it too.
+    fn template(&self, versions: TlsVersions) -> Result<&ClientConfig, BuildError> {
+        let index = match versions {
+            TlsVersions::Tls12And13 => 0,
+            TlsVersions::Tls13Only => 1,
+            TlsVersions::Tls12Only => 2,
+        };
+        self.templates[index]
+            .get_or_init(|| {
+                Ok(
+                    ClientConfig::builder_with_provider(Arc::clone(self.trust.provider()))
+                        .with_protocol_versions(versions.rustls())
+                        .map_err(|err| BuildError::versions(versions, err))?
+                        .dangerous()
+                        .with_custom_certificate_verifier(Arc::new(Unset))
+                        .with_no_client_auth(),
+                )
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     fn build(
         &self,
         upstream: &UpstreamTls,
@@ -534,21 +564,29 @@ impl Shared {
         meter::built(rebuild);
         let trust = self.trust.get(upstream, generation)?;
         let versions = upstream.versions();
-        let builder = ClientConfig::builder_with_provider(Arc::clone(self.trust.provider()))
-            .with_protocol_versions(versions.rustls())
-            .map_err(|err| BuildError::versions(versions, err))?
-            // webpki's verifier, wrapped for the native roots to notice an unknown issuer.
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::clone(&trust.verifier));
         let mut config = match upstream.client_identity() {
-            Some(IdentityRef::Fixed(fixed)) => builder
-                .with_client_auth_cert(fixed.chain.clone(), fixed.key.clone_key())
-                .map_err(BuildError::client_identity)?,
-            Some(IdentityRef::Rotating(rotating)) => {
-                builder.with_client_cert_resolver(rotating.resolver())
+            // The builder checks that the key matches the certificate.
+            Some(IdentityRef::Fixed(fixed)) => {
+                ClientConfig::builder_with_provider(Arc::clone(self.trust.provider()))
+                    .with_protocol_versions(versions.rustls())
+                    .map_err(|err| BuildError::versions(versions, err))?
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::clone(&trust.verifier))
+                    .with_client_auth_cert(fixed.chain.clone(), fixed.key.clone_key())
+                    .map_err(BuildError::client_identity)?
             }
-            None => builder.with_no_client_auth(),
+            identity => {
+                let mut config = self.template(versions)?.clone();
+                if let Some(IdentityRef::Rotating(rotating)) = identity {
+                    config.client_auth_cert_resolver = rotating.resolver();
+                }
+                config
+            }
         };
+        // webpki's verifier, wrapped for the native roots to notice an unknown issuer.
+        config
+            .dangerous()
+            .set_certificate_verifier(Arc::clone(&trust.verifier));
         config.alpn_protocols = upstream.alpn().to_vec();
         config.enable_sni = upstream.sni();
         // A new store per build: a config rebuilt after a trust change never resumes a session
@@ -574,6 +612,50 @@ impl Shared {
             sessions,
         }))
     }
+}
+
+/// The verifier of the templates, replaced in every config built from them: it refuses every
+/// certificate and signature, should one ever be asked.
+#[derive(Debug)]
+struct Unset;
+
+impl ServerCertVerifier for Unset {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Err(unset())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Err(unset())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Err(unset())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        Vec::new()
+    }
+}
+
+fn unset() -> rustls::Error {
+    rustls::Error::General("a template config's verifier, never meant to verify".into())
 }
 
 #[cfg(any(feature = "ring", feature = "aws-lc-rs"))]
@@ -664,5 +746,50 @@ mod tests {
         let after = cache.get_built(&upstream).unwrap();
         assert!(Arc::ptr_eq(&through_handle, &after));
         assert!(!Arc::ptr_eq(sessions(&before), sessions(&after)));
+    }
+    /// Configs cloned from a template get the upstream key's versions, ALPN, SNI and a session
+    /// store of their own, as built ones did.
+    #[test]
+    fn configs_from_the_templates_keep_their_own_settings() {
+        let anchors = Anchors::default();
+        anchors.trust_a_new_ca();
+        let cache =
+            ClientConfigCache::with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_roots(RootsCache::with_source(anchors));
+        let key = |versions, alpn: &str, sni| {
+            UpstreamTls::builder(Trust::Native)
+                .versions(versions)
+                .alpn([alpn])
+                .sni(sni)
+                .build()
+        };
+        let tls13 = cache
+            .get_built(&key(TlsVersions::Tls13Only, "a", true))
+            .unwrap();
+        let tls12 = cache
+            .get_built(&key(TlsVersions::Tls12Only, "b", false))
+            .unwrap();
+        let both = cache
+            .get_built(&key(TlsVersions::Tls12And13, "c", true))
+            .unwrap();
+        let other = cache
+            .get_built(&key(TlsVersions::Tls13Only, "d", true))
+            .unwrap();
+        // rustls shows the versions a config enables only in its `Debug`.
+        let versions = |built: &BuiltConfig| {
+            let shown = format!("{:?}", built.config());
+            let start = shown.find("versions: [").unwrap();
+            shown[start..start + shown[start..].find(']').unwrap() + 1].to_owned()
+        };
+        assert_eq!(versions(&tls13), "versions: [TLSv1_3]");
+        assert_eq!(versions(&tls12), "versions: [TLSv1_2]");
+        assert_eq!(versions(&both), "versions: [TLSv1_2, TLSv1_3]");
+        assert_eq!(tls13.config().alpn_protocols, [b"a".to_vec()]);
+        assert_eq!(other.config().alpn_protocols, [b"d".to_vec()]);
+        assert!(tls13.config().enable_sni);
+        assert!(!tls12.config().enable_sni);
+        assert!(!Arc::ptr_eq(sessions(&tls13), sessions(&other)));
+        // One trust set, one verifier, whatever the template.
+        assert!(Arc::ptr_eq(tls13.verifier(), tls12.verifier()));
     }
 }
