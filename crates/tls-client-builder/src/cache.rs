@@ -1,7 +1,8 @@
 //! [`ClientConfigCache`]: one ready `ClientConfig` per upstream key, built once, shared as `Arc`.
 //!
-//! Guarantees: a hit takes no lock and writes no line another thread writes (a lock-free read of
-//! `scc::HashIndex`, the `Arc` clone, a count on this thread's line); concurrent misses on one
+//! Guarantees: a hit takes no lock and writes no line another thread writes (this thread's recent
+//! slots, else a lock-free read of `scc::HashIndex`; the `Arc` clone; a count on this thread's
+//! line); concurrent misses on one
 //! upstream key build once (they wait on the entry's `OnceLock`, outside any map lock) while
 //! different upstream keys build in parallel; configs of one trust set share one verifier and one
 //! root store; each config has its own session store; an entry built from the cache's native
@@ -9,9 +10,10 @@
 //! bounded, oldest inserted evicted first. A [`ConfigHandle`](crate::ConfigHandle) shares the
 //! cache's internals and rebuilds through them, so its configs are the cache's.
 
+use std::cell::RefCell;
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rustls::client::Resumption;
@@ -113,6 +115,13 @@ pub struct CacheStats {
 struct Slot {
     /// Survives rebuilds, so that the eviction queue still recognises the entry.
     id: u64,
+    /// The cache's [`Shared::id`] and the upstream key, which this thread's recent slots are
+    /// told apart by.
+    cache: u64,
+    key: UpstreamTls,
+    /// Set when the slot leaves the map (evicted, dropped by `retain`, or replaced by a rebuild):
+    /// recent slots are answered only while it is not.
+    removed: AtomicBool,
     generation: u64,
     /// Whether it replaced an entry built for an older generation.
     rebuild: bool,
@@ -128,6 +137,69 @@ struct Ready {
 
 /// The default bound on entries.
 pub const DEFAULT_MAX_ENTRIES: usize = 4096;
+
+/// Sets of this thread's recent slots, two slots each (512 in all, 8 KiB).
+const RECENT_SETS: usize = 256;
+
+std::thread_local! {
+    /// The slots this thread found in a cache's map lately, of every cache, by upstream key:
+    /// answered without the map's epoch guard and probe while their slot is still the map's
+    /// ([`Slot::removed`]) and current. Allocated on the first hit.
+    static RECENT: RefCell<Vec<[Option<Recent>; 2]>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A slot this thread found in a map, with its config: a hit on it loads the config's `Arc`
+/// from here while it checks the slot.
+#[derive(Clone)]
+struct Recent {
+    slot: Arc<Slot>,
+    config: Arc<ClientConfig>,
+}
+
+impl Recent {
+    /// Whether this is the slot of `upstream` in the cache `cache`.
+    #[inline]
+    fn is_for(&self, cache: u64, upstream: &UpstreamTls) -> bool {
+        self.slot.cache == cache
+            && (self.slot.key.is_clone_of(upstream) || self.slot.key == *upstream)
+    }
+}
+
+/// The set of `upstream`'s recent slots (bits of its precomputed hash that the map's bucket and
+/// tag do not use alone).
+#[inline]
+fn recent_set(upstream: &UpstreamTls) -> usize {
+    // The mask keeps eight bits: no truncation.
+    (upstream.hash_value() >> 24) as usize & (RECENT_SETS - 1)
+}
+
+/// Remember `recent` on this thread: in place of an older slot of its key, else as the newer of
+/// its set's two, dropping the older.
+#[inline(never)]
+fn remember(recent: Recent) {
+    let displaced = RECENT.try_with(|lines| {
+        let mut lines = lines.try_borrow_mut().ok()?;
+        if lines.is_empty() {
+            *lines = vec![[None, None]; RECENT_SETS];
+        }
+        let set = &mut lines[recent_set(&recent.slot.key)];
+        let same = |way: &Option<Recent>| {
+            way.as_ref()
+                .is_some_and(|old| old.is_for(recent.slot.cache, &recent.slot.key))
+        };
+        if same(&set[0]) {
+            set[0].replace(recent)
+        } else if same(&set[1]) {
+            set[1].replace(recent)
+        } else {
+            let older = set[1].take();
+            set[1] = set[0].replace(recent);
+            older
+        }
+    });
+    // Dropped outside the borrow: the last reference to a config runs its resolver's drop.
+    drop(displaced);
+}
 
 /// Ready rustls `ClientConfig`s, one per [`UpstreamTls`] upstream key.
 ///
@@ -146,6 +218,13 @@ pub const DEFAULT_MAX_ENTRIES: usize = 4096;
 ///
 /// One cache uses one crypto provider and one [`NativeRoots`] for every config it builds: the
 /// process-wide system store unless [`with_roots`](Self::with_roots) gives it others.
+///
+/// # Caveats
+/// To make a hit cost about two `Arc` clones, each thread remembers the entries it found last
+/// (up to 512, of all caches, by upstream key; 8 KiB per thread that hits): an entry evicted,
+/// dropped by [`retain`](Self::retain), rebuilt, or left behind by a dropped cache is never
+/// answered again, but a thread that does not look up an upstream key of the same slot again
+/// keeps its config alive (as [`ConfigHandle`](crate::ConfigHandle) threads do).
 pub struct ClientConfigCache {
     /// Shared with the [`ConfigHandle`]s made from this cache, which rebuild through it.
     shared: Arc<Shared>,
@@ -153,6 +232,8 @@ pub struct ClientConfigCache {
 
 /// The cache itself; [`ClientConfigCache`] and its handles hold it.
 pub(crate) struct Shared {
+    /// Process-unique, for this thread's recent slots (see [`RECENT`]).
+    id: u64,
     /// Read without a lock; written (a miss, an eviction, `retain`) under a bucket's lock.
     entries: HashIndex<UpstreamTls, Arc<Slot>, BuildPrehashed>,
     /// Insertion order for eviction: (upstream key, slot id), one per entry.
@@ -346,7 +427,9 @@ impl ClientConfigCache {
 
 impl Shared {
     fn new(provider: Arc<CryptoProvider>, roots: Arc<dyn NativeRoots>, max_entries: usize) -> Self {
+        static NEXT_CACHE: AtomicU64 = AtomicU64::new(0);
         Self {
+            id: NEXT_CACHE.fetch_add(1, Ordering::Relaxed),
             entries: HashIndex::with_hasher(BuildPrehashed::default()),
             order: Mutex::default(),
             hits: Hits::new(),
@@ -381,6 +464,7 @@ impl Shared {
         self.entries.retain_sync(|upstream, slot| {
             let kept = keep(upstream);
             if !kept {
+                slot.removed.store(true, Ordering::Release);
                 removed.insert(slot.id);
             }
             kept
@@ -396,31 +480,83 @@ impl Shared {
 
     /// The config of a built, current entry of `upstream` (see [`hit`](Self::hit)).
     fn hit_config(&self, upstream: &UpstreamTls) -> Option<Arc<ClientConfig>> {
-        self.hit(upstream, |ready| Arc::clone(&ready.config))
+        self.hit(
+            upstream,
+            |recent| Arc::clone(&recent.config),
+            |ready| Arc::clone(&ready.config),
+        )
     }
 
     /// The built, current entry of `upstream` (see [`hit`](Self::hit)).
     fn hit_built(&self, upstream: &UpstreamTls) -> Option<Arc<BuiltConfig>> {
-        self.hit(upstream, |ready| Arc::clone(&ready.built))
+        // A recent slot is built: it was remembered from a hit.
+        let built = |slot: &Slot| match slot.outcome.get() {
+            Some(Ok(ready)) => Some(Arc::clone(&ready.built)),
+            _ => None,
+        };
+        self.hit(
+            upstream,
+            |recent| built(&recent.slot),
+            |ready| Some(Arc::clone(&ready.built)),
+        )
+        .flatten()
     }
 
-    /// The answer of a built, current entry of `upstream`, read without a lock and counted as a
-    /// hit; `None` for anything else ([`lookup`](Self::lookup) then answers).
+    /// The answer of a built, current entry of `upstream`, counted as a hit: from this thread's
+    /// recent slots (`from_recent`), else read from the map without a lock (`from_map`, and then
+    /// remembered); `None` for anything else ([`lookup`](Self::lookup) then answers).
     #[inline]
-    fn hit<R>(&self, upstream: &UpstreamTls, answer: impl FnOnce(&Ready) -> R) -> Option<R> {
+    fn hit<R>(
+        &self,
+        upstream: &UpstreamTls,
+        from_recent: impl FnOnce(&Recent) -> R,
+        from_map: impl FnOnce(&Ready) -> R,
+    ) -> Option<R> {
         // Read before the entry: an entry built before a change of the trust is not answered.
         let generation = self.generation(upstream);
-        let answered = self
+        let recent = RECENT
+            .try_with(|recent| {
+                let recent = recent.try_borrow().ok()?;
+                let set = recent.get(recent_set(upstream))?;
+                let recent = set.iter().flatten().find(|r| r.is_for(self.id, upstream))?;
+                // Acquire: a slot seen in the map after it was removed is not answered.
+                let current = !recent.slot.removed.load(Ordering::Acquire)
+                    && recent.slot.generation >= generation;
+                current.then(|| from_recent(recent))
+            })
+            .ok()
+            .flatten();
+        if recent.is_some() {
+            self.hits.add_one();
+            return recent;
+        }
+        self.hit_in_map(upstream, generation, from_map)
+    }
+
+    /// [`hit`](Self::hit) from the map.
+    #[inline]
+    fn hit_in_map<R>(
+        &self,
+        upstream: &UpstreamTls,
+        generation: u64,
+        answer: impl FnOnce(&Ready) -> R,
+    ) -> Option<R> {
+        let (answered, recent) = self
             .entries
             .peek_with(upstream, |_, slot| match slot.outcome.get() {
-                Some(Ok(ready)) if slot.generation >= generation => Some(answer(ready)),
+                Some(Ok(ready)) if slot.generation >= generation => {
+                    let recent = Recent {
+                        slot: Arc::clone(slot),
+                        config: Arc::clone(&ready.config),
+                    };
+                    Some((answer(ready), recent))
+                }
                 _ => None,
             })
-            .flatten();
-        if answered.is_some() {
-            self.hits.add_one();
-        }
-        answered
+            .flatten()?;
+        self.hits.add_one();
+        remember(recent);
+        Some(answered)
     }
 
     /// The entry of `upstream`, current at the native roots' generation, built if need be: a
@@ -480,17 +616,24 @@ impl Shared {
             Entry::Occupied(mut stale) => {
                 let slot = Arc::new(Slot {
                     id: stale.get().id,
+                    cache: self.id,
+                    key: upstream.clone(),
+                    removed: AtomicBool::new(false),
                     generation,
                     rebuild: true,
                     outcome: OnceLock::new(),
                 });
                 // Readers that already hold the stale one finish with it.
+                stale.get().removed.store(true, Ordering::Release);
                 stale.update(Arc::clone(&slot));
                 (slot, false)
             }
             Entry::Vacant(vacant) => {
                 let slot = Arc::new(Slot {
                     id: self.next_id.fetch_add(1, Ordering::Relaxed),
+                    cache: self.id,
+                    key: upstream.clone(),
+                    removed: AtomicBool::new(false),
                     generation,
                     rebuild: false,
                     outcome: OnceLock::new(),
@@ -515,10 +658,13 @@ impl Shared {
             let Some((oldest, oldest_id)) = order.pop_front() else {
                 break;
             };
-            if self
-                .entries
-                .remove_if_sync(&oldest, |slot| slot.id == oldest_id)
-            {
+            if self.entries.remove_if_sync(&oldest, |slot| {
+                let doomed = slot.id == oldest_id;
+                if doomed {
+                    slot.removed.store(true, Ordering::Release);
+                }
+                doomed
+            }) {
                 self.evictions.fetch_add(1, Ordering::Relaxed);
                 meter::evicted();
             }
@@ -791,5 +937,34 @@ mod tests {
         assert!(!Arc::ptr_eq(sessions(&tls13), sessions(&other)));
         // One trust set, one verifier, whatever the template.
         assert!(Arc::ptr_eq(tls13.verifier(), tls12.verifier()));
+    }
+    /// A thread's recent slots answer only what the map still holds: an entry hit (and so
+    /// remembered), then evicted or dropped by `retain`, is built again on this thread.
+    #[test]
+    fn a_remembered_entry_leaves_with_its_map_entry() {
+        let anchors = Anchors::default();
+        anchors.trust_a_new_ca();
+        let cache =
+            ClientConfigCache::with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_roots(RootsCache::with_source(anchors))
+                .max_entries(2);
+        let key = |alpn: &str| UpstreamTls::builder(Trust::Native).alpn([alpn]).build();
+        let (a, b, c) = (key("a"), key("b"), key("c"));
+        let first = cache.get(&a).unwrap();
+        assert!(Arc::ptr_eq(&first, &cache.get(&a).unwrap()));
+        assert!(Arc::ptr_eq(&first, &cache.get(&a).unwrap()));
+        assert_eq!(cache.stats().hits, 2);
+        cache.get(&b).unwrap();
+        cache.get(&c).unwrap(); // evicts `a`
+        assert_eq!(cache.stats().evictions, 1);
+        let again = cache.get(&a).unwrap();
+        assert!(!Arc::ptr_eq(&first, &again));
+        assert_eq!(cache.stats().builds, 4);
+
+        assert!(Arc::ptr_eq(&again, &cache.get(&a).unwrap()));
+        cache.retain(|upstream| upstream != &a);
+        assert!(!Arc::ptr_eq(&again, &cache.get(&a).unwrap()));
+        assert_eq!(cache.stats().builds, 5);
+        assert_eq!(cache.stats().hits, 3);
     }
 }

@@ -216,9 +216,14 @@ impl UpstreamTls {
     }
 
     /// The precomputed hash of the whole value.
-    #[cfg(test)]
     pub(crate) fn hash_value(&self) -> u64 {
         self.inner.hash
+    }
+
+    /// Whether `other` is a clone of this very value (equal without comparing).
+    #[inline]
+    pub(crate) fn is_clone_of(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// The precomputed hash of the trust set (trust choice and extra anchors).
