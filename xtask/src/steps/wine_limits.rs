@@ -89,8 +89,8 @@ pub(super) const LIMITS: &[Limit] = &[
             Invalid parameter. (os error -2147024809)\"]"]],
     },
     // Any test that replaces a file (test-pki's replace_file, a write then a rename) while a
-    // watcher or a reloading child has it open meets this when the two coincide: rarely, and in
-    // a different test each time.
+    // watcher or a reloading child has it open meets this when the two coincide: with Wine's slow
+    // file calls, in most runs for one of tls-probe's watch tests, now and then for the others.
     Limit {
         which: Which::Any,
         limitation: "Wine 8 has no POSIX-semantics rename: a rename over a file that another \
