@@ -369,10 +369,10 @@ impl ClientConfigCache {
         // Inlined into the caller, so that a hit's `Arc` comes back in a register, and the
         // `Result`, with its error's room, is built where it is used.
         match self.shared.hit_config(upstream) {
-            Some(config) => Ok(config),
-            None => self
+            Ok(config) => Ok(config),
+            Err(generation) => self
                 .shared
-                .lookup(upstream, |built| Arc::clone(&built.config)),
+                .lookup_at(upstream, generation, |built| Arc::clone(&built.config)),
         }
     }
 
@@ -383,8 +383,8 @@ impl ClientConfigCache {
     #[inline]
     pub fn get_built(&self, upstream: &UpstreamTls) -> Result<Arc<BuiltConfig>, BuildError> {
         match self.shared.hit_built(upstream) {
-            Some(built) => Ok(built),
-            None => self.shared.lookup(upstream, Arc::clone),
+            Ok(built) => Ok(built),
+            Err(generation) => self.shared.lookup_at(upstream, generation, Arc::clone),
         }
     }
 
@@ -479,39 +479,37 @@ impl Shared {
     }
 
     /// The config of a built, current entry of `upstream` (see [`hit`](Self::hit)).
-    fn hit_config(&self, upstream: &UpstreamTls) -> Option<Arc<ClientConfig>> {
+    fn hit_config(&self, upstream: &UpstreamTls) -> Result<Arc<ClientConfig>, u64> {
         self.hit(
             upstream,
-            |recent| Arc::clone(&recent.config),
+            |recent| Some(Arc::clone(&recent.config)),
             |ready| Arc::clone(&ready.config),
         )
     }
 
     /// The built, current entry of `upstream` (see [`hit`](Self::hit)).
-    fn hit_built(&self, upstream: &UpstreamTls) -> Option<Arc<BuiltConfig>> {
-        // A recent slot is built: it was remembered from a hit.
-        let built = |slot: &Slot| match slot.outcome.get() {
-            Some(Ok(ready)) => Some(Arc::clone(&ready.built)),
-            _ => None,
-        };
+    fn hit_built(&self, upstream: &UpstreamTls) -> Result<Arc<BuiltConfig>, u64> {
         self.hit(
             upstream,
-            |recent| built(&recent.slot),
-            |ready| Some(Arc::clone(&ready.built)),
+            |recent| match recent.slot.outcome.get() {
+                Some(Ok(ready)) => Some(Arc::clone(&ready.built)),
+                _ => None,
+            },
+            |ready| Arc::clone(&ready.built),
         )
-        .flatten()
     }
 
     /// The answer of a built, current entry of `upstream`, counted as a hit: from this thread's
     /// recent slots (`from_recent`), else read from the map without a lock (`from_map`, and then
-    /// remembered); `None` for anything else ([`lookup`](Self::lookup) then answers).
+    /// remembered). Anything else is the native roots' generation it read, for
+    /// [`lookup_at`](Self::lookup_at) to answer at.
     #[inline]
     fn hit<R>(
         &self,
         upstream: &UpstreamTls,
-        from_recent: impl FnOnce(&Recent) -> R,
+        from_recent: impl FnOnce(&Recent) -> Option<R>,
         from_map: impl FnOnce(&Ready) -> R,
-    ) -> Option<R> {
+    ) -> Result<R, u64> {
         // Read before the entry: an entry built before a change of the trust is not answered.
         let generation = self.generation(upstream);
         let recent = RECENT
@@ -522,15 +520,16 @@ impl Shared {
                 // Acquire: a slot seen in the map after it was removed is not answered.
                 let current = !recent.slot.removed.load(Ordering::Acquire)
                     && recent.slot.generation >= generation;
-                current.then(|| from_recent(recent))
+                if current { from_recent(recent) } else { None }
             })
             .ok()
             .flatten();
-        if recent.is_some() {
+        if let Some(answered) = recent {
             self.hits.add_one();
-            return recent;
+            return Ok(answered);
         }
         self.hit_in_map(upstream, generation, from_map)
+            .ok_or(generation)
     }
 
     /// [`hit`](Self::hit) from the map.
@@ -567,7 +566,17 @@ impl Shared {
         upstream: &UpstreamTls,
         answer: impl Fn(&Arc<BuiltConfig>) -> R,
     ) -> Result<R, BuildError> {
-        let generation = self.generation(upstream);
+        self.lookup_at(upstream, self.generation(upstream), answer)
+    }
+
+    /// [`lookup`](Self::lookup) at the native roots' `generation`, read by the caller.
+    #[cold]
+    fn lookup_at<R>(
+        &self,
+        upstream: &UpstreamTls,
+        generation: u64,
+        answer: impl Fn(&Arc<BuiltConfig>) -> R,
+    ) -> Result<R, BuildError> {
         let slot = match self.entries.peek_with(upstream, |_, slot| Arc::clone(slot)) {
             Some(slot) if slot.generation >= generation => slot,
             _ => self.slot_for(upstream, generation),
