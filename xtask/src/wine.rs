@@ -56,13 +56,14 @@ pub(crate) fn start() -> Result<Result<Wine, Unavailable>, String> {
                 .to_owned(),
         )));
     }
+    // Wine first: where it cannot be had, the target is not worth downloading.
+    if let Err(why) = ensure_installed() {
+        return Ok(Err(Unavailable(why)));
+    }
     if let Some((target, why)) = tools::ensure_targets(&[TARGET]).pop() {
         return Ok(Err(Unavailable(format!(
             "no rustup target {target}: {why}"
         ))));
-    }
-    if let Err(why) = ensure_installed() {
-        return Ok(Err(Unavailable(why)));
     }
     let version = plain("wine")
         .arg("--version")
@@ -92,14 +93,17 @@ fn have(program: &str) -> bool {
 /// Wine and the mingw compiler, installed with apt-get when missing and this is a Debian-like
 /// system run as root.
 fn ensure_installed() -> Result<(), String> {
-    let missing: Vec<&str> = ["wine", "wineserver", MINGW_GCC]
-        .into_iter()
-        .filter(|program| !have(program))
-        .collect();
+    let missing_now = || -> String {
+        let missing: Vec<&str> = ["wine", "wineserver", MINGW_GCC]
+            .into_iter()
+            .filter(|program| !have(program))
+            .collect();
+        missing.join(", ")
+    };
+    let missing = missing_now();
     if missing.is_empty() {
         return Ok(());
     }
-    let missing = missing.join(", ");
     let by_hand = format!(
         "{missing} not found: install Wine and the mingw-w64 compiler (Debian and Ubuntu: \
          `apt-get install wine64 gcc-mingw-w64-x86-64`)"
@@ -129,7 +133,12 @@ fn ensure_installed() -> Result<(), String> {
             return Err(format!("{by_hand}; {err}"));
         }
     }
-    Ok(())
+    match missing_now() {
+        still if still.is_empty() => Ok(()),
+        still => Err(format!(
+            "{still} not found after `{install}`: is the directory of Wine's programs on PATH?"
+        )),
+    }
 }
 
 impl Wine {

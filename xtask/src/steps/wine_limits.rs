@@ -134,11 +134,55 @@ struct Reading {
 pub(super) struct Judged {
     pub(super) skipped: Vec<Skip>,
     pub(super) passed_anyway: Vec<&'static str>,
+    /// `(binary, test)` of every test that ran.
+    ran: Vec<(String, String)>,
 }
 
 /// Hold the output of `cargo test -p package --no-fail-fast` against [`LIMITS`].
 pub(super) fn judge(package: &str, run: &Logged) -> Result<Judged, String> {
     judge_output(package, run.status.success(), &run.output, LIMITS)
+}
+
+/// Hold the output of one test run again alone (see [`Skip::again`]) against [`LIMITS`]: its
+/// skip if it failed with a listed error again, `None` if it passed.
+pub(super) fn judge_again(skip: &Skip, run: &Logged) -> Result<Option<Skip>, String> {
+    if run.status.success() {
+        return Ok(None);
+    }
+    let reading = read(&run.output);
+    let mut judged = judge_reading(&skip.package, false, &reading, LIMITS)?;
+    match judged.skipped.pop() {
+        Some(again) if again.test == skip.test => Ok(Some(again)),
+        _ => Err(format!(
+            "{} ({}) of {}, run again alone, failed with no test failed",
+            skip.test, skip.binary, skip.package
+        )),
+    }
+}
+
+impl Skip {
+    /// Whether the limitation it met is one any test meets by chance: worth a second run.
+    pub(super) fn by_chance(&self) -> bool {
+        matches!(self.limit.which, Which::Any)
+    }
+
+    /// The arguments of `cargo test -p PACKAGE` that run this test alone, for its binary as
+    /// cargo named it (`tests/it/main.rs`: `--test it`); `None` for a doctest.
+    pub(super) fn again(&self) -> Option<Vec<String>> {
+        let target = match self.binary.as_str() {
+            "unittests src/lib.rs" => vec!["--lib".to_owned()],
+            binary if binary.starts_with("unittests src/") => vec!["--bins".to_owned()],
+            binary => {
+                let path = binary.strip_prefix("tests/")?;
+                let name = path
+                    .strip_suffix("/main.rs")
+                    .or_else(|| path.strip_suffix(".rs"))?;
+                vec!["--test".to_owned(), name.to_owned()]
+            }
+        };
+        let exact = ["--", "--exact", self.test.as_str()].map(str::to_owned);
+        Some(target.into_iter().chain(exact).collect())
+    }
 }
 
 impl Limit {
@@ -173,7 +217,45 @@ fn judge_output(
     output: &str,
     limits: &'static [Limit],
 ) -> Result<Judged, String> {
-    let reading = read(output);
+    judge_reading(package, success, &read(output), limits).and_then(|judged| {
+        // The whole suite ran: every test the list names must have.
+        let mut problems = Vec::new();
+        let mut passed_anyway = Vec::new();
+        for (binary, test) in limits.iter().filter_map(|l| l.named_in(package)) {
+            let ran = judged.ran.iter().any(|(b, t)| b == binary && t == test);
+            let failed = judged
+                .skipped
+                .iter()
+                .any(|s| s.binary == binary && s.test == test);
+            if !ran {
+                problems.push(format!(
+                    "the Wine skip list names {test} in {binary} of {package}, which did not run: \
+                     update LIMITS in xtask/src/steps/wine_limits.rs"
+                ));
+            } else if !failed {
+                passed_anyway.push(test);
+            }
+        }
+        if problems.is_empty() {
+            Ok(Judged {
+                passed_anyway,
+                ..judged
+            })
+        } else {
+            Err(format!(
+                "under Wine, {package}:\n  {}",
+                problems.join("\n  ")
+            ))
+        }
+    })
+}
+
+fn judge_reading(
+    package: &str,
+    success: bool,
+    reading: &Reading,
+    limits: &'static [Limit],
+) -> Result<Judged, String> {
     let mut problems = reading.unexplained.clone();
     let mut skipped = Vec::new();
     for failure in &reading.failures {
@@ -213,22 +295,6 @@ fn judge_output(
             }
         }
     }
-    let mut passed_anyway = Vec::new();
-    for (binary, test) in limits.iter().filter_map(|l| l.named_in(package)) {
-        let ran = reading.ran.iter().any(|(b, t)| b == binary && t == test);
-        let failed = reading
-            .failures
-            .iter()
-            .any(|f| f.binary == binary && f.test == test);
-        if !ran {
-            problems.push(format!(
-                "the Wine skip list names {test} in {binary} of {package}, which did not run: \
-                 update LIMITS in xtask/src/steps/wine_limits.rs"
-            ));
-        } else if !failed {
-            passed_anyway.push(test);
-        }
-    }
     if !success && reading.failures.is_empty() && problems.is_empty() {
         problems.push("cargo test failed before any test failed (see the output above)".into());
     }
@@ -240,7 +306,8 @@ fn judge_output(
     }
     Ok(Judged {
         skipped,
-        passed_anyway,
+        passed_anyway: Vec::new(),
+        ran: reading.ran.clone(),
     })
 }
 
@@ -474,6 +541,21 @@ mod tests {
             .err()
             .expect("a failure");
         assert!(err.contains("the Wine skip list names m::slow"), "{err}");
+    }
+
+    #[test]
+    fn a_test_met_by_chance_is_run_again_alone() {
+        let run = run_with("panicked at helpers.rs:9:1:\nAccess denied");
+        let judged = judge_output("p", false, &run, LIST).expect("a named skip");
+        let skip = &judged.skipped[0];
+        assert!(skip.by_chance());
+        let again = skip.again().expect("a test binary");
+        assert_eq!(again, ["--test", "it", "--", "--exact", "m::slow"]);
+        let unit = Skip {
+            binary: "unittests src/lib.rs".to_owned(),
+            ..judged.skipped.into_iter().next().expect("one")
+        };
+        assert_eq!(unit.again().expect("the lib")[0], "--lib");
     }
 
     #[test]
