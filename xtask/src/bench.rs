@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use crate::cmd::Cmd;
 use crate::criterion::{self, Figure};
+use crate::machine::{cpu, settle, today};
 use crate::{bench_wine, packages, workspace};
 
 const BENCHES: [(&str, &str); 4] = [
@@ -465,61 +466,12 @@ fn ratio(r: f64) -> String {
     }
 }
 
-/// The 1-minute load average, from `/proc/loadavg` where there is one.
-fn load_average() -> Option<f64> {
-    fs::read_to_string("/proc/loadavg")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-/// Waits up to 3 minutes for the 1-minute load average to fall below 0.3 (it decays
-/// for a minute or two after a build), and says what it was when measuring started.
-pub(crate) fn settle() -> String {
-    const QUIET_LOAD: f64 = 0.3;
-    let start = std::time::Instant::now();
-    loop {
-        let Some(load) = load_average() else {
-            return "not known on this system".to_owned();
-        };
-        if load < QUIET_LOAD {
-            return format!("{load:.2} (1 minute) when measuring started");
-        }
-        if start.elapsed() >= std::time::Duration::from_secs(180) {
-            eprintln!(
-                "warning: the load average is still {load:.2} after 3 minutes: something else \
-                 runs here, and its figures will show it"
-            );
-            return format!("{load:.2} (1 minute) when measuring started: **not quiet**");
-        }
-        println!("load average {load:.2}: waiting for the machine to settle");
-        std::thread::sleep(std::time::Duration::from_secs(10));
-    }
-}
-
 fn duration(ns: f64) -> String {
     match ns {
         ns if ns >= 1e6 => format!("{:.2} ms", ns / 1e6),
         ns if ns >= 1e3 => format!("{:.2} µs", ns / 1e3),
         ns => format!("{ns:.1} ns"),
     }
-}
-
-/// The processor's model and the cores this process may use.
-pub(crate) fn cpu() -> String {
-    let model = fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, model)| model.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".to_owned());
-    let cores = std::thread::available_parallelism().map_or(0, usize::from);
-    format!("{model}, {cores} cores available")
 }
 
 fn machine(quick: bool, load: &str) -> Vec<(&'static str, String)> {
@@ -567,23 +519,6 @@ fn machine(quick: bool, load: &str) -> Vec<(&'static str, String)> {
             },
         ),
     ]
-}
-
-/// Today's UTC date, from the system clock (days-to-civil, as in Howard Hinnant's algorithm).
-pub(crate) fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0) + 719_468;
-    let era = days.div_euclid(146_097);
-    let doe = days.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::bench;
 use crate::cmd::Cmd;
+use crate::machine;
 use crate::wine::{self, TARGET, Unavailable, Wine};
 use crate::workspace;
 
@@ -69,7 +69,7 @@ fn measure() -> Result<PathBuf, String> {
             "ours loaded {ours_anchors} anchors and rustls-native-certs {baseline_anchors}"
         ));
     }
-    let load = bench::settle();
+    let load = machine::settle();
     println!(
         "{} fresh processes of each way, in turn: {}",
         RUNS,
@@ -133,7 +133,7 @@ fn render(
          exit, with Wine's server kept running between them. This is Wine's implementation of \
          the Windows API on Linux, not Windows: the workflow's `platform figures \
          (windows-latest)` job measures Windows.\n",
-        bench::today()
+        machine::today()
     );
     let shim = if wine.shim {
         ", with the `ProcessPrng` shim (xtask/wine/process_prng.c)"
@@ -141,7 +141,7 @@ fn render(
         ""
     };
     let _ = writeln!(md, "| | |\n| --- | --- |");
-    let _ = writeln!(md, "| cpu | {} |", bench::cpu());
+    let _ = writeln!(md, "| cpu | {} |", machine::cpu());
     let _ = writeln!(md, "| load average | {load} |");
     let _ = writeln!(md, "| Wine | {}{shim} |", wine.version);
     let _ = writeln!(md, "| anchors | {anchors}, both ways |\n");
