@@ -206,6 +206,10 @@ const PLATFORM_STORE_NAME: &str = "the Windows certificate store (ROOT)";
 #[cfg(not(any(target_os = "macos", windows)))]
 const PLATFORM_STORE_NAME: &str = "the system CA bundle and directory found by openssl-probe";
 
+/// What separates the directories of `SSL_CERT_DIR` when an origin is shown: `;` on Windows,
+/// `:` elsewhere, as `std::env::split_paths` reads them.
+const DIR_LIST_SEPARATOR: &str = if cfg!(windows) { ";" } else { ":" };
+
 /// Where a load's anchors came from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -241,7 +245,7 @@ impl fmt::Display for TrustOrigin {
                 }
                 if !dirs.is_empty() {
                     let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-                    parts.push(format!("SSL_CERT_DIR={}", dirs.join(":")));
+                    parts.push(format!("SSL_CERT_DIR={}", dirs.join(DIR_LIST_SEPARATOR)));
                 }
                 f.write_str(&parts.join(", "))
             }
@@ -253,7 +257,7 @@ impl fmt::Display for TrustOrigin {
                     sep = ", ";
                 }
                 for dir in dirs {
-                    write!(f, "{sep}{}/", dir.display())?;
+                    write!(f, "{sep}{}{}", dir.display(), std::path::MAIN_SEPARATOR)?;
                     sep = ", ";
                 }
                 Ok(())
@@ -269,6 +273,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(not(windows))]
     fn origin_names_the_environment_variables() {
         let origin = TrustOrigin::Environment {
             file: Some("/a.pem".into()),
@@ -278,5 +283,29 @@ mod tests {
             origin.to_string(),
             "SSL_CERT_FILE=/a.pem, SSL_CERT_DIR=/d1:/d2"
         );
+        let files = TrustOrigin::PemFiles {
+            file: None,
+            dirs: vec!["/d1".into()],
+        };
+        assert_eq!(files.to_string(), "PEM files /d1/");
+    }
+
+    /// On Windows, `;` separates the directories (a drive letter's `:` does not).
+    #[test]
+    #[cfg(windows)]
+    fn origin_names_the_environment_variables() {
+        let origin = TrustOrigin::Environment {
+            file: Some(r"C:\a.pem".into()),
+            dirs: vec![r"C:\d1".into(), r"D:\d2".into()],
+        };
+        assert_eq!(
+            origin.to_string(),
+            r"SSL_CERT_FILE=C:\a.pem, SSL_CERT_DIR=C:\d1;D:\d2"
+        );
+        let files = TrustOrigin::PemFiles {
+            file: None,
+            dirs: vec![r"C:\d1".into()],
+        };
+        assert_eq!(files.to_string(), r"PEM files C:\d1\");
     }
 }

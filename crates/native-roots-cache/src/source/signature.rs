@@ -98,7 +98,7 @@ impl SourceSignature {
     }
 
     /// How many paths it covers.
-    #[cfg(test)]
+    #[cfg(all(test, unix))]
     fn len(&self) -> usize {
         self.looks.len()
     }

@@ -4,7 +4,6 @@
 //! and async; and the faults that must not cost the store in use.
 
 use std::future::Future;
-use std::path::Path;
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,7 +79,7 @@ fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 #[cfg(unix)]
-fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) {
+fn symlink(target: impl AsRef<std::path::Path>, link: impl AsRef<std::path::Path>) {
     std::os::unix::fs::symlink(target, link).unwrap();
 }
 
