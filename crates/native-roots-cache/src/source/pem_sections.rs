@@ -3,13 +3,21 @@
 //!
 //! A Linux trust store holds every root at least twice: in the bundle (`ca-certificates.crt`) and
 //! in the directory beside it, with the same PEM text. A certificate found twice counts once (the
-//! reader keeps the first), so decoding the second copy's base64 is work thrown away: a quarter
-//! of a load's time here. Sections whose text was already decoded during this read are skipped
-//! before decoding; a file holding anything but `CERTIFICATE` sections is left to the full PEM
-//! reader, so that its errors are exactly what they were.
+//! reader keeps the first), so decoding the second copy's base64 is work thrown away. Sections
+//! whose text was already decoded during this read are skipped before decoding.
+//!
+//! The rest is found and decoded at memory speed: markers by `memchr`, base64 by the `base64`
+//! crate's strict decoder, where rustls-pki-types' reader (right for keys) decodes in constant
+//! time, line by line. The fast path takes only what that reader reads the same way: markers at
+//! the start of a line, a body of base64 lines with canonical padding. Anything else (a section
+//! of another kind, a marker inside a line, a stray character, a section without its END line)
+//! goes to rustls-pki-types, the section alone or the whole file, so errors are exactly its own.
 
 use std::collections::HashMap;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use memchr::memmem;
 use rustls::pki_types::CertificateDer;
 
 use crate::source::certificate::ReportedCertificate;
@@ -18,47 +26,90 @@ use rustls::pki_types::pem::{self, PemObject};
 const BEGIN: &[u8] = b"-----BEGIN ";
 const BEGIN_CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
 const END_CERTIFICATE: &[u8] = b"-----END CERTIFICATE-----";
+const DASHES: &[u8] = b"-----";
+/// rustls-pki-types refuses a section larger than this (`SectionTooLarge`): left to it.
+const MAX_SECTION: usize = 256 * 1024 * 1024;
 
 /// A section's length and its last bytes: cheap to compute, and it tells certificates apart
 /// (their texts start alike); equal keys are confirmed by comparing the whole texts.
 type Key = (usize, [u8; 32]);
 
 /// The section texts decoded so far in one read.
-#[derive(Default)]
 pub(super) struct SeenSections {
     texts: HashMap<Key, Vec<Box<[u8]>>>,
+    /// A section's base64 without its line breaks, reused from one section to the next.
+    base64: Vec<u8>,
+    /// The markers' searchers, built once per read rather than once per file.
+    begin: memmem::Finder<'static>,
+    dashes: memmem::Finder<'static>,
+}
+
+impl Default for SeenSections {
+    fn default() -> Self {
+        Self {
+            texts: HashMap::new(),
+            base64: Vec::new(),
+            begin: memmem::Finder::new(BEGIN),
+            dashes: memmem::Finder::new(DASHES),
+        }
+    }
 }
 
 impl SeenSections {
     /// The certificates of `bytes`, leaving out sections whose text this read already decoded;
-    /// `None` when the file holds something else than `CERTIFICATE` sections (or one without its
-    /// END line): read it with the full PEM reader then.
+    /// `None` when the file holds something else than `CERTIFICATE` sections, or a marker this
+    /// reader does not take as rustls-pki-types would: read it with the full PEM reader then.
     pub(super) fn certificates(
         &mut self,
         bytes: &[u8],
     ) -> Option<Vec<Result<CertificateDer<'static>, pem::Error>>> {
         let mut items = Vec::new();
-        let mut rest = bytes;
-        while let Some(at) = find(rest, BEGIN) {
-            let section = &rest[at..];
-            if !section.starts_with(BEGIN_CERTIFICATE) {
+        let mut from = 0;
+        while let Some(found) = self.begin.find(&bytes[from..]) {
+            let begin = from + found;
+            let at_line_start = begin == 0 || bytes[begin - 1] == b'\n';
+            if !at_line_start || !bytes[begin..].starts_with(BEGIN_CERTIFICATE) {
                 return None;
             }
-            let end = find(section, END_CERTIFICATE)? + END_CERTIFICATE.len();
-            let (section, after) = section.split_at(end);
-            // Another BEGIN before this END: a section cut short.
-            if find(&section[BEGIN_CERTIFICATE.len()..], BEGIN).is_some() {
+            // The next marker must be this section's END, at the start of a line: another BEGIN
+            // means a section cut short.
+            let body = begin + BEGIN_CERTIFICATE.len();
+            let end = body + self.dashes.find(&bytes[body..])?;
+            if bytes[end - 1] != b'\n' || !bytes[end..].starts_with(END_CERTIFICATE) {
                 return None;
             }
-            let text = &section[BEGIN_CERTIFICATE.len()..end - END_CERTIFICATE.len()];
-            if !self.first_time(text) {
-                rest = after;
-                continue;
+            from = end + END_CERTIFICATE.len();
+            let text = &bytes[body..end];
+            if self.first_time(text) {
+                let item = self.decode(text);
+                items.push(item.map_or_else(
+                    || CertificateDer::from_pem_slice(&bytes[begin..from]),
+                    |der| Ok(CertificateDer::from(der)),
+                ));
             }
-            items.push(CertificateDer::from_pem_slice(section));
-            rest = after;
         }
         Some(items)
+    }
+
+    /// The DER of a section's `text` (from the end of its BEGIN marker to its END line), when
+    /// it is the rest of the BEGIN line (blank), then lines of strict base64; `None` otherwise.
+    fn decode(&mut self, text: &[u8]) -> Option<Vec<u8>> {
+        let line_end = memchr::memchr(b'\n', text)?;
+        if !text[..line_end].iter().all(|&b| b == b' ' || b == b'\r') {
+            return None;
+        }
+        if text.len() > MAX_SECTION {
+            return None;
+        }
+        let body = &text[line_end + 1..];
+        self.base64.clear();
+        let mut start = 0;
+        for line_end in memchr::memchr_iter(b'\n', body).chain([body.len()]) {
+            let line = &body[start..line_end];
+            (self.base64).extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+            start = line_end + 1;
+        }
+        STANDARD.decode(&self.base64).ok()
     }
 
     /// Whether `text` is new to this read (and now remembered).
@@ -91,19 +142,6 @@ pub(super) fn first_occurrences(certs: &[ReportedCertificate]) -> Vec<bool> {
     first
 }
 
-/// Where `needle` (which starts with `-`, a byte base64 never holds) first starts in `haystack`.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(offset) = haystack[from..].iter().position(|&byte| byte == needle[0]) {
-        let at = from + offset;
-        if haystack[at..].starts_with(needle) {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -111,6 +149,73 @@ mod tests {
 
     const ONE: &str = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
     const TWO: &str = "-----BEGIN CERTIFICATE-----\nMAE=\n-----END CERTIFICATE-----\n";
+
+    /// Each way of writing a file, with what the fast path must do with its first section:
+    /// decode it itself (`true`) or leave it to rustls-pki-types.
+    fn variants(pem: &str, other: &str) -> Vec<(String, bool)> {
+        let body = pem
+            .trim_start_matches("-----BEGIN CERTIFICATE-----\n")
+            .trim_end_matches("-----END CERTIFICATE-----\n");
+        let section = |begin: &str, body: &str, end: &str| format!("{begin}{body}{end}");
+        let (begin, end) = (
+            "-----BEGIN CERTIFICATE-----\n",
+            "-----END CERTIFICATE-----\n",
+        );
+        vec![
+            (pem.to_owned(), true),
+            (pem.replace('\n', "\r\n"), true),
+            (
+                section("-----BEGIN CERTIFICATE-----  \r\n", body, end),
+                true,
+            ),
+            (pem.trim_end().to_owned(), true),
+            (format!("# comment\n{pem}\nnot pem\n{other}"), true),
+            (
+                section(begin, body, "-----END CERTIFICATE----- and more\n"),
+                true,
+            ),
+            (section(begin, "MAA\n", end), false),
+            (section(begin, &body.replacen('\n', " \n", 1), end), false),
+            (section(begin, &body.replacen('\n', "\t\n", 1), end), false),
+            (section(begin, &body.replacen('M', "*", 1), end), false),
+            (section(begin, &format!("{body}-----\n"), end), false),
+            (section(begin, body.trim_end(), end), false),
+            (section(begin, "MAB=\n", end), false),
+            (section(begin, "", end), true),
+            (format!("x{pem}"), false),
+            (format!("  {pem}"), false),
+            (section("-----BEGIN CERTIFICATE------\n", body, end), false),
+            (section(begin, body, ""), false),
+            (format!("{begin}{body}{other}"), false),
+            (
+                format!("{other}-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n"),
+                false,
+            ),
+        ]
+    }
+
+    /// Whatever the fast path reads, it reads as rustls-pki-types does: the same certificates,
+    /// the same errors, in the same order.
+    #[test]
+    fn sections_read_as_rustls_pki_types_reads_them() {
+        let (pem, other) = (test_pki::ca_pem("CA a"), test_pki::ca_pem("CA b"));
+        for (i, (file, fast)) in variants(&pem, &other).into_iter().enumerate() {
+            let theirs: Vec<_> = CertificateDer::pem_slice_iter(file.as_bytes()).collect();
+            let ours = SeenSections::default().certificates(file.as_bytes());
+            if let Some(ours) = &ours {
+                assert_eq!(format!("{ours:?}"), format!("{theirs:?}"), "{file:?}");
+            }
+            // Whether the first section was decoded here, not by rustls-pki-types.
+            let text = file.split("CERTIFICATE-----").nth(1).unwrap();
+            let text = &text[..text.find("-----").unwrap_or(text.len())];
+            let decoded = SeenSections::default().decode(text.as_bytes());
+            assert_eq!(
+                ours.is_some() && decoded.is_some(),
+                fast,
+                "variant {i}: {file:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_text_seen_before_is_not_decoded_again() {
