@@ -217,6 +217,53 @@ mod tests {
         }
     }
 
+    /// The same, for 10,000 files mutated at random (a byte inserted, removed or replaced by one
+    /// of the bytes PEM framing turns on), from a fixed seed.
+    #[test]
+    #[cfg_attr(miri, ignore = "10,000 reads: too slow under Miri")]
+    fn mutated_files_read_as_rustls_pki_types_reads_them() {
+        let pem = format!(
+            "# c\n{}{}",
+            test_pki::ca_pem("CA a"),
+            test_pki::ca_pem("CA b")
+        );
+        let alphabet = b"-\n\r =A/+*BEGIN";
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |bound: usize| {
+            // xorshift64*: reproducible, and enough to spread the mutations.
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % bound
+        };
+        let (mut fast, mut left) = (0, 0);
+        for _ in 0..10_000 {
+            let mut file = pem.clone().into_bytes();
+            for _ in 0..1 + next(3) {
+                let (at, byte) = (next(file.len()), alphabet[next(alphabet.len())]);
+                match next(3) {
+                    0 => file.insert(at, byte),
+                    1 => drop(file.remove(at)),
+                    _ => file[at] = byte,
+                }
+            }
+            let theirs: Vec<_> = CertificateDer::pem_slice_iter(&file).collect();
+            match SeenSections::default().certificates(&file) {
+                Some(ours) => {
+                    let file = String::from_utf8_lossy(&file);
+                    assert_eq!(format!("{ours:?}"), format!("{theirs:?}"), "{file:?}");
+                    fast += 1;
+                }
+                None => left += 1,
+            }
+        }
+        // Both paths were taken: most mutations land in a body, some in a marker.
+        assert!(
+            fast > 5_000 && left > 50,
+            "{fast} read here, {left} left to the full reader"
+        );
+    }
+
     #[test]
     fn a_text_seen_before_is_not_decoded_again() {
         let mut seen = SeenSections::default();
