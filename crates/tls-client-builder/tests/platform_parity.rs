@@ -17,7 +17,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, Error};
 use rustls_platform_verifier::Verifier;
 use test_pki::{Ca, Leaf, ServerOptions, exchange, provider, spawn_server};
-use tls_client_builder::{BuildError, ClientConfigCache, Trust, TrustProvenance, UpstreamTls};
+use tls_client_builder::{BuildError, ClientConfigCache, Trust, UpstreamTls};
 
 /// Whether the platform verifier reads `SSL_CERT_FILE` here (webpki over the native store).
 const FILE_STORE: bool = cfg!(not(any(
@@ -225,7 +225,7 @@ fn an_empty_system_store_with_an_extra_anchor() {
     assert!(
         matches!(
             built.provenance(),
-            TrustProvenance::Platform {
+            tls_client_builder::TrustProvenance::Platform {
                 anchors: 0,
                 extra_anchors: 1,
                 native_error: Some(_),
