@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use crate::cmd::Cmd;
 use crate::criterion::{self, Figure};
 use crate::machine::{cpu, settle, today};
-use crate::{bench_wine, packages, workspace};
+use crate::{bench_wine, fresh_processes, packages, workspace};
 
 const BENCHES: [(&str, &str); 4] = [
     ("native-roots-cache", "trust_store"),
@@ -27,6 +27,25 @@ const MEMORY_EXAMPLE: [&str; 6] = [
     "tls-client-builder",
     "--example",
     "config-memory",
+];
+/// The `first-load` example, timed in fresh processes.
+const FIRST_LOAD_EXAMPLE: [&str; 6] = [
+    "--locked",
+    "--release",
+    "-p",
+    "native-roots-cache",
+    "--example",
+    "first-load",
+];
+/// Where the fresh processes' figures are kept, and how many of each way a full run takes.
+const FRESH: &str = "first_load_processes.txt";
+const FRESH_RUNS: usize = 31;
+/// Their group in the report, and each way's name there (the baseline's as the tables expect).
+const FRESH_GROUP: &str = "first_load_in_fresh_processes";
+const FRESH_NAMES: [&str; 3] = [
+    "native_roots(), whole process",
+    "load_native_certs + RootCertStore, whole process (baseline)",
+    "a process that loads nothing",
 ];
 /// Quick mode: enough samples for a median, in a few minutes on two cores.
 const QUICK_CRITERION: [&str; 4] = ["--warm-up-time", "1", "--measurement-time", "2"];
@@ -103,6 +122,10 @@ fn run_benchmarks(home: &Path, quick: bool) -> Result<(), String> {
             .run()?;
     }
     Cmd::cargo().args(&["build"]).args(&MEMORY_EXAMPLE).run()?;
+    Cmd::cargo()
+        .args(&["build"])
+        .args(&FIRST_LOAD_EXAMPLE)
+        .run()?;
     let load = settle();
     fs::write(home.join("load.txt"), &load).map_err(|err| format!("{}: {err}", home.display()))?;
     for (package, bench) in BENCHES {
@@ -127,7 +150,39 @@ fn run_benchmarks(home: &Path, quick: bool) -> Result<(), String> {
         fs::write(home.join(name), text).map_err(|err| format!("{}: {err}", home.display()))
     };
     write("memory.txt", &memory)?;
+    write(FRESH, &fresh_processes(home, quick)?)?;
     write("mode.txt", if quick { "quick" } else { "full" })
+}
+
+/// The first load of this machine's store in fresh processes, ours against rustls-native-certs
+/// and a process that loads nothing, as lines of `way median low high` (nanoseconds, the
+/// median's interval), for [`collect`].
+fn fresh_processes(home: &Path, quick: bool) -> Result<String, String> {
+    let exe = workspace::target_dir().join("release/examples/first-load");
+    let way = |name: &str| {
+        Cmd::new(&exe, "first-load")
+            .arg(name)
+            .env_remove("SSL_CERT_FILE")
+            .env_remove("SSL_CERT_DIR")
+    };
+    let anchors = fresh_processes::same_anchors(way, &home.join("first-load.log"))?;
+    let times = fresh_processes::time_in_turn(way, if quick { 11 } else { FRESH_RUNS })?;
+    let mut lines = String::new();
+    for ((name, _), times) in fresh_processes::WAYS.iter().zip(&times) {
+        let (median, low, high) = fresh_processes::median_with_interval(times);
+        let _ = writeln!(
+            lines,
+            "{name} {} {} {}",
+            median * 1e6,
+            low * 1e6,
+            high * 1e6
+        );
+    }
+    let (ratio, least, most) = fresh_processes::spread(&fresh_processes::pair_ratios(&times));
+    println!(
+        "{anchors} anchors both ways; ours/baseline pair by pair: {ratio:.2}× ({least:.2}× – {most:.2}×)"
+    );
+    Ok(lines)
 }
 
 /// Every `<group>/<bench>/new/` under `home`, keyed by criterion's full id.
@@ -153,6 +208,22 @@ fn collect(home: &Path) -> Result<BTreeMap<String, Figure>, String> {
     }
     if figures.is_empty() {
         return Err(format!("no criterion results under {}", home.display()));
+    }
+    // The fresh processes' figures, when this run took them.
+    let fresh = fs::read_to_string(home.join(FRESH)).unwrap_or_default();
+    for (line, name) in fresh.lines().zip(FRESH_NAMES) {
+        if let [_, median, low, high] = line.split_whitespace().collect::<Vec<_>>()[..] {
+            let parse = |value: &str| {
+                value
+                    .parse::<f64>()
+                    .map_err(|err| format!("{FRESH}: {err}"))
+            };
+            let (median, low, high) = (parse(median)?, parse(low)?, parse(high)?);
+            figures.insert(
+                format!("{FRESH_GROUP}/{name}"),
+                Figure { median, low, high },
+            );
+        }
     }
     Ok(figures)
 }
@@ -198,6 +269,16 @@ fn live_trust_targets(figures: &BTreeMap<String, Figure>) -> Vec<Target> {
             (
                 first_load,
                 "trust_store_load/load_native_certs + RootCertStore (baseline)",
+            ),
+            |r| r <= 1.0,
+        ),
+        ratio_target(
+            figures,
+            "the same in fresh processes, whole process (median of 31 each way, taken in turn)",
+            "≤ 1.0×",
+            (
+                &format!("{FRESH_GROUP}/{}", FRESH_NAMES[0]),
+                &format!("{FRESH_GROUP}/{}", FRESH_NAMES[1]),
             ),
             |r| r <= 1.0,
         ),

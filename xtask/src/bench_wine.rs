@@ -11,9 +11,9 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use crate::cmd::Cmd;
+use crate::fresh_processes::{self, WAYS, spread};
 use crate::machine;
 use crate::wine::{self, TARGET, Unavailable, Wine};
 use crate::workspace;
@@ -22,21 +22,6 @@ use crate::workspace;
 const HEADING: &str = "## Windows API under Wine";
 /// Fresh processes of each way: an odd count, so the median is one of them.
 const RUNS: usize = 31;
-const PROGRAM_LIMIT: Duration = Duration::from_secs(60);
-
-/// The three processes, in the order of the table.
-const WAYS: [(&str, &str); 3] = [
-    ("ours", "`first-load ours`: `native_roots()`"),
-    (
-        "baseline",
-        "`first-load baseline`: `load_native_certs` into a `RootCertStore`",
-    ),
-    (
-        "none",
-        "a process that loads nothing (`first-load` refusing an unknown argument)",
-    ),
-];
-
 pub(crate) fn run() -> ExitCode {
     match measure() {
         Ok(path) => {
@@ -61,57 +46,19 @@ fn measure() -> Result<PathBuf, String> {
         .run()?;
     let exe = Wine::target_dir("release").join("examples/first-load.exe");
     let way = |name: &str| wine.program(&exe).arg(name);
-    // Both ways read the same store, or the comparison means nothing.
-    let ours_anchors = anchors(&way("ours"))?;
-    let baseline_anchors = anchors(&way("baseline"))?;
-    if ours_anchors != baseline_anchors {
-        return Err(format!(
-            "ours loaded {ours_anchors} anchors and rustls-native-certs {baseline_anchors}"
-        ));
-    }
+    let log = workspace::target_dir().join("wine").join("first-load.log");
+    let anchors = fresh_processes::same_anchors(way, &log)?;
     let load = machine::settle();
-    println!(
-        "{} fresh processes of each way, in turn: {}",
-        RUNS,
-        WAYS.map(|(name, _)| name).join(", ")
-    );
-    let mut times: [Vec<f64>; 3] = Default::default();
-    // Each way once first, not counted: Wine maps its DLLs into the page cache.
-    for round in 0..=RUNS {
-        // A different way first in each round, so that none always follows the same one.
-        for k in 0..WAYS.len() {
-            let i = (round + k) % WAYS.len();
-            let (time, status) = way(WAYS[i].0).time()?;
-            let expected = if WAYS[i].0 == "none" { 2 } else { 0 };
-            if status.code() != Some(expected) {
-                return Err(format!("`{}` exited with {status}", way(WAYS[i].0)));
-            }
-            if round > 0 {
-                times[i].push(time.as_secs_f64() * 1e3);
-            }
-        }
-    }
-    let ratios: Vec<f64> = times[0].iter().zip(&times[1]).map(|(o, b)| o / b).collect();
-    let section = render(&wine, ours_anchors, &load, &times, &ratios);
+    // The uncounted first round also has Wine map its DLLs into the page cache.
+    let times = fresh_processes::time_in_turn(way, RUNS)?;
+    let ratios = fresh_processes::pair_ratios(&times);
+    let section = render(&wine, anchors, &load, &times, &ratios);
     print!("\n{section}");
     let path = workspace::root().join("BENCHMARKS.md");
     let old = fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".to_owned());
     fs::write(&path, with_section(&old, &section))
         .map_err(|err| format!("{}: {err}", path.display()))?;
     Ok(path)
-}
-
-/// The anchors `first-load` says it loaded (`141 anchors`).
-fn anchors(way: &Cmd) -> Result<usize, String> {
-    let log = workspace::target_dir().join("wine").join("first-load.log");
-    let run = way.run_logged(&log, PROGRAM_LIMIT)?;
-    if !run.status.success() {
-        return Err(format!("`{way}` exited with {}", run.status));
-    }
-    run.output
-        .lines()
-        .find_map(|line| line.strip_suffix(" anchors")?.trim().parse().ok())
-        .ok_or_else(|| format!("`{way}` did not say how many anchors it loaded"))
 }
 
 fn render(
@@ -160,17 +107,6 @@ fn render(
          {max:.2}×)."
     );
     md
-}
-
-/// Median (the upper one of an even count), least and greatest.
-fn spread(values: &[f64]) -> (f64, f64, f64) {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    match sorted.as_slice() {
-        [] => (f64::NAN, f64::NAN, f64::NAN),
-        [first, .., last] => (sorted[sorted.len() / 2], *first, *last),
-        [only] => (*only, *only, *only),
-    }
 }
 
 /// `doc` with its Wine section replaced by `section`, or `section` added at its end.
@@ -244,11 +180,5 @@ mod tests {
         fs::write(&path, "# Benchmarks\n\nold\n").expect("written");
         let report = "# Benchmarks\n\nnew\n".to_owned();
         assert_eq!(keep_section(&path, report.clone()), report);
-    }
-
-    #[test]
-    fn a_median_is_one_of_the_values() {
-        assert_eq!(spread(&[3.0, 1.0, 2.0]), (2.0, 1.0, 3.0));
-        assert_eq!(spread(&[4.0, 1.0]), (4.0, 1.0, 4.0));
     }
 }

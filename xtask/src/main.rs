@@ -9,6 +9,7 @@ mod bench_wine;
 mod ci;
 mod cmd;
 mod criterion;
+mod fresh_processes;
 mod machine;
 mod packages;
 mod steps;
