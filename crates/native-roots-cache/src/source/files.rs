@@ -354,9 +354,9 @@ impl Reader {
             }
         };
         let start = self.out.certs.len();
-        let items = match self.sections.certificates(&bytes) {
-            Some(items) => items,
-            None => CertificateDer::pem_slice_iter(&bytes).collect(),
+        let items = match self.sections.certificates(bytes) {
+            Ok(items) => items,
+            Err(bytes) => CertificateDer::pem_slice_iter(&bytes).collect(),
         };
         for item in items {
             match item {

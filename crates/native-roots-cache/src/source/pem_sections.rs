@@ -34,9 +34,15 @@ const MAX_SECTION: usize = 256 * 1024 * 1024;
 /// (their texts start alike); equal keys are confirmed by comparing the whole texts.
 type Key = (usize, [u8; 32]);
 
-/// The section texts decoded so far in one read.
+/// A section's text: which kept file, and where in it.
+type Text = (usize, std::ops::Range<usize>);
+
+/// The section texts decoded so far in one read, in the files they were read from: a file that
+/// gave a new text is kept (a store's bundle, read first, holds nearly all of them), so that no
+/// text is copied.
 pub(super) struct SeenSections {
-    texts: HashMap<Key, Vec<Box<[u8]>>>,
+    texts: HashMap<Key, Vec<Text>>,
+    files: Vec<Vec<u8>>,
     /// A section's base64 without its line breaks, reused from one section to the next.
     base64: Vec<u8>,
     /// The markers' searchers, built once per read rather than once per file.
@@ -48,6 +54,7 @@ impl Default for SeenSections {
     fn default() -> Self {
         Self {
             texts: HashMap::new(),
+            files: Vec::new(),
             base64: Vec::new(),
             begin: memmem::Finder::new(BEGIN),
             dashes: memmem::Finder::new(DASHES),
@@ -55,15 +62,50 @@ impl Default for SeenSections {
     }
 }
 
+/// Where a section is in its file: its BEGIN marker, its text (from the end of the marker to
+/// its END line) and its end (after the END marker).
+struct Section {
+    begin: usize,
+    text: std::ops::Range<usize>,
+    end: usize,
+}
+
 impl SeenSections {
-    /// The certificates of `bytes`, leaving out sections whose text this read already decoded;
-    /// `None` when the file holds something else than `CERTIFICATE` sections, or a marker this
-    /// reader does not take as rustls-pki-types would: read it with the full PEM reader then.
+    /// The certificates of the file `bytes`, leaving out sections whose text this read already
+    /// decoded; `Err` gives the file back when it holds something else than `CERTIFICATE`
+    /// sections, or a marker this reader does not take as rustls-pki-types would: read it with
+    /// the full PEM reader then.
     pub(super) fn certificates(
         &mut self,
-        bytes: &[u8],
-    ) -> Option<Vec<Result<CertificateDer<'static>, pem::Error>>> {
+        bytes: Vec<u8>,
+    ) -> Result<Vec<Result<CertificateDer<'static>, pem::Error>>, Vec<u8>> {
+        let Some(sections) = self.sections(&bytes) else {
+            return Err(bytes);
+        };
+        let file = self.files.len();
+        self.files.push(bytes);
         let mut items = Vec::new();
+        for Section { begin, text, end } in sections {
+            if !self.first_time(file, text.clone()) {
+                continue;
+            }
+            let bytes = &self.files[file];
+            let item = match decode(&mut self.base64, &bytes[text]) {
+                Some(der) => Ok(CertificateDer::from(der)),
+                None => CertificateDer::from_pem_slice(&bytes[begin..end]),
+            };
+            items.push(item);
+        }
+        // Nothing new here (a hash link's file after the bundle): nothing to keep.
+        if items.is_empty() {
+            self.files.pop();
+        }
+        Ok(items)
+    }
+
+    /// Every section of `bytes`, or `None` when one is not framed as the fast path reads.
+    fn sections(&self, bytes: &[u8]) -> Option<Vec<Section>> {
+        let mut sections = Vec::new();
         let mut from = 0;
         while let Some(found) = self.begin.find(&bytes[from..]) {
             let begin = from + found;
@@ -74,56 +116,57 @@ impl SeenSections {
             // The next marker must be this section's END, at the start of a line: another BEGIN
             // means a section cut short.
             let body = begin + BEGIN_CERTIFICATE.len();
-            let end = body + self.dashes.find(&bytes[body..])?;
-            if bytes[end - 1] != b'\n' || !bytes[end..].starts_with(END_CERTIFICATE) {
+            let text_end = body + self.dashes.find(&bytes[body..])?;
+            if bytes[text_end - 1] != b'\n' || !bytes[text_end..].starts_with(END_CERTIFICATE) {
                 return None;
             }
-            from = end + END_CERTIFICATE.len();
-            let text = &bytes[body..end];
-            if self.first_time(text) {
-                let item = self.decode(text);
-                items.push(item.map_or_else(
-                    || CertificateDer::from_pem_slice(&bytes[begin..from]),
-                    |der| Ok(CertificateDer::from(der)),
-                ));
-            }
+            from = text_end + END_CERTIFICATE.len();
+            sections.push(Section {
+                begin,
+                text: body..text_end,
+                end: from,
+            });
         }
-        Some(items)
+        Some(sections)
     }
 
-    /// The DER of a section's `text` (from the end of its BEGIN marker to its END line), when
-    /// it is the rest of the BEGIN line (blank), then lines of strict base64; `None` otherwise.
-    fn decode(&mut self, text: &[u8]) -> Option<Vec<u8>> {
-        let line_end = memchr::memchr(b'\n', text)?;
-        if !text[..line_end].iter().all(|&b| b == b' ' || b == b'\r') {
-            return None;
-        }
-        if text.len() > MAX_SECTION {
-            return None;
-        }
-        let body = &text[line_end + 1..];
-        self.base64.clear();
-        let mut start = 0;
-        for line_end in memchr::memchr_iter(b'\n', body).chain([body.len()]) {
-            let line = &body[start..line_end];
-            (self.base64).extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
-            start = line_end + 1;
-        }
-        STANDARD.decode(&self.base64).ok()
-    }
-
-    /// Whether `text` is new to this read (and now remembered).
-    fn first_time(&mut self, text: &[u8]) -> bool {
+    /// Whether the text at `range` of kept file `file` is new to this read (and now
+    /// remembered).
+    fn first_time(&mut self, file: usize, range: std::ops::Range<usize>) -> bool {
+        let text = &self.files[file][range.clone()];
         let mut tail = [0; 32];
         let last = &text[text.len().saturating_sub(32)..];
         tail[..last.len()].copy_from_slice(last);
-        let texts = self.texts.entry((text.len(), tail)).or_default();
-        if texts.iter().any(|seen| **seen == *text) {
+        let seen = self.texts.entry((text.len(), tail)).or_default();
+        let files = &self.files;
+        if seen.iter().any(|(f, r)| files[*f][r.clone()] == *text) {
             return false;
         }
-        texts.push(text.into());
+        seen.push((file, range));
         true
     }
+}
+
+/// The DER of a section's `text` (from the end of its BEGIN marker to its END line), when it is
+/// the rest of the BEGIN line (blank), then lines of strict base64; `None` otherwise. `base64`
+/// is scratch space.
+fn decode(base64: &mut Vec<u8>, text: &[u8]) -> Option<Vec<u8>> {
+    let line_end = memchr::memchr(b'\n', text)?;
+    if !text[..line_end].iter().all(|&b| b == b' ' || b == b'\r') {
+        return None;
+    }
+    if text.len() > MAX_SECTION {
+        return None;
+    }
+    let body = &text[line_end + 1..];
+    base64.clear();
+    let mut start = 0;
+    for line_end in memchr::memchr_iter(b'\n', body).chain([body.len()]) {
+        let line = &body[start..line_end];
+        base64.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+        start = line_end + 1;
+    }
+    STANDARD.decode(base64).ok()
 }
 
 /// For each certificate, whether it is the first with its DER. Sorting indices by DER costs a
@@ -201,14 +244,16 @@ mod tests {
         let (pem, other) = (test_pki::ca_pem("CA a"), test_pki::ca_pem("CA b"));
         for (i, (file, fast)) in variants(&pem, &other).into_iter().enumerate() {
             let theirs: Vec<_> = CertificateDer::pem_slice_iter(file.as_bytes()).collect();
-            let ours = SeenSections::default().certificates(file.as_bytes());
+            let ours = SeenSections::default()
+                .certificates(file.as_bytes().to_vec())
+                .ok();
             if let Some(ours) = &ours {
                 assert_eq!(format!("{ours:?}"), format!("{theirs:?}"), "{file:?}");
             }
             // Whether the first section was decoded here, not by rustls-pki-types.
             let text = file.split("CERTIFICATE-----").nth(1).unwrap();
             let text = &text[..text.find("-----").unwrap_or(text.len())];
-            let decoded = SeenSections::default().decode(text.as_bytes());
+            let decoded = decode(&mut Vec::new(), text.as_bytes());
             assert_eq!(
                 ours.is_some() && decoded.is_some(),
                 fast,
@@ -248,7 +293,7 @@ mod tests {
                 }
             }
             let theirs: Vec<_> = CertificateDer::pem_slice_iter(&file).collect();
-            match SeenSections::default().certificates(&file) {
+            match SeenSections::default().certificates(file.clone()).ok() {
                 Some(ours) => {
                     let file = String::from_utf8_lossy(&file);
                     assert_eq!(format!("{ours:?}"), format!("{theirs:?}"), "{file:?}");
@@ -267,27 +312,24 @@ mod tests {
     #[test]
     fn a_text_seen_before_is_not_decoded_again() {
         let mut seen = SeenSections::default();
+        let mut read = |file: String| {
+            seen.certificates(file.into_bytes())
+                .map_err(String::from_utf8)
+        };
         let bundle = format!("{ONE}# a comment\n{TWO}");
-        assert_eq!(seen.certificates(bundle.as_bytes()).unwrap().len(), 2);
+        assert_eq!(read(bundle).unwrap().len(), 2);
         // The same texts in other files: nothing new.
-        assert!(seen.certificates(ONE.as_bytes()).unwrap().is_empty());
-        assert!(
-            seen.certificates(format!("{TWO}{ONE}").as_bytes())
-                .unwrap()
-                .is_empty()
-        );
-        // A file with another kind of section, or a section without its END line, is left to
-        // the full reader.
+        assert!(read(ONE.to_owned()).unwrap().is_empty());
+        assert!(read(format!("{TWO}{ONE}")).unwrap().is_empty());
+        // A file with another kind of section, or a section without its END line, is given
+        // back whole for the full reader.
         let key = "-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n";
-        assert!(
-            seen.certificates(format!("{ONE}{key}").as_bytes())
-                .is_none()
-        );
+        let with_key = format!("{ONE}{key}");
+        assert_eq!(read(with_key.clone()).unwrap_err(), Ok(with_key));
         let cut = "-----BEGIN CERTIFICATE-----\nMAA";
-        assert!(seen.certificates(cut.as_bytes()).is_none());
-        assert!(
-            seen.certificates(format!("{cut}\n{TWO}").as_bytes())
-                .is_none()
-        );
+        assert!(read(cut.to_owned()).is_err());
+        assert!(read(format!("{cut}\n{TWO}")).is_err());
+        // Only the files that gave a new text are kept.
+        assert_eq!(seen.files.len(), 1);
     }
 }
