@@ -106,11 +106,12 @@ pub(super) fn read_whole(path: &Path, known: fs::Metadata) -> Result<FileRead, U
     // path walk, and it still tells whether the bytes read are those of the file looked at
     // before (same identity) and whether it changed during the read. A file renamed over the
     // path after the open leaves the one read whole; the next signature notices the rename.
+    // Only the size looked at is read: that look, unchanged, says nothing follows (a file that
+    // grew has another size), so no read is spent to meet the end of the file (each system call
+    // costs about 3 µs on the virtual machines we run on, a store has hundreds of files).
     let after = fs::File::open(path)
         .and_then(|mut file| {
-            (&mut file)
-                .take(MAX_FILE_SIZE + 1)
-                .read_to_end(&mut bytes)?;
+            (&mut file).take(before.len()).read_to_end(&mut bytes)?;
             file.metadata()
         })
         .map_err(Unsettled::Io)?;
