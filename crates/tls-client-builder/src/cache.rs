@@ -33,7 +33,7 @@ use crate::roots::{NativeRoots, upstream_generation};
 use crate::session::LazySessionStore;
 use crate::settings::{SessionResumption, TlsVersions};
 use crate::trust::{TrustProvenance, TrustSets};
-use crate::upstream::{IdentityRef, UpstreamTls};
+use crate::upstream::{Follows, IdentityRef, UpstreamTls};
 
 /// A built config with the facts behind it: which upstream key, and where its trust came from.
 #[derive(Debug)]
@@ -112,17 +112,21 @@ pub struct CacheStats {
 
 /// One upstream key's config, built by the first thread to ask; tagged with the native roots'
 /// generation it was built for (0 when its trust does not use them).
+///
+/// A hit on a recent slot reads `cache`, `key`, `generation` and `removed`: first, and on a line
+/// of their own (`repr(C, align(64))`), never written after the slot is made but for `removed`.
+#[repr(C, align(64))]
 struct Slot {
-    /// Survives rebuilds, so that the eviction queue still recognises the entry.
-    id: u64,
     /// The cache's [`Shared::id`] and the upstream key, which this thread's recent slots are
     /// told apart by.
     cache: u64,
     key: UpstreamTls,
+    generation: u64,
     /// Set when the slot leaves the map (evicted, dropped by `retain`, or replaced by a rebuild):
     /// recent slots are answered only while it is not.
     removed: AtomicBool,
-    generation: u64,
+    /// Survives rebuilds, so that the eviction queue still recognises the entry.
+    id: u64,
     /// Whether it replaced an entry built for an older generation.
     rebuild: bool,
     outcome: OnceLock<Result<Ready, BuildError>>,
@@ -603,16 +607,19 @@ impl Shared {
     /// are loaded.
     #[inline]
     fn generation(&self, upstream: &UpstreamTls) -> u64 {
-        if self.process_roots && upstream.revocation().is_none() {
-            if !upstream.trust().uses_native() {
-                return 0;
+        match upstream.follows() {
+            Follows::Nothing => 0,
+            Follows::NativeRoots if self.process_roots => {
+                match native_roots_cache::RootsCache::global().generation() {
+                    // Not loaded yet: loaded there first.
+                    0 => upstream_generation(upstream, self.trust.roots()),
+                    generation => generation,
+                }
             }
-            let generation = native_roots_cache::RootsCache::global().generation();
-            if generation != 0 {
-                return generation;
+            Follows::NativeRoots | Follows::Crls => {
+                upstream_generation(upstream, self.trust.roots())
             }
         }
-        upstream_generation(upstream, self.trust.roots())
     }
 
     /// The entry of `upstream` current at `generation`: the one in the map, or a new empty one

@@ -99,11 +99,27 @@ struct Fields {
     revocation: Option<Revocation>,
 }
 
+/// The fields, with what a lookup asks of every key decided once, on the line it reads first
+/// (`repr(C)` keeps `follows` beside `hash`, where a hit has already brought the line in).
 #[derive(Debug)]
+#[repr(C)]
 struct Inner {
     hash: u64,
+    follows: Follows,
     trust_hash: u64,
     fields: Fields,
+}
+
+/// The inputs that change while the process runs which a key's configs follow, and so whose
+/// generation a hit compares (see `roots::upstream_generation`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Follows {
+    /// Neither the native roots nor CRLs: a built config stays current.
+    Nothing,
+    /// The native roots and nothing else.
+    NativeRoots,
+    /// CRLs (and perhaps the native roots too).
+    Crls,
 }
 
 /// The upstream key: every setting that shapes a rustls `ClientConfig`.
@@ -208,7 +224,13 @@ impl UpstreamTls {
     /// Whether its configs follow a changing input (the native roots, or CRLs), and so carry a
     /// generation to compare.
     pub(crate) fn follows_changes(&self) -> bool {
-        self.trust().uses_native() || self.revocation().is_some()
+        self.inner.follows != Follows::Nothing
+    }
+
+    /// Which changing inputs its configs follow.
+    #[inline]
+    pub(crate) fn follows(&self) -> Follows {
+        self.inner.follows
     }
 
     pub(crate) fn extra_anchors_arc(&self) -> &Arc<[CertificateDer<'static>]> {
@@ -414,9 +436,15 @@ impl UpstreamTlsBuilder {
         fields.extra_anchors = self.extra_anchors.into();
         let hash = keyed_hash(&fields);
         let trust_hash = keyed_hash(&(fields.trust, &fields.extra_anchors, &fields.revocation));
+        let follows = match (&fields.revocation, fields.trust.uses_native()) {
+            (Some(_), _) => Follows::Crls,
+            (None, true) => Follows::NativeRoots,
+            (None, false) => Follows::Nothing,
+        };
         UpstreamTls {
             inner: Arc::new(Inner {
                 hash,
+                follows,
                 trust_hash,
                 fields,
             }),
@@ -453,6 +481,19 @@ mod tests {
         let text = format!("{fp:?} {fp}");
         assert!(text.contains("<redacted>"), "{text}");
         assert!(!text.contains("66"), "key bytes leaked: {text}");
+    }
+
+    /// (Keys with CRLs are `Follows::Crls`: tests/it/revocation.rs rebuilds them on a change.)
+    #[test]
+    fn what_a_key_follows_is_decided_when_it_is_built() {
+        let follows = |trust| UpstreamTls::builder(trust).build().follows();
+        assert_eq!(follows(Trust::Native), Follows::NativeRoots);
+        assert_eq!(follows(Trust::AnchorsOnly), Follows::Nothing);
+        assert!(
+            !UpstreamTls::builder(Trust::AnchorsOnly)
+                .build()
+                .follows_changes()
+        );
     }
 
     #[test]
