@@ -9,11 +9,20 @@
 //! than our libraries do) would only make the minimal versions of ours conflict.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::Duration;
 
+use super::cargo_failure::{self, Cause};
 use super::{Done, StepResult};
-use crate::cmd::Cmd;
+use crate::cmd::{Cmd, Logged};
 use crate::{packages, tools, workspace};
+
+/// Longer than a build from nothing and the tests take here (about 2 minutes on 2 cores).
+const LIMIT: Duration = Duration::from_secs(40 * 60);
+
+/// How long to wait before the one more try that a failed download earns.
+const NETWORK_PAUSE: Duration = Duration::from_secs(30);
 
 pub(super) fn run() -> StepResult {
     if let Err(why) = tools::ensure_nightly() {
@@ -24,18 +33,14 @@ pub(super) fn run() -> StepResult {
     copy_workspace(&copy)?;
     let manifest = workspace::shown(&copy.join("Cargo.toml"));
     let target_dir = workspace::shown(&home.join("target"));
-    let hint = |err: String| {
-        format!(
-            "{err}; a requirement in a Cargo.toml is lower than what works: raise it to the lowest \
-             version that does (try one in {manifest} with `cargo update -p NAME --precise VERSION`)"
-        )
-    };
-    // Rewrites the copy's lock file only.
-    Cmd::cargo_with("nightly")
+    // Rewrites the copy's lock file only. The dependencies of our dependencies go to their
+    // newest: what a user who adds our crates today resolves, and why this step can fail on a
+    // day our requirements did not change.
+    let update = Cmd::cargo_with("nightly")
         .args(&["update", "-Z", "direct-minimal-versions"])
-        .args(&["--manifest-path", &manifest])
-        .run()
-        .map_err(hint)?;
+        .args(&["--manifest-path", &manifest]);
+    let updated = run_with_one_retry(&update, &home.join("update.log"))?;
+    let moved = cargo_failure::moved_past_lock(&updated.output);
     // With the toolchain that runs the other steps. Every feature, so that optional dependencies
     // (webpki-roots) are built at their lowest version too; every target, so that the benches'
     // and examples' dependencies are; then the tests, doctests included.
@@ -45,11 +50,69 @@ pub(super) fn run() -> StepResult {
             .args(&["--locked", "--workspace", "--all-features"])
             .args(&["--manifest-path", &manifest, "--target-dir", &target_dir])
     };
-    cargo(&["test", "--all-targets", "--no-run"])
-        .run()
-        .map_err(hint)?;
-    cargo(&["test"]).run().map_err(hint)?;
+    let hint = |err: String| {
+        let mut hint = format!(
+            "{err}\n  if the error is in a crate we require: that requirement is lower than what \
+             works; raise it to the lowest version that does (try one in {manifest} with \
+             `cargo update -p NAME --precise VERSION`)"
+        );
+        if !moved.is_empty() {
+            hint.push_str(&format!(
+                "\n  if it is in a crate we do not name: these moved past Cargo.lock since it was \
+                 written, a new release among them may be the cause: {}",
+                moved.join(", ")
+            ));
+        }
+        hint
+    };
+    run_with_one_retry(
+        &cargo(&["test", "--all-targets", "--no-run"]),
+        &home.join("build.log"),
+    )
+    .map_err(hint)?;
+    run_with_one_retry(&cargo(&["test"]), &home.join("test.log")).map_err(hint)?;
     Ok(Done::Passed)
+}
+
+/// Run `cmd` with its output kept in `log`; a failure is named by its `error` lines, and one that
+/// the output shows to be a failed download is tried once more.
+fn run_with_one_retry(cmd: &Cmd, log: &Path) -> Result<Logged, String> {
+    let failed = |logged: &Logged| {
+        format!(
+            "`{cmd}` exited with {} (its output: {})",
+            logged.status,
+            workspace::shown(log)
+        )
+    };
+    let logged = cmd.run_logged(log, LIMIT)?;
+    if logged.status.success() {
+        return Ok(logged);
+    }
+    match cargo_failure::cause(&logged.output) {
+        Cause::Other(errors) => Err(format!("{}:\n    {errors}", failed(&logged))),
+        Cause::Network(errors) => {
+            println!(
+                "a download failed ({errors}); trying once more in {} s",
+                NETWORK_PAUSE.as_secs()
+            );
+            thread::sleep(NETWORK_PAUSE);
+            let again = cmd.run_logged(&retry_log(log), LIMIT)?;
+            if again.status.success() {
+                return Ok(again);
+            }
+            let errors = match cargo_failure::cause(&again.output) {
+                Cause::Network(errors) => format!("a download failed twice: {errors}"),
+                Cause::Other(errors) => errors,
+            };
+            Err(format!("{}:\n    {errors}", failed(&again)))
+        }
+    }
+}
+
+/// `build.log` -> `build-again.log`.
+fn retry_log(log: &Path) -> PathBuf {
+    let stem = log.file_stem().unwrap_or_default().to_string_lossy();
+    log.with_file_name(format!("{stem}-again.log"))
 }
 
 /// A fresh copy at `to` of the files at the root (the manifest, the lock file, and the README a
