@@ -4,6 +4,14 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::steps::{self, Done, Step};
+use crate::{machine, workspace};
+
+/// About what a whole run writes under `target/` from a clean clone here (14 GiB: the host, the
+/// cross targets, Wine, Miri, loom, the minimal versions), with a margin.
+const A_RUN_WRITES: u64 = 16 << 30;
+
+/// Below this, a failed step may have failed for want of space rather than of its own doing.
+const NEARLY_FULL: u64 = 1 << 30;
 
 /// The steps picked with `--only` and `--skip`.
 pub(crate) struct Selection {
@@ -61,6 +69,15 @@ struct Row {
 }
 
 pub(crate) fn run(selection: &Selection) -> ExitCode {
+    let free = free_space();
+    if free.is_some_and(|free| free < A_RUN_WRITES) {
+        eprintln!(
+            "warning: {} free on the disk of {}; a run from a clean clone writes about 14 GiB \
+             there, and a step that runs out of space fails with errors that look like its own",
+            gib(free.unwrap_or_default()),
+            workspace::target_dir().display()
+        );
+    }
     let mut rows = Vec::new();
     let mut failed = None;
     for step in steps::ALL {
@@ -95,6 +112,14 @@ pub(crate) fn run(selection: &Selection) -> ExitCode {
         None => ExitCode::SUCCESS,
         Some((step, message)) => {
             eprintln!("\nerror: step `{step}` failed: {message}");
+            if let Some(free) = free_space().filter(|free| *free < NEARLY_FULL) {
+                eprintln!(
+                    "note: only {} is free on the disk of {}: the step may have failed for want \
+                     of space; free some (old target directories, clones) and run it again",
+                    gib(free),
+                    workspace::target_dir().display()
+                );
+            }
             eprintln!("rerun it alone with: {}", rerun(step));
             ExitCode::FAILURE
         }
@@ -117,6 +142,21 @@ fn run_step(step: &Step) -> (Outcome, Duration) {
         seconds(time)
     );
     (result, time)
+}
+
+/// Free space where the steps write, or where that will be once cargo creates it.
+fn free_space() -> Option<u64> {
+    let target = workspace::target_dir();
+    let probe = if target.exists() {
+        target.as_path()
+    } else {
+        workspace::root()
+    };
+    machine::free_bytes(probe)
+}
+
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
 }
 
 fn rerun(step: &str) -> String {

@@ -68,3 +68,40 @@ pub(crate) fn today() -> String {
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}")
 }
+
+/// Bytes free (to this user) on the filesystem holding `path`, from POSIX `df -Pk`; `None` where
+/// there is no `df` or its answer does not parse.
+pub(crate) fn free_bytes(path: &std::path::Path) -> Option<u64> {
+    let output = std::process::Command::new("df")
+        .arg("-Pk")
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    available_in_df(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// The `Available` column (KiB) of the one filesystem in `df -Pk`'s answer, in bytes.
+fn available_in_df(answer: &str) -> Option<u64> {
+    let line = answer.lines().nth(1)?;
+    let kib: u64 = line.split_whitespace().nth(3)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn df_says_what_is_available() {
+        let answer = "Filesystem     1024-blocks     Used Available Capacity Mounted on\n\
+                      /dev/vda         264091588 40548508  54288120      43% /\n";
+        assert_eq!(available_in_df(answer), Some(54_288_120 * 1024));
+        assert_eq!(available_in_df("Filesystem 1024-blocks\n"), None);
+        assert_eq!(available_in_df(""), None);
+    }
+}

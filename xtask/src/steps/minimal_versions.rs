@@ -1,19 +1,25 @@
 //! Every version requirement we write is honest: with each direct dependency at the lowest version
-//! its requirement allows (nightly's `cargo update -Z direct-minimal-versions`; the dependencies
-//! of our dependencies stay at their newest), the workspace builds and its tests pass.
+//! its requirement allows (nightly's `cargo update -Z direct-minimal-versions`), the workspace
+//! builds and its tests pass.
+//!
+//! The dependencies of our dependencies are then put back where the committed `Cargo.lock` holds
+//! them, where our lowered requirements allow: the update moves them to their newest, so without
+//! this the step's verdict would change with each release of a crate we do not name (a gate that
+//! passed yesterday failing today on an unchanged tree). What cannot be held back is said.
 //!
 //! This runs in a copy of the workspace under `target/minimal-versions/`, with its own lock file
 //! and target directory: the committed `Cargo.lock` and the normal build are never touched. The
 //! copy holds the published crates only (and `test-pki`, which their tests use): a
-//! `publish = false` member (the xtask, the client recipes) is never resolved by a user, and its own dependencies (reqwest needs a newer `log`
-//! than our libraries do) would only make the minimal versions of ours conflict.
+//! `publish = false` member (the xtask, the client recipes) is never resolved by a user, and its
+//! own dependencies (reqwest needs a newer `log` than our libraries do) would only make the
+//! minimal versions of ours conflict.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
-use super::cargo_failure::{self, Cause};
+use super::cargo_output::{self, Cause, Moved};
 use super::{Done, StepResult};
 use crate::cmd::{Cmd, Logged};
 use crate::{packages, tools, workspace};
@@ -33,14 +39,12 @@ pub(super) fn run() -> StepResult {
     copy_workspace(&copy)?;
     let manifest = workspace::shown(&copy.join("Cargo.toml"));
     let target_dir = workspace::shown(&home.join("target"));
-    // Rewrites the copy's lock file only. The dependencies of our dependencies go to their
-    // newest: what a user who adds our crates today resolves, and why this step can fail on a
-    // day our requirements did not change.
+    // Rewrites the copy's lock file only.
     let update = Cmd::cargo_with("nightly")
         .args(&["update", "-Z", "direct-minimal-versions"])
         .args(&["--manifest-path", &manifest]);
     let updated = run_with_one_retry(&update, &home.join("update.log"))?;
-    let moved = cargo_failure::moved_past_lock(&updated.output);
+    let moved = hold_at_lock(&manifest, cargo_output::moved_up(&updated.output));
     // With the toolchain that runs the other steps. Every feature, so that optional dependencies
     // (webpki-roots) are built at their lowest version too; every target, so that the benches'
     // and examples' dependencies are; then the tests, doctests included.
@@ -58,9 +62,14 @@ pub(super) fn run() -> StepResult {
         );
         if !moved.is_empty() {
             hint.push_str(&format!(
-                "\n  if it is in a crate we do not name: these moved past Cargo.lock since it was \
-                 written, a new release among them may be the cause: {}",
-                moved.join(", ")
+                "\n  if it is in a crate we do not name: these are newer than in Cargo.lock \
+                 (our lowest requirements need them so), a new release among them may be the \
+                 cause: {}",
+                moved
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         hint
@@ -72,6 +81,53 @@ pub(super) fn run() -> StepResult {
     .map_err(hint)?;
     run_with_one_retry(&cargo(&["test"]), &home.join("test.log")).map_err(hint)?;
     Ok(Done::Passed)
+}
+
+/// Put each of `moved` back at the version the committed lock file held; returns those that
+/// could not be (a lowered requirement of ours may need the newer one). Passes until one holds
+/// nothing more: holding one back may free another (`time` held lets `deranged` be). No index
+/// update: the update before this one just read it.
+fn hold_at_lock(manifest: &str, moved: Vec<Moved>) -> Vec<Moved> {
+    let (mut held, mut left) = (Vec::new(), moved);
+    loop {
+        let before = left.len();
+        let mut kept = Vec::new();
+        for package in left {
+            match put_back(manifest, &package) {
+                Ok(()) => held.push(package.to_string()),
+                Err(why) => kept.push((package, why)),
+            }
+        }
+        let done = kept.len() == before;
+        if done || kept.is_empty() {
+            for (package, why) in &kept {
+                println!("{package} stays: {why}");
+            }
+            if !held.is_empty() {
+                println!(
+                    "held at Cargo.lock's versions (the update had moved them up): {}",
+                    held.join(", ")
+                );
+            }
+            return kept.into_iter().map(|(package, _)| package).collect();
+        }
+        left = kept.into_iter().map(|(package, _)| package).collect();
+    }
+}
+
+/// `cargo update -p NAME@NEW --precise OLD` in the copy.
+fn put_back(manifest: &str, package: &Moved) -> Result<(), String> {
+    let spec = format!("{}@{}", package.name, package.to);
+    let put_back = Cmd::cargo_with("nightly")
+        .args(&["update", "-Z", "no-index-update"])
+        .args(&["--manifest-path", manifest])
+        .args(&["-p", &spec, "--precise", &package.from])
+        .read();
+    match put_back {
+        // An earlier one took it back with it (`time` takes `time-core`).
+        Err(why) if why.contains("did not match any packages") => Ok(()),
+        other => other.map(drop),
+    }
 }
 
 /// Run `cmd` with its output kept in `log`; a failure is named by its `error` lines, and one that
@@ -88,7 +144,7 @@ fn run_with_one_retry(cmd: &Cmd, log: &Path) -> Result<Logged, String> {
     if logged.status.success() {
         return Ok(logged);
     }
-    match cargo_failure::cause(&logged.output) {
+    match cargo_output::cause(&logged.output) {
         Cause::Other(errors) => Err(format!("{}:\n    {errors}", failed(&logged))),
         Cause::Network(errors) => {
             println!(
@@ -100,7 +156,7 @@ fn run_with_one_retry(cmd: &Cmd, log: &Path) -> Result<Logged, String> {
             if again.status.success() {
                 return Ok(again);
             }
-            let errors = match cargo_failure::cause(&again.output) {
+            let errors = match cargo_output::cause(&again.output) {
                 Cause::Network(errors) => format!("a download failed twice: {errors}"),
                 Cause::Other(errors) => errors,
             };

@@ -1,6 +1,6 @@
 //! The `ci` steps, in the order they run, and the feature matrix they share.
 
-mod cargo_failure;
+mod cargo_output;
 mod cross;
 mod deny;
 mod examples;

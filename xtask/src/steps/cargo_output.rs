@@ -1,5 +1,6 @@
-//! What a failed cargo run said, in a line or two for the summary: the gate's output is long and
-//! may be cut before the end, so a step that fails on a build names its cause in its error.
+//! What cargo said, read for a step: the cause of a failed run, in a few lines for the summary
+//! (the gate's output is long and may be cut before the end, so a step names the cause in its
+//! error), and the packages that `cargo update` moved.
 
 /// Where the cause of a failed run lies, as far as its output tells.
 #[derive(Debug, PartialEq, Eq)]
@@ -55,15 +56,38 @@ pub(super) fn cause(output: &str) -> Cause {
     }
 }
 
-/// The packages that `cargo update` moved to a newer version than the committed lock file held
-/// (`Updating NAME vOLD -> vNEW`): new releases of crates we do not name, the likely cause when a
-/// build that passed yesterday fails today with our requirements unchanged.
-pub(super) fn moved_past_lock(update_output: &str) -> Vec<String> {
+/// A package that `cargo update` moved to a newer version than the lock file held.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Moved {
+    pub(super) name: String,
+    /// The version the lock file held, without its `v`.
+    pub(super) from: String,
+    /// The version it moved to, without its `v`.
+    pub(super) to: String,
+}
+
+impl std::fmt::Display for Moved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} -> {}", self.name, self.from, self.to)
+    }
+}
+
+/// The packages that `cargo update` moved to a newer version (`Updating NAME vOLD -> vNEW`,
+/// perhaps followed by `(available: vNEWEST)`); downgrades and additions are not listed.
+pub(super) fn moved_up(update_output: &str) -> Vec<Moved> {
     update_output
         .lines()
-        .filter_map(|line| line.trim().strip_prefix("Updating "))
-        .filter(|rest| rest.contains(" -> "))
-        .map(str::to_owned)
+        .filter_map(|line| {
+            let words: Vec<&str> = line.trim().strip_prefix("Updating ")?.split(' ').collect();
+            match words[..] {
+                [name, from, "->", to, ..] => Some(Moved {
+                    name: name.to_owned(),
+                    from: from.strip_prefix('v')?.to_owned(),
+                    to: to.strip_prefix('v')?.to_owned(),
+                }),
+                _ => None,
+            }
+        })
         .collect()
 }
 
@@ -117,10 +141,21 @@ mod tests {
     }
 
     #[test]
-    fn only_upgrades_past_the_lock_are_listed() {
+    fn only_upgrades_are_listed() {
         let output = "    Updating crates.io index\n     Locking 69 packages\n\
                       Downgrading arc-swap v1.9.5 -> v1.7.0 (available: v1.9.5)\n    \
-                      Updating cc v1.11.3 -> v1.12.0\n      Adding libm v0.2.16\n";
-        assert_eq!(moved_past_lock(output), ["cc v1.11.3 -> v1.12.0"]);
+                      Updating cc v1.11.3 -> v1.12.0\n      Adding libm v0.2.16\n    \
+                      Updating time v0.3.41 -> v0.3.44 (available: v0.3.55)\n";
+        let moved = moved_up(output);
+        let shown: Vec<String> = moved.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["cc 1.11.3 -> 1.12.0", "time 0.3.41 -> 0.3.44"]);
+        assert_eq!(
+            moved[0],
+            Moved {
+                name: "cc".to_owned(),
+                from: "1.11.3".to_owned(),
+                to: "1.12.0".to_owned()
+            }
+        );
     }
 }
