@@ -69,12 +69,11 @@ struct Row {
 }
 
 pub(crate) fn run(selection: &Selection) -> ExitCode {
-    let free = free_space();
-    if free.is_some_and(|free| free < A_RUN_WRITES) {
+    if let Some(free) = free_space().filter(|free| *free < A_RUN_WRITES) {
         eprintln!(
             "warning: {} free on the disk of {}; a run from a clean clone writes about 14 GiB \
              there, and a step that runs out of space fails with errors that look like its own",
-            gib(free.unwrap_or_default()),
+            gib(free),
             workspace::target_dir().display()
         );
     }

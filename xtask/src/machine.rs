@@ -89,7 +89,7 @@ pub(crate) fn free_bytes(path: &std::path::Path) -> Option<u64> {
 fn available_in_df(answer: &str) -> Option<u64> {
     let line = answer.lines().nth(1)?;
     let kib: u64 = line.split_whitespace().nth(3)?.parse().ok()?;
-    Some(kib * 1024)
+    Some(kib.saturating_mul(1024))
 }
 
 #[cfg(test)]
